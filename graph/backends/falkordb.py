@@ -1,0 +1,131 @@
+"""FalkorDB backend: a Redis connection (Unix socket or TCP) speaking GRAPH.QUERY."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from falkordb.asyncio import FalkorDB
+from redis import exceptions as redis_errors
+
+from graph.dialects import falkordb as ddl
+from graph.domain import UNIQUE_CODE_LABELS
+from graph.errors import QueryFailed, StoreUnavailable
+from graph.statements import Statement
+from graph.store import GraphStore, Row, WriteCounters, WriteResult, plain
+
+log = logging.getLogger(__name__)
+
+#: Connections kept open to the server; enough for uvicorn's concurrency per worker.
+MAX_CONNECTIONS = 32
+
+
+class FalkorStore(GraphStore):
+    """Talks to one FalkorDB server; `graph_name` selects the graph (one per test)."""
+
+    backend = "falkordb"
+
+    def __init__(
+        self,
+        *,
+        graph_name: str,
+        unix_socket: str | None = None,
+        host: str = "localhost",
+        port: int = 6379,
+        password: str | None = None,
+        description: str = "",
+    ) -> None:
+        super().__init__()
+        self.graph_name = graph_name
+        self.description = description or (unix_socket or f"{host}:{port}")
+        if unix_socket:
+            self._db = FalkorDB(unix_socket_path=unix_socket, max_connections=MAX_CONNECTIONS)
+        else:
+            self._db = FalkorDB(
+                host=host, port=port, password=password, max_connections=MAX_CONNECTIONS
+            )
+        self._graph = self._db.select_graph(graph_name)
+
+    async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Any:
+        try:
+            if read_only:
+                return await self._graph.ro_query(stmt.text, params)
+            return await self._graph.query(stmt.text, params)
+        except redis_errors.ResponseError as exc:
+            if read_only and "empty key" in str(exc):
+                return None  # the graph does not exist yet: nothing to read
+            raise QueryFailed(f"statement {stmt.name} failed on FalkorDB: {exc}") from exc
+        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(
+                f"FalkorDB at {self.description} does not answer: {exc}",
+                setting="ORGCOVER_GRAPH_URI",
+            ) from exc
+
+    @staticmethod
+    def _rows(result: Any) -> list[Row]:
+        if result is None:
+            return []
+        names = [col[1] for col in result.header]
+        return [dict(zip(names, (plain(v) for v in record), strict=True))
+                for record in result.result_set]
+
+    async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
+        return self._rows(await self._run(stmt, params, read_only=True))
+
+    async def _write(self, stmt: Statement, params: dict[str, Any]) -> WriteResult:
+        result = await self._run(stmt, params, read_only=False)
+        counters = WriteCounters(
+            nodes_created=int(result.nodes_created),
+            nodes_deleted=int(result.nodes_deleted),
+            relationships_created=int(result.relationships_created),
+            relationships_deleted=int(result.relationships_deleted),
+            properties_set=int(result.properties_set),
+        )
+        return WriteResult(rows=self._rows(result) if result.header else [], counters=counters)
+
+    async def ping(self) -> None:
+        try:
+            await self._db.connection.ping()
+        except (redis_errors.RedisError, OSError) as exc:
+            raise StoreUnavailable(
+                f"FalkorDB at {self.description} does not answer: {exc}",
+                setting="ORGCOVER_GRAPH_URI",
+            ) from exc
+
+    async def ensure_schema(self) -> None:
+        indexed = {
+            (row["label"], prop)
+            for row in await self.read(ddl.LIST_INDEXES)
+            for prop in row["properties"]
+        }
+        for label in UNIQUE_CODE_LABELS:
+            if (label.value, "code") not in indexed:
+                await self.write(ddl.create_code_index(label=label))
+        for label, prop in ddl.EXTRA_INDEXES:
+            if (label.value, prop) not in indexed:
+                await self.write(ddl.create_property_index(label=label, prop=prop))
+        constrained = {
+            row["label"] for row in await self.read(ddl.LIST_CONSTRAINTS)
+            if row["properties"] == ["code"] and row["status"] != "FAILED"
+        }
+        for label in UNIQUE_CODE_LABELS:
+            if label.value not in constrained:
+                try:
+                    await self._db.connection.execute_command(
+                        *ddl.unique_constraint_command(self.graph_name, label)
+                    )
+                except redis_errors.ResponseError as exc:
+                    raise QueryFailed(
+                        f"cannot create the unique constraint on {label.value}.code: {exc}"
+                    ) from exc
+
+    async def delete_graph(self) -> None:
+        """Drop the whole graph (tests and `--replace` tooling); missing graphs are fine."""
+        try:
+            await self._graph.delete()
+        except redis_errors.ResponseError as exc:
+            if "empty key" not in str(exc) and "Invalid graph" not in str(exc):
+                raise
+
+    async def close(self) -> None:
+        await self._db.connection.aclose()

@@ -1,0 +1,54 @@
+"""FalkorDB DDL: a range index on `code` per label, then a unique constraint over it.
+
+FalkorDB creates uniqueness constraints with the `GRAPH.CONSTRAINT` command (not Cypher),
+and only over an existing index, so the index statement comes first. Both steps skip what
+already exists, which makes start-up idempotent.
+"""
+
+from __future__ import annotations
+
+from graph.domain import Label
+from graph.statements import Mode, Statement, builder, compose, statement
+
+LIST_INDEXES = statement(
+    "falkordb.list_indexes",
+    "CALL db.indexes() YIELD label, properties RETURN label, properties",
+    backends=frozenset({"falkordb"}),
+)
+
+LIST_CONSTRAINTS = statement(
+    "falkordb.list_constraints",
+    "CALL db.constraints() YIELD label, properties, status RETURN label, properties, status",
+    backends=frozenset({"falkordb"}),
+)
+
+
+@builder(*({"label": label} for label in Label))
+def create_code_index(*, label: Label) -> Statement:
+    """Range index on `code` for one label (label from the domain enum, never user input)."""
+    return compose(
+        f"falkordb.create_code_index.{label}",
+        f"CREATE INDEX FOR (n:{label.value}) ON (n.code)",
+        mode=Mode.WRITE,
+        backends=frozenset({"falkordb"}),
+    )
+
+
+#: Extra range indexes the queries filter on.
+EXTRA_INDEXES: tuple[tuple[Label, str], ...] = ((Label.REGION, "level"),)
+
+
+@builder(*({"label": label, "prop": prop} for label, prop in EXTRA_INDEXES))
+def create_property_index(*, label: Label, prop: str) -> Statement:
+    return compose(
+        f"falkordb.create_index.{label}.{prop}",
+        f"CREATE INDEX FOR (n:{label.value}) ON (n.{prop})",
+        mode=Mode.WRITE,
+        backends=frozenset({"falkordb"}),
+    )
+
+
+def unique_constraint_command(graph_name: str, label: Label) -> tuple[str, ...]:
+    """The GRAPH.CONSTRAINT command that makes `code` unique for a label."""
+    return ("GRAPH.CONSTRAINT", "CREATE", graph_name, "UNIQUE", "NODE", label.value,
+            "PROPERTIES", "1", "code")

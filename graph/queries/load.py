@@ -1,0 +1,192 @@
+"""Cypher for roster loads: batched `UNWIND $rows … MERGE` upserts, keyed by `code`.
+
+Every builder takes labels and relationship types from the domain enums (a closed set);
+values always travel as parameters. A node kind's *owned* relationships are the ones its
+roster row defines (a compound's grid, a party org's parent and covered places); a load
+makes them exactly what the row says. Posts and relations are merged, never removed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph.domain import Label, Rel
+from graph.statements import Mode, Statement, builder, compose, statement
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKind:
+    """How one roster template's rows become nodes."""
+
+    name: str
+    labels: tuple[Label, ...]
+    #: Owned relationships: type → whether a row holds one target (True) or a list.
+    owned: tuple[tuple[Rel, bool], ...] = ()
+
+    @property
+    def key_label(self) -> Label:
+        """The most specific label, used to match existing nodes through its index."""
+        return self.labels[-1]
+
+    @property
+    def pattern(self) -> str:
+        return ":".join(label.value for label in self.labels)
+
+
+REGION = NodeKind("region", (Label.PLACE, Label.REGION), ((Rel.IN, True),))
+GRID = NodeKind("grid", (Label.PLACE, Label.GRID), ((Rel.IN, True),))
+COMPOUND = NodeKind("compound", (Label.PLACE, Label.COMPOUND), ((Rel.IN, True),))
+BUILDING = NodeKind("building", (Label.PLACE, Label.BUILDING), ((Rel.IN, True),))
+ORGANIZATION = NodeKind(
+    "organization", (Label.ORGANIZATION,), ((Rel.LOCATED_IN, True), (Rel.SERVES, True))
+)
+PARTY_ORG = NodeKind("party_org", (Label.PARTY_ORG,), ((Rel.UNDER, True), (Rel.COVERS, False)))
+PERSON = NodeKind(
+    "person",
+    (Label.PERSON,),
+    ((Rel.MEMBER_OF, True), (Rel.EMPLOYED_BY, True), (Rel.LIVES_IN, True)),
+)
+NODE_KINDS: tuple[NodeKind, ...] = (
+    REGION, GRID, COMPOUND, BUILDING, ORGANIZATION, PARTY_ORG, PERSON
+)
+
+#: Every (from, type, to) shape the loader merges; `to` is the label matched by code.
+REL_SHAPES: tuple[tuple[Label, Rel, Label], ...] = (
+    (Label.REGION, Rel.IN, Label.REGION),
+    (Label.GRID, Rel.IN, Label.REGION),
+    (Label.COMPOUND, Rel.IN, Label.GRID),
+    (Label.BUILDING, Rel.IN, Label.PLACE),
+    (Label.ORGANIZATION, Rel.LOCATED_IN, Label.PLACE),
+    (Label.ORGANIZATION, Rel.SERVES, Label.COMPOUND),
+    (Label.PARTY_ORG, Rel.UNDER, Label.PARTY_ORG),
+    (Label.PARTY_ORG, Rel.COVERS, Label.PLACE),
+    (Label.PARTY_ORG, Rel.COVERS, Label.ORGANIZATION),
+    (Label.PERSON, Rel.MEMBER_OF, Label.PARTY_ORG),
+    (Label.PERSON, Rel.EMPLOYED_BY, Label.ORGANIZATION),
+    (Label.PERSON, Rel.LIVES_IN, Label.PLACE),
+    (Label.PERSON, Rel.HOLDS_POST, Label.PARTY_ORG),
+    (Label.PERSON, Rel.HOLDS_POST, Label.ORGANIZATION),
+    (Label.PERSON, Rel.HOLDS_POST, Label.PLACE),
+    (Label.ORGANIZATION, Rel.MANAGES, Label.COMPOUND),
+    (Label.ORGANIZATION, Rel.RESPONSIBLE_FOR, Label.COMPOUND),
+    (Label.ORGANIZATION, Rel.PAIRED_WITH, Label.PLACE),
+    (Label.PERSON, Rel.REPORTS_TO, Label.REGION),
+)
+
+#: Properties that bookkeeping sets on every written node; not part of a row's content.
+BOOKKEEPING = ("updated_at", "load_id")
+
+
+def _owned_alias(rel: Rel) -> str:
+    return f"rel_{rel.value.lower()}"
+
+
+@builder(*({"kind": kind} for kind in NODE_KINDS))
+def fetch_existing(*, kind: NodeKind) -> Statement:
+    """Current properties and owned-relationship targets of the given codes, for diffing."""
+    # One variable per comprehension: FalkorDB mixes up a name reused across comprehensions.
+    owned = "".join(
+        f", [(n)-[:{rel.value}]->(t{i}) | t{i}.code] AS {_owned_alias(rel)}"
+        for i, (rel, _) in enumerate(kind.owned)
+    )
+    return compose(
+        f"load.fetch_existing.{kind.name}",
+        f"""UNWIND $codes AS c
+            MATCH (n:{kind.key_label.value} {{code: c}})
+            RETURN n.code AS code, labels(n) AS labels, n {{.*}} AS props{owned}""",
+        params={"codes": ["X"]},
+    )
+
+
+@builder(*({"kind": kind} for kind in NODE_KINDS))
+def upsert_nodes(*, kind: NodeKind) -> Statement:
+    """Create or update nodes; `props` replaces the row's columns (null removes a value)."""
+    return compose(
+        f"load.upsert_nodes.{kind.name}",
+        f"""UNWIND $rows AS r
+            MERGE (n:{kind.pattern} {{code: r.code}})
+            SET n += r.props, n.updated_at = $now, n.load_id = $load_id""",
+        mode=Mode.WRITE,
+        params={"rows": [{"code": "X", "props": {}}], "now": "2024-01-01T00:00:00Z",
+                "load_id": "L"},
+    )
+
+
+@builder(*(
+    {"kind": kind, "rel": rel} for kind in NODE_KINDS for rel, _ in kind.owned
+))
+def delete_stale_owned(*, kind: NodeKind, rel: Rel) -> Statement:
+    """Drop owned relationships whose target the row no longer names."""
+    return compose(
+        f"load.delete_stale.{kind.name}.{rel.value}",
+        f"""UNWIND $rows AS r
+            MATCH (n:{kind.key_label.value} {{code: r.code}})-[old:{rel.value}]->(t)
+            WHERE NOT t.code IN r.targets
+            DELETE old""",
+        mode=Mode.WRITE,
+        params={"rows": [{"code": "X", "targets": ["Y"]}]},
+    )
+
+
+@builder(*(
+    {"from_label": a, "rel": rel, "to_label": b} for a, rel, b in REL_SHAPES
+))
+def merge_relationships(*, from_label: Label, rel: Rel, to_label: Label) -> Statement:
+    """Merge relationships by endpoint codes and a `key` (role and start for posts)."""
+    return compose(
+        f"load.merge.{from_label.value}.{rel.value}.{to_label.value}",
+        f"""UNWIND $rows AS r
+            MATCH (a:{from_label.value} {{code: r.src}})
+            MATCH (b:{to_label.value} {{code: r.dst}})
+            MERGE (a)-[e:{rel.value} {{key: r.key}}]->(b)
+            SET e += r.props""",
+        mode=Mode.WRITE,
+        params={"rows": [{"src": "X", "dst": "Y", "key": "", "props": {}}]},
+    )
+
+
+@builder(*(
+    {"from_label": a, "rel": rel, "to_label": b} for a, rel, b in REL_SHAPES
+))
+def fetch_existing_relationships(*, from_label: Label, rel: Rel, to_label: Label) -> Statement:
+    """Current properties of keyed relationships, for diffing before a merge."""
+    return compose(
+        f"load.fetch_rels.{from_label.value}.{rel.value}.{to_label.value}",
+        f"""UNWIND $rows AS r
+            MATCH (a:{from_label.value} {{code: r.src}})-[e:{rel.value} {{key: r.key}}]->
+                  (b:{to_label.value} {{code: r.dst}})
+            RETURN r.src AS src, r.dst AS dst, r.key AS key, properties(e) AS props""",
+        params={"rows": [{"src": "X", "dst": "Y", "key": ""}]},
+    )
+
+
+RESOLVE_CODES = statement(
+    "load.resolve_codes",
+    """UNWIND $codes AS c
+       OPTIONAL MATCH (p:Place {code: c})
+       OPTIONAL MATCH (o:Organization {code: c})
+       OPTIONAL MATCH (g:PartyOrg {code: c})
+       OPTIONAL MATCH (h:Person {code: c})
+       WITH c, [x IN [p, o, g, h] WHERE x IS NOT NULL | x] AS found
+       UNWIND found AS x
+       RETURN c AS code, labels(x) AS labels, x.level AS level""",
+    params={"codes": ["X"]},
+)
+
+JOURNAL_UPSERT = statement(
+    "load.journal_upsert",
+    "MERGE (l:Load {code: $id}) SET l += $props RETURN l.code AS code",
+    mode=Mode.WRITE,
+    params={"id": "L", "props": {}},
+)
+
+COUNT_NODES = statement(
+    "load.count_nodes",
+    """MATCH (n) WHERE NOT n:Load
+       RETURN count(n) AS nodes""",
+)
+
+COUNT_RELATIONSHIPS = statement(
+    "load.count_relationships",
+    "MATCH ()-[e]->() RETURN count(e) AS relationships",
+)

@@ -1,0 +1,105 @@
+"""Registry of every Cypher statement in graph/.
+
+Statements are named constants (`statement(...)`) or small pure builders (`builder(...)`)
+whose example arguments enumerate every variant the code can produce. The test suite walks
+this registry to lint each statement with Neo4j 5's semantic analysis and to check that
+each one runs on FalkorDB, so a statement that is not registered here cannot exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, ParamSpec
+
+Backend = Literal["falkordb", "neo4j"]
+BOTH: frozenset[Backend] = frozenset({"falkordb", "neo4j"})
+
+
+class Mode(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One Cypher statement with the parameters a linter needs to see it as complete."""
+
+    name: str
+    text: str
+    mode: Mode = Mode.READ
+    params: Mapping[str, Any] = field(default_factory=dict)
+    backends: frozenset[Backend] = BOTH
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_CONSTANTS: dict[str, Statement] = {}
+_BUILDERS: dict[str, tuple[Callable[..., Statement], list[dict[str, Any]]]] = {}
+
+P = ParamSpec("P")
+
+
+def statement(
+    name: str,
+    text: str,
+    *,
+    mode: Mode = Mode.READ,
+    params: Mapping[str, Any] | None = None,
+    backends: frozenset[Backend] = BOTH,
+) -> Statement:
+    """Declare and register a named constant statement."""
+    if name in _CONSTANTS:
+        raise ValueError(f"duplicate statement name {name!r}")
+    stmt = Statement(name, " ".join(text.split()), mode, dict(params or {}), backends)
+    _CONSTANTS[name] = stmt
+    return stmt
+
+
+def builder(
+    *examples: dict[str, Any],
+) -> Callable[[Callable[P, Statement]], Callable[P, Statement]]:
+    """Register a pure statement builder with example keyword arguments covering its variants."""
+
+    def register(fn: Callable[P, Statement]) -> Callable[P, Statement]:
+        key = f"{fn.__module__}.{fn.__qualname__}"
+        _BUILDERS[key] = (fn, list(examples) or [{}])
+        return fn
+
+    return register
+
+
+def compose(
+    name: str,
+    text: str,
+    *,
+    mode: Mode = Mode.READ,
+    params: Mapping[str, Any] | None = None,
+    backends: frozenset[Backend] = BOTH,
+) -> Statement:
+    """Build a statement inside a builder (not registered; the builder is)."""
+    return Statement(name, " ".join(text.split()), mode, dict(params or {}), backends)
+
+
+def all_statements() -> Iterator[Statement]:
+    """Every constant and every builder variant, after importing all query modules."""
+    import_all_query_modules()
+    yield from _CONSTANTS.values()
+    for fn, examples in _BUILDERS.values():
+        for kwargs in examples:
+            yield fn(**kwargs)
+
+
+def import_all_query_modules() -> None:
+    """Import every module that declares statements so the registry is complete."""
+    import importlib
+    import pkgutil
+
+    import graph
+    import graph.queries
+
+    for pkg in (graph, graph.queries):
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
+            importlib.import_module(info.name)

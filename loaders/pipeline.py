@@ -1,0 +1,418 @@
+"""Load rosters: read, validate every row and reference, then write — or write nothing.
+
+Phases: (1) read and validate rows into pydantic models, collecting every problem;
+(2) resolve references against this load and the graph (one query per batch of unknown
+codes); (3) stop with `RosterInvalid` if anything is wrong; (4) diff against the graph and
+write only what changes, nodes first, then owned relationships, then posts and relations,
+recording the load in its journal node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from graph.domain import (
+    COMMITTEE_KINDS,
+    ROLE_TARGETS,
+    Label,
+    Rel,
+    RelationType,
+)
+from graph.queries import load as q
+from graph.repo import load as repo
+from graph.store import GraphStore
+from loaders.pii import IdProtector
+from loaders.readers import RosterSource, discover, read_csv, sha256_of
+from loaders.report import LoadReport, RosterInvalid, RosterProblem
+from loaders.rows import ROW_MODELS, PersonRow, PostRow, RelationRow
+
+log = logging.getLogger(__name__)
+
+#: A code's kind: the region level, or the place/organization label in snake case.
+PLACE_KINDS = {"district", "street", "community", "grid", "compound", "building"}
+KIND_LABEL = {
+    "district": Label.REGION, "street": Label.REGION, "community": Label.REGION,
+    "grid": Label.GRID, "compound": Label.COMPOUND, "building": Label.BUILDING,
+    "party_org": Label.PARTY_ORG, "organization": Label.ORGANIZATION, "person": Label.PERSON,
+}
+KIND_ZH = {
+    "district": "区县", "street": "街道", "community": "社区", "grid": "网格",
+    "compound": "小区", "building": "楼栋", "party_org": "党组织", "organization": "单位",
+    "person": "人员",
+}
+REGION_PARENT = {"street": "district", "community": "street"}
+ROLE_KINDS: dict[Label, set[str]] = {
+    Label.PARTY_ORG: {"party_org"}, Label.ORGANIZATION: {"organization"},
+    Label.REGION: {"community"}, Label.GRID: {"grid"}, Label.BUILDING: {"building"},
+    Label.COMPOUND: {"compound"},
+}
+RELATION_ENDS: dict[RelationType, tuple[set[str], set[str]]] = {
+    RelationType.MANAGES: ({"organization"}, {"compound"}),
+    RelationType.RESPONSIBLE_FOR: ({"organization"}, {"compound"}),
+    RelationType.PAIRED_WITH: ({"organization"}, PLACE_KINDS),
+    RelationType.REPORTS_TO: ({"person"}, {"community"}),
+}
+
+
+@dataclass(slots=True)
+class Located:
+    """A validated row and where it came from."""
+
+    row: Any
+    file: str
+    line: int
+    sheet: str | None
+    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class Validated:
+    rows: dict[str, list[Located]] = field(default_factory=lambda: defaultdict(list))
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name, sha256)
+
+
+def _target_label(from_label: Label, rel: Rel, kind: str) -> Label:
+    """The `to` label of the REL_SHAPES entry that fits a target of this kind."""
+    specific = KIND_LABEL[kind]
+    for a, r, b in q.REL_SHAPES:
+        if a is from_label and r is rel and b in (specific, Label.PLACE if kind in PLACE_KINDS
+                                                  else specific):
+            return b
+    raise KeyError((from_label, rel, kind))
+
+
+class CodeIndex:
+    """Which kinds each code has, from this load and from the graph."""
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, code: str, kind: str) -> None:
+        self.kinds[code].add(kind)
+
+    def add_resolved(self, resolved: repo.ResolvedCode) -> None:
+        labels = resolved.labels
+        if Label.REGION.value in labels and resolved.level:
+            self.add(resolved.code, resolved.level)
+        for label, kind in ((Label.GRID, "grid"), (Label.COMPOUND, "compound"),
+                            (Label.BUILDING, "building"), (Label.PARTY_ORG, "party_org"),
+                            (Label.ORGANIZATION, "organization"), (Label.PERSON, "person")):
+            if label.value in labels:
+                self.add(resolved.code, kind)
+
+    def match(self, code: str, allowed: set[str]) -> str | None:
+        found = self.kinds.get(code, set()) & allowed
+        return min(found) if found else None
+
+
+class RosterLoader:
+    """One load: holds the problems, the code index and the planned writes."""
+
+    def __init__(self, store: GraphStore, *, protector: IdProtector, who: str = "cli") -> None:
+        self.store = store
+        self.protector = protector
+        self.who = who
+        self.report = LoadReport(load_id=uuid.uuid4().hex)
+        self.index = CodeIndex()
+
+    # -- phase 1 -------------------------------------------------------------------------
+
+    def read(self, paths: Sequence[Path]) -> Validated:
+        out = Validated()
+        sources, problems = discover(list(paths))
+        self.report.problems.extend(problems)
+        for source in sources:
+            out.files.append((source.display, sha256_of(source.path)))
+            self._read_source(source, out)
+        return out
+
+    def _read_source(self, source: RosterSource, out: Validated) -> None:
+        model = ROW_MODELS[source.template.key]
+        counts = self.report.count(source.template.key)
+        for raw in read_csv(source, self.report.problems):
+            counts.rows += 1
+            try:
+                row = model.model_validate(raw.cells)
+            except ValidationError as exc:
+                counts.errors += 1
+                for err in exc.errors():
+                    self._row_error(source, raw.row, raw.sheet, raw.cells, err)
+                continue
+            out.rows[source.template.key].append(
+                Located(row, raw.file, raw.row, raw.sheet, source.headers))
+
+    def _row_error(self, source: RosterSource, line: int, sheet: str | None,
+                   cell_values: dict[str, str], err: Any) -> None:
+        loc = err.get("loc") or ()
+        key = str(loc[0]) if loc else None
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        if key is None and ": " in message:  # model-level checks name their column first
+            column_zh, message = message.split(": ", 1)
+            key = next((c.key for c in source.template.columns if c.zh == column_zh), None)
+        if err.get("type") == "missing":
+            message = "必填项为空"
+        header = source.headers.get(key or "", None) if key else None
+        value = None if key in (None, "id_number") else cell_values.get(key or "")
+        self.report.problems.append(RosterProblem(
+            source.display, message, sheet=sheet, row=line, column=header, value=value))
+
+    # -- phase 2 -------------------------------------------------------------------------
+
+    async def check_references(self, data: Validated) -> None:
+        self._index_load(data)
+        referenced = {code for code, _allowed, _loc, _col in self._references(data)}
+        unknown = [code for code in referenced if code not in self.index.kinds]
+        for resolved in await repo.resolve_codes(self.store, codes=unknown):
+            self.index.add_resolved(resolved)
+        for code, allowed, loc, column in self._references(data):
+            if self.index.match(code, allowed) is None:
+                wanted = "或".join(sorted(KIND_ZH[k] for k in allowed))
+                have = self.index.kinds.get(code)
+                message = (f"编码 {code} 是{'、'.join(KIND_ZH[k] for k in sorted(have))}，应为{wanted}"
+                           if have else f"找不到{wanted}编码 {code}（本次名册和图库中都没有）")
+                self._problem(loc, column, code, message)
+        self._check_roles(data)
+
+    def _index_load(self, data: Validated) -> None:
+        seen: dict[tuple[str, str], Located] = {}
+        for template, kind_of in (
+            ("regions", lambda r: r.level.value), ("grids", lambda r: "grid"),
+            ("compounds", lambda r: "compound"), ("buildings", lambda r: "building"),
+            ("organizations", lambda r: "organization"), ("party_orgs", lambda r: "party_org"),
+            ("people", lambda r: "person"),
+        ):
+            namespace = "place" if template in ("regions", "grids", "compounds",
+                                                "buildings") else template
+            for loc in data.rows.get(template, []):
+                first = seen.get((namespace, loc.row.code))
+                if first is not None:
+                    self._problem(loc, "code", loc.row.code,
+                                  f"编码重复，与 {first.file} 第 {first.line} 行相同")
+                    continue
+                seen[(namespace, loc.row.code)] = loc
+                self.index.add(loc.row.code, kind_of(loc.row))
+
+    def _references(self, data: Validated) -> list[tuple[str, set[str], Located, str]]:
+        refs: list[tuple[str, set[str], Located, str]] = []
+        for loc in data.rows.get("regions", []):
+            r: Any = loc.row
+            if r.parent_code and r.level.value in REGION_PARENT:
+                refs.append((r.parent_code, {REGION_PARENT[r.level.value]}, loc, "parent_code"))
+        for loc in data.rows.get("grids", []):
+            refs.append((loc.row.community_code, {"community"}, loc, "community_code"))
+        for loc in data.rows.get("compounds", []):
+            refs.append((loc.row.grid_code, {"grid"}, loc, "grid_code"))
+        for loc in data.rows.get("buildings", []):
+            refs.append((loc.row.parent_code, {"compound", "grid"}, loc, "parent_code"))
+        for loc in data.rows.get("organizations", []):
+            if loc.row.location_code:
+                refs.append((loc.row.location_code, PLACE_KINDS, loc, "location_code"))
+            if loc.row.compound_code and loc.row.kind in COMMITTEE_KINDS:
+                refs.append((loc.row.compound_code, {"compound"}, loc, "compound_code"))
+        for loc in data.rows.get("party_orgs", []):
+            if loc.row.parent_code:
+                refs.append((loc.row.parent_code, {"party_org"}, loc, "parent_code"))
+            for code in loc.row.covers:
+                refs.append((code, PLACE_KINDS | {"organization"}, loc, "covers"))
+        for loc in data.rows.get("people", []):
+            for column, allowed in (("party_org_code", {"party_org"}),
+                                    ("employer_code", {"organization"}),
+                                    ("residence_code", {"building", "compound"})):
+                code = getattr(loc.row, column)
+                if code:
+                    refs.append((code, allowed, loc, column))
+        for loc in data.rows.get("posts", []):
+            refs.append((loc.row.person_code, {"person"}, loc, "person_code"))
+            kinds = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[loc.row.role]))
+            refs.append((loc.row.target_code, kinds | {"party_org", "organization", "community",
+                                                       "grid", "building", "compound"},
+                         loc, "target_code"))
+        for loc in data.rows.get("relations", []):
+            src, dst = RELATION_ENDS[loc.row.type]
+            refs.append((loc.row.from_code, src, loc, "from_code"))
+            refs.append((loc.row.to_code, dst, loc, "to_code"))
+        return refs
+
+    def _check_roles(self, data: Validated) -> None:
+        for loc in data.rows.get("posts", []):
+            row: PostRow = loc.row
+            allowed = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[row.role]))
+            kinds = self.index.kinds.get(row.target_code)
+            if kinds and not kinds & allowed:
+                wanted = "或".join(sorted(KIND_ZH[k] for k in allowed))
+                self._problem(loc, "role", row.role.zh,
+                              f"职务“{row.role.zh}”只能任职于{wanted}，"
+                              f"{row.target_code} 是{'、'.join(KIND_ZH[k] for k in sorted(kinds))}")
+
+    def _problem(self, loc: Located, column: str, value: str | None, message: str) -> None:
+        self.report.problems.append(RosterProblem(
+            loc.file, message, sheet=loc.sheet, row=loc.line,
+            column=loc.headers.get(column, column), value=value))
+
+    # -- phase 4 -------------------------------------------------------------------------
+
+    def plan_nodes(self, data: Validated) -> dict[str, tuple[q.NodeKind, list[repo.NodeWrite]]]:
+        plan: dict[str, tuple[q.NodeKind, list[repo.NodeWrite]]] = {}
+
+        def owned(from_label: Label, rel: Rel, code: str | None) -> tuple[tuple[str, Label], ...]:
+            if not code:
+                return ()
+            kind = self.index.match(code, set(KIND_LABEL))
+            assert kind is not None  # references were checked
+            return ((code, _target_label(from_label, rel, kind)),)
+
+        def place_writes(template: str, kind: q.NodeKind, parent: str, props: Any) -> None:
+            writes = [repo.NodeWrite(loc.row.code, props(loc.row),
+                                     {Rel.IN: owned(kind.key_label, Rel.IN,
+                                                    getattr(loc.row, parent))})
+                      for loc in data.rows.get(template, [])]
+            plan[template] = (kind, writes)
+
+        place_writes("regions", q.REGION, "parent_code", lambda r: {
+            "name": r.name, "level": r.level.value, "population": r.population})
+        place_writes("grids", q.GRID, "community_code", lambda r: {
+            "name": r.name, "kind": r.kind.value})
+        place_writes("compounds", q.COMPOUND, "grid_code", lambda r: {
+            "name": r.name, "households": r.households, "has_security": r.has_security})
+        place_writes("buildings", q.BUILDING, "parent_code", lambda r: {
+            "name": r.name, "kind": r.kind.value, "households": r.households})
+        plan["organizations"] = (q.ORGANIZATION, [
+            repo.NodeWrite(r.code, {"name": r.name, "kind": r.kind.value, "uscc": r.uscc}, {
+                Rel.LOCATED_IN: owned(Label.ORGANIZATION, Rel.LOCATED_IN, r.location_code),
+                Rel.SERVES: owned(Label.ORGANIZATION, Rel.SERVES,
+                                  r.compound_code if r.kind in COMMITTEE_KINDS else None),
+            }) for r in (loc.row for loc in data.rows.get("organizations", []))])
+        plan["party_orgs"] = (q.PARTY_ORG, [
+            repo.NodeWrite(r.code, {
+                "name": r.name, "kind": r.kind.value,
+                "category": r.category.value if r.category else None, "founded": r.founded,
+            }, {
+                Rel.UNDER: owned(Label.PARTY_ORG, Rel.UNDER, r.parent_code),
+                Rel.COVERS: tuple(t for c in dict.fromkeys(r.covers)
+                                  for t in owned(Label.PARTY_ORG, Rel.COVERS, c)),
+            }) for r in (loc.row for loc in data.rows.get("party_orgs", []))])
+        plan["people"] = (q.PERSON, [self._person(loc.row, owned)
+                                     for loc in data.rows.get("people", [])])
+        return plan
+
+    def _person(self, r: PersonRow, owned: Any) -> repo.NodeWrite:
+        id_hash = id_masked = None
+        if r.id_number:
+            id_hash, id_masked = self.protector.protect(r.id_number)
+        props = {
+            "name": r.name, "phone": r.phone, "id_hash": id_hash, "id_masked": id_masked,
+            "gender": r.gender.value if r.gender else None,
+            "political_status": r.political_status.value if r.political_status else None,
+            "member_status": r.member_status.value if r.member_status else None,
+        }
+        return repo.NodeWrite(r.code, props, {
+            Rel.MEMBER_OF: owned(Label.PERSON, Rel.MEMBER_OF, r.party_org_code),
+            Rel.EMPLOYED_BY: owned(Label.PERSON, Rel.EMPLOYED_BY, r.employer_code),
+            Rel.LIVES_IN: owned(Label.PERSON, Rel.LIVES_IN, r.residence_code),
+        })
+
+    def plan_relationships(
+        self, data: Validated
+    ) -> dict[str, dict[tuple[Label, Rel, Label], list[repo.RelWrite]]]:
+        plan: dict[str, dict[tuple[Label, Rel, Label], list[repo.RelWrite]]] = {
+            "posts": defaultdict(list), "relations": defaultdict(list)}
+        for loc in data.rows.get("posts", []):
+            post: PostRow = loc.row
+            allowed = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[post.role]))
+            kind = self.index.match(post.target_code, allowed)
+            assert kind is not None
+            shape = (Label.PERSON, Rel.HOLDS_POST,
+                     _target_label(Label.PERSON, Rel.HOLDS_POST, kind))
+            plan["posts"][shape].append(repo.RelWrite(
+                post.person_code, post.target_code, post.key,
+                {"role": post.role.value, "start": post.start, "end": post.end}))
+        for loc in data.rows.get("relations", []):
+            rel_row: RelationRow = loc.row
+            rel = Rel(rel_row.type.value)
+            src_kinds, dst_kinds = RELATION_ENDS[rel_row.type]
+            src_kind = self.index.match(rel_row.from_code, src_kinds)
+            dst_kind = self.index.match(rel_row.to_code, dst_kinds)
+            assert src_kind is not None and dst_kind is not None
+            shape = (KIND_LABEL[src_kind], rel, _target_label(KIND_LABEL[src_kind], rel, dst_kind))
+            plan["relations"][shape].append(repo.RelWrite(
+                rel_row.from_code, rel_row.to_code, "", {"start": rel_row.start}))
+        return plan
+
+    async def write(self, data: Validated, *, dry_run: bool) -> None:
+        node_plan = self.plan_nodes(data)
+        rel_plan = self.plan_relationships(data)
+        changed_nodes: dict[str, list[repo.NodeWrite]] = {}
+        for template, (kind, writes) in node_plan.items():
+            changed, diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
+            changed_nodes[template] = changed
+            self._count(template, diff)
+        changed_rels: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = {}
+        for template, shapes in rel_plan.items():
+            for shape, rel_writes in shapes.items():
+                a, rel, b = shape
+                rel_changed, diff = await repo.diff_relationships(
+                    self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
+                changed_rels[shape] = rel_changed
+                self._count(template, diff)
+        self.report.dry_run = dry_run
+        nothing_changes = not any(changed_nodes.values()) and not any(changed_rels.values())
+        if dry_run or nothing_changes:
+            return
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        journal = {"status": "started", "who": self.who, "started_at": now,
+                   "files": [f"{name}:{digest}" for name, digest in data.files]}
+        await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
+        for template, (kind, _writes) in node_plan.items():
+            await repo.upsert_nodes(self.store, kind=kind, rows=changed_nodes[template],
+                                    load_id=self.report.load_id, now=now)
+        for template, (kind, _writes) in node_plan.items():
+            await repo.replace_owned(self.store, kind=kind, rows=changed_nodes[template])
+        for shape, rel_writes in changed_rels.items():
+            a, rel, b = shape
+            await repo.merge_relationships(self.store, from_label=a, rel=rel, to_label=b,
+                                           rows=rel_writes)
+        counts = {k: asdict(v) for k, v in self.report.counts.items()}
+        await repo.record_load(self.store, load_id=self.report.load_id, props={
+            "status": "committed",
+            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "counts": json.dumps(counts, ensure_ascii=False),
+        })
+
+    def _count(self, template: str, diff: repo.DiffCounts) -> None:
+        counts = self.report.count(template)
+        counts.created += diff.created
+        counts.updated += diff.updated
+        counts.unchanged += diff.unchanged
+
+
+async def load_rosters(
+    store: GraphStore,
+    paths: Sequence[Path],
+    *,
+    protector: IdProtector,
+    dry_run: bool = False,
+    who: str = "cli",
+) -> LoadReport:
+    """Validate everything, then write; raise RosterInvalid (nothing written) on any error."""
+    loader = RosterLoader(store, protector=protector, who=who)
+    data = loader.read(paths)
+    if not loader.report.errors:
+        await loader.check_references(data)
+    if loader.report.errors:
+        raise RosterInvalid(loader.report)
+    # PII secret problems surface here, before anything is written.
+    if any(loc.row.id_number for loc in data.rows.get("people", [])):
+        protector.protect("110101199003070000")
+    await loader.write(data, dry_run=dry_run)
+    log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")
+    return loader.report

@@ -1,0 +1,240 @@
+"""Pydantic row models, one per roster template: the edge where cells become typed values.
+
+Each model takes the cells of one row keyed by column key (headers already mapped) and
+either validates or raises a ValidationError whose locations are column keys, so the
+report can name the column header the user sees.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+
+from graph.domain import (
+    PARTY_MEMBER_STATUSES,
+    BuildingKind,
+    Gender,
+    GridKind,
+    MemberStatus,
+    OrgKind,
+    PartyOrgCategory,
+    PartyOrgKind,
+    PoliticalStatus,
+    RegionLevel,
+    RelationType,
+    Role,
+    ZhEnum,
+)
+from loaders import cells
+from loaders.templates import (
+    BUILDINGS,
+    COMPOUNDS,
+    GRIDS,
+    ORGANIZATIONS,
+    PARTY_ORGS,
+    PEOPLE,
+    POSTS,
+    REGIONS,
+    RELATIONS,
+    Template,
+)
+
+E = TypeVar("E", bound=ZhEnum)
+
+
+def _code(value: Any) -> str:
+    text = cells.clean(value)
+    if text is None:
+        raise ValueError("编码不能为空")
+    code = cells.normalize_code(text)
+    if any(c.isspace() for c in code):
+        raise ValueError(f"编码不能含空格: {text!r}")
+    return code
+
+
+def _enum(enum: type[E], what: str) -> BeforeValidator:
+    def parse(value: Any) -> E | None:
+        if isinstance(value, enum) or value is None:
+            return value
+        member = enum.from_label(str(value))
+        if member is None:
+            allowed = " / ".join(m.zh for m in enum)
+            raise ValueError(f"未知的{what} {value!r}，应为 {allowed}")
+        return member  # type: ignore[return-value]
+
+    return BeforeValidator(parse)
+
+
+def _id_number(value: Any) -> str | None:
+    text = cells.clean(value)
+    if text is None:
+        return None
+    number = cells.normalize_code(text).upper()
+    if not cells.valid_id_number(number):
+        # Never echo the number itself: it is PII.
+        raise ValueError("身份证号格式或校验位不正确")
+    return number
+
+
+def _phone(value: Any) -> str | None:
+    text = cells.clean(value)
+    if text is None:
+        return None
+    digits = cells.normalize_code(text).replace("-", "").replace(" ", "")
+    if not cells.valid_mobile(digits):
+        raise ValueError(f"手机号应为 1 开头的 11 位数字: {text!r}")
+    return digits
+
+
+Code = Annotated[str, BeforeValidator(_code)]
+OptCode = Annotated[str | None, BeforeValidator(lambda v: None if cells.clean(v) is None
+                                                else _code(v))]
+Text = Annotated[str, BeforeValidator(lambda v: cells.clean(v))]
+OptDate = Annotated[str | None, BeforeValidator(lambda v: None if cells.clean(v) is None
+                                                else cells.parse_date(v))]
+OptInt = Annotated[int | None, BeforeValidator(lambda v: None if cells.clean(v) is None
+                                               else cells.parse_int(v))]
+OptBool = Annotated[bool | None, BeforeValidator(lambda v: None if cells.clean(v) is None
+                                                 else cells.parse_bool(v))]
+
+
+class RowModel(BaseModel):
+    """Base: empty cells are None, unknown keys ignored (readers warn about them)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    template: ClassVar[Template]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_to_none(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: (None if cells.clean(v) is None else v) for k, v in data.items()}
+        return data
+
+
+class RegionRow(RowModel):
+    template = REGIONS
+    code: Code
+    name: Text
+    level: Annotated[RegionLevel, _enum(RegionLevel, "层级")]
+    parent_code: OptCode = None
+    population: OptInt = None
+
+    @model_validator(mode="after")
+    def _parent_required(self) -> RegionRow:
+        if self.level is not RegionLevel.DISTRICT and self.parent_code is None:
+            raise ValueError("上级编码: 街道和社区必须填写上级编码")
+        return self
+
+
+class GridRow(RowModel):
+    template = GRIDS
+    code: Code
+    name: Text
+    community_code: Code
+    kind: Annotated[GridKind, _enum(GridKind, "网格类型")] = GridKind.BASIC
+
+
+class CompoundRow(RowModel):
+    template = COMPOUNDS
+    code: Code
+    name: Text
+    grid_code: Code
+    households: OptInt = None
+    has_security: OptBool = None
+
+
+class BuildingRow(RowModel):
+    template = BUILDINGS
+    code: Code
+    name: Text
+    parent_code: Code
+    kind: Annotated[BuildingKind, _enum(BuildingKind, "楼栋类型")] = BuildingKind.RESIDENTIAL
+    households: OptInt = None
+
+
+class OrganizationRow(RowModel):
+    template = ORGANIZATIONS
+    code: Code
+    name: Text
+    kind: Annotated[OrgKind, _enum(OrgKind, "单位类型")]
+    location_code: OptCode = None
+    compound_code: OptCode = None
+
+    @model_validator(mode="after")
+    def _committee_needs_compound(self) -> OrganizationRow:
+        committee = self.kind in (OrgKind.OWNERS_COMMITTEE, OrgKind.SELF_MGMT_COMMITTEE)
+        if committee and self.compound_code is None:
+            raise ValueError("服务小区编码: 业主委员会和自管委员会必须填写服务小区编码")
+        if cells.looks_like_uscc(self.code) and not cells.valid_uscc(self.code):
+            raise ValueError("单位编码: 统一社会信用代码校验位不正确")
+        return self
+
+    @property
+    def uscc(self) -> str | None:
+        return self.code if cells.valid_uscc(self.code) else None
+
+
+class PartyOrgRow(RowModel):
+    template = PARTY_ORGS
+    code: Code
+    name: Text
+    kind: Annotated[PartyOrgKind, _enum(PartyOrgKind, "组织类型")]
+    category: Annotated[PartyOrgCategory | None, _enum(PartyOrgCategory, "组织类别")] = None
+    parent_code: OptCode = None
+    covers: Annotated[tuple[str, ...], BeforeValidator(
+        lambda v: () if cells.clean(v) is None else tuple(cells.split_codes(str(v))))] = ()
+    founded: OptDate = None
+
+
+class PersonRow(RowModel):
+    template = PEOPLE
+    code: Code
+    name: Text
+    id_number: Annotated[str | None, BeforeValidator(_id_number)] = None
+    phone: Annotated[str | None, BeforeValidator(_phone)] = None
+    gender: Annotated[Gender | None, _enum(Gender, "性别")] = None
+    political_status: Annotated[
+        PoliticalStatus | None, _enum(PoliticalStatus, "政治面貌")] = None
+    member_status: Annotated[MemberStatus | None, _enum(MemberStatus, "党员类型")] = None
+    party_org_code: OptCode = None
+    employer_code: OptCode = None
+    residence_code: OptCode = None
+
+    @model_validator(mode="after")
+    def _members_need_org(self) -> PersonRow:
+        if self.political_status in PARTY_MEMBER_STATUSES and self.party_org_code is None:
+            raise ValueError("所在党组织编码: 党员必须填写所在党组织编码")
+        return self
+
+    def __repr__(self) -> str:  # keep the ID-card number out of logs and tracebacks
+        return f"PersonRow(code={self.code!r}, name={self.name!r})"
+
+
+class PostRow(RowModel):
+    template = POSTS
+    person_code: Code
+    target_code: Code
+    role: Annotated[Role, _enum(Role, "职务")]
+    start: OptDate = None
+    end: OptDate = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.role.value}|{self.start or ''}"
+
+
+class RelationRow(RowModel):
+    template = RELATIONS
+    from_code: Code
+    type: Annotated[RelationType, _enum(RelationType, "关系类型")]
+    to_code: Code
+    start: OptDate = None
+
+
+ROW_MODELS: dict[str, type[RowModel]] = {
+    model.template.key: model
+    for model in (RegionRow, GridRow, CompoundRow, BuildingRow, OrganizationRow,
+                  PartyOrgRow, PersonRow, PostRow, RelationRow)
+}
