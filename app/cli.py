@@ -1,0 +1,223 @@
+"""`orgcover` command line: serve, demo, load, schema.
+
+Expected failures print one line naming the problem and the setting to change, and exit
+non-zero (1: invalid roster, 2: usage, configuration or system error). `--debug` or
+ORGCOVER_DEBUG=1 adds the traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from app import logs
+from app.settings import Settings
+from graph.errors import OrgcoverError
+from graph.factory import open_store
+from graph.repo.load import count_graph
+from graph.store import GraphStore
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from loaders.report import LoadReport, RosterInvalid
+from loaders.synthetic import SCALES, generate, write_csv
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="orgcover: organizational-coverage knowledge graph over GraphQL.")
+log = logging.getLogger("orgcover.cli")
+T = TypeVar("T")
+
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+
+def _debug() -> bool:
+    return os.environ.get("ORGCOVER_DEBUG", "") not in ("", "0", "false")
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    typer.echo(f"orgcover: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise _fail(f"setting ORGCOVER_{field.upper()} is invalid: {first['msg']}") from None
+
+
+def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine; expected errors become one line and an exit status."""
+    try:
+        return asyncio.run(main())
+    except OrgcoverError as exc:
+        if _debug():
+            raise
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (ORGCOVER_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (ORGCOVER_PORT).")] = None,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Demo mode: load the synthetic demo district when the store is empty "
+        "and use a demo-only PII secret.")] = False,
+    scale: Annotated[str, typer.Option(help="Demo district scale for --demo.")] = "demo",
+) -> None:
+    """Serve GraphQL (GraphiQL at /graphql) on the configured store."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings(host=host, port=port, demo=demo or None)
+    logs.configure(settings.log_level, settings.log_format)
+
+    async def main() -> None:
+        store = await open_store(settings.store_config())
+        try:
+            if settings.demo:
+                await _load_demo_if_empty(store, settings, scale)
+            app = create_app(settings, store=store)
+            config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                                    log_config=None, lifespan="on")
+            server = _Server(config)
+            url = f"http://{settings.host}:{settings.port}/graphql"
+            typer.echo(f"orgcover: serving {store.description} — GraphiQL at {url}", err=True)
+            await server.serve()
+        finally:
+            await store.close()
+
+    _run(main)
+
+
+class _Server:
+    """uvicorn's server without its signal capture: uvicorn re-raises a captured Ctrl-C
+    after shutdown, which would cancel the store's clean stop. Here SIGINT/SIGTERM only
+    ask the server to exit; the caller then closes the store (and its FalkorDB child)."""
+
+    def __init__(self, config: Any) -> None:
+        import uvicorn
+
+        self._server = uvicorn.Server(config)
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._exit)
+        try:
+            await self._server._serve()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _exit(self) -> None:
+        if self._server.should_exit:
+            self._server.force_exit = True
+        self._server.should_exit = True
+
+
+async def _load_demo_if_empty(store: GraphStore, settings: Settings, scale: str) -> None:
+    nodes, _ = await count_graph(store)
+    if nodes:
+        log.info("store holds %d nodes; demo district not loaded again", nodes)
+        return
+    if scale not in SCALES:
+        raise OrgcoverError(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
+    out = settings.data_dir / "demo-rosters"
+    started = time.perf_counter()
+    write_csv(generate(SCALES[scale]), out)
+    typer.echo(f"orgcover: store is empty; loading the {scale} district from {out} …", err=True)
+    await load_rosters(store, [out], protector=IdProtector(settings.pii_secret_value),
+                       who="demo")
+    nodes, rels = await count_graph(store)
+    typer.echo(f"orgcover: demo district loaded: {nodes} nodes, {rels} relationships in "
+               f"{time.perf_counter() - started:.1f} s", err=True)
+
+
+@cli.command("demo")
+def demo_command(
+    scale: Annotated[str, typer.Option(help=f"One of {', '.join(SCALES)}.")] = "demo",
+    out: Annotated[Path, typer.Option(help="Directory for the nine CSV rosters.")] = Path(
+        "demo-rosters"),
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same district).")] = 7,
+) -> None:
+    """Write a synthetic district as the nine roster templates (CSV, Chinese headers)."""
+    if scale not in SCALES:
+        raise _fail(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
+    tables = generate(SCALES[scale], seed)
+    paths = write_csv(tables, out)
+    for path in paths:
+        typer.echo(f"{path}\t{sum(1 for _ in path.open(encoding='utf-8-sig')) - 1} rows")
+
+
+@cli.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="CSV files or directories of rosters.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+) -> None:
+    """Validate rosters and load them; nothing is written when any row is wrong."""
+    settings = _settings()
+    logs.configure(settings.log_level, "text")
+
+    async def main() -> LoadReport | RosterInvalid:
+        store = await open_store(settings.store_config())
+        try:
+            return await load_rosters(store, paths, dry_run=dry_run,
+                                      protector=IdProtector(settings.pii_secret_value))
+        except RosterInvalid as exc:
+            return exc
+        finally:
+            await store.close()
+
+    outcome = _run(main)
+    report = outcome.report if isinstance(outcome, RosterInvalid) else outcome
+    if as_json:
+        typer.echo(json.dumps({
+            "load_id": report.load_id, "ok": not report.errors, "dry_run": report.dry_run,
+            "counts": {k: asdict(v) for k, v in report.counts.items()},
+            "problems": [asdict(p) for p in report.problems],
+        }, ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            typer.echo(f"{problem.severity}: {problem}", err=True)
+        for template, c in report.counts.items():
+            typer.echo(f"{template:14} rows {c.rows:>8}  created {c.created:>8}  updated "
+                       f"{c.updated:>8}  unchanged {c.unchanged:>8}  errors {c.errors:>6}")
+        if report.errors:
+            typer.echo(f"{len(report.errors)} error(s); nothing was written.", err=True)
+    if report.errors:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from app.graphql import build_schema
+
+    typer.echo(build_schema().as_str())
+
+
+def main() -> None:
+    try:
+        cli()
+    except OrgcoverError as exc:  # pragma: no cover - _run handles the usual paths
+        typer.echo(f"orgcover: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)

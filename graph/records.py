@@ -1,0 +1,102 @@
+"""Plain dataclasses the repository returns; the schema layer maps them to GraphQL types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph.domain import Label
+
+_KIND_ORDER = (Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING,
+               Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """A node: its most specific label, code, and every stored property."""
+
+    label: Label
+    code: str
+    props: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, node: dict[str, Any]) -> NodeRecord:
+        labels = set(node.get("labels") or ())
+        label = next((lbl for lbl in _KIND_ORDER if lbl.value in labels), Label.PLACE)
+        props = {k: v for k, v in node.items() if k != "labels"}
+        return cls(label, str(node["code"]), props)
+
+    def get(self, key: str) -> Any:
+        return self.props.get(key)
+
+    @property
+    def name(self) -> str:
+        return str(self.props.get("name") or "")
+
+    @property
+    def level(self) -> str:
+        """Containment level: the region level, or grid / compound / building."""
+        if self.label is Label.REGION:
+            return str(self.props.get("level") or "")
+        return self.label.value.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list ordered by code; `total` counts the whole list."""
+
+    items: list[NodeRecord]
+    total: int
+    has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    role: str
+    start: str | None
+    end: str | None
+    #: The other end: the target when listing a person's posts, the holder otherwise.
+    node: NodeRecord
+
+    def is_current(self, today: str) -> bool:
+        return self.end is None or self.end > today
+
+
+@dataclass(frozen=True, slots=True)
+class AuditGroup:
+    code: str | None
+    name: str | None
+    eligible: int
+    covered: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.covered / self.eligible if self.eligible else None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSummary:
+    metric: str
+    scope: str | None
+    eligible: int
+    covered: int
+    groups: list[AuditGroup] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float | None:
+        return self.covered / self.eligible if self.eligible else None
+
+    @property
+    def gap_count(self) -> int:
+        return self.eligible - self.covered
+
+
+@dataclass(frozen=True, slots=True)
+class AuditGap:
+    code: str
+    name: str
+    reasons: list[str]
+    community_code: str | None
+    community_name: str | None
+    street_code: str | None
+    street_name: str | None

@@ -1,0 +1,45 @@
+"""Repository functions for audits: totals, groups and gap pages, a few round trips each."""
+
+from __future__ import annotations
+
+from graph.queries import audits as q
+from graph.records import AuditGap, AuditGroup, AuditSummary, NodeRecord
+from graph.store import GraphStore
+
+
+async def place_by_code(store: GraphStore, *, code: str) -> NodeRecord | None:
+    rows = await store.read(q.PLACE_BY_CODE, {"code": code})
+    return NodeRecord.from_row({**rows[0], "labels": rows[0]["labels"]}) if rows else None
+
+
+async def audit_summary(
+    store: GraphStore, *, audit: q.AuditDef, scope: str | None, group_by: str | None
+) -> AuditSummary:
+    """Totals for the scope and, with `group_by`, one entry per group place (empty ones too)."""
+    scoped = scope is not None
+    level = q.GROUP_LEVELS[group_by][1] if group_by else None
+    params = {"scope": scope, "group_level": level}
+    rows = await store.read(q.audit_totals(audit=audit, group_by=group_by, scoped=scoped),
+                            params)
+    eligible = sum(int(r["eligible"]) for r in rows)
+    covered = sum(int(r["covered"]) for r in rows)
+    groups: list[AuditGroup] = []
+    if group_by is not None:
+        counts = {r["code"]: r for r in rows}
+        places = await store.read(q.group_places(group_by=group_by, scoped=scoped), params)
+        for place in places:
+            row = counts.get(place["code"])
+            groups.append(AuditGroup(place["code"], place["name"],
+                                     int(row["eligible"]) if row else 0,
+                                     int(row["covered"]) if row else 0))
+    return AuditSummary(audit.id, scope, eligible, covered, groups)
+
+
+async def audit_gaps(
+    store: GraphStore, *, audit: q.AuditDef, scope: str | None, after: str | None,
+    limit: int,
+) -> list[AuditGap]:
+    rows = await store.read(q.audit_gaps(audit=audit, scoped=scope is not None),
+                            {"scope": scope, "after": after, "limit": limit})
+    return [AuditGap(r["code"], r["name"], list(r["reasons"]), r["community_code"],
+                     r["community_name"], r["street_code"], r["street_name"]) for r in rows]

@@ -1,0 +1,56 @@
+"""What to ask for an audit: check metric, scope and group-by, then totals and gap pages."""
+
+from __future__ import annotations
+
+from graph.domain import level_rank
+from graph.errors import BadInput, NotFound
+from graph.queries.audits import AUDITS, AuditDef
+from graph.records import AuditGap, AuditSummary
+from graph.repo import audits as repo
+from graph.store import GraphStore
+from resolvers.nodes import normalize
+
+GROUP_BY_LEVELS = ("street", "community", "grid")
+
+
+def audit_definition(metric: str) -> AuditDef:
+    audit = AUDITS.get(metric)
+    if audit is None:
+        raise BadInput(f"unknown audit metric {metric!r}; known: {', '.join(AUDITS)}")
+    return audit
+
+
+async def check_scope_and_group(
+    store: GraphStore, *, scope: str | None, group_by: str | None
+) -> str | None:
+    """Normalized scope; NOT_FOUND for unknown scope codes, BAD_USER_INPUT for a group-by
+    level that is not below the scope's level."""
+    level = "district-set"  # everything: any group level is below it
+    code = None
+    if scope is not None:
+        code = normalize(scope)
+        place = await repo.place_by_code(store, code=code)
+        if place is None:
+            raise NotFound(f"scope {scope!r} is not a known place code")
+        level = place.level
+    if group_by is not None:
+        if group_by not in GROUP_BY_LEVELS:
+            raise BadInput(f"group-by must be one of {', '.join(GROUP_BY_LEVELS)}")
+        if level != "district-set" and level_rank(group_by) <= level_rank(level):
+            below = [lv for lv in GROUP_BY_LEVELS if level_rank(lv) > level_rank(level)]
+            raise BadInput(
+                f"group-by {group_by} is not below the scope {code} ({level}); "
+                + (f"use {' or '.join(below)}" if below else "this scope has no lower level"))
+    return code
+
+
+async def summary(store: GraphStore, *, audit: AuditDef, scope: str | None,
+                  group_by: str | None) -> AuditSummary:
+    return await repo.audit_summary(store, audit=audit, scope=scope, group_by=group_by)
+
+
+async def gaps(store: GraphStore, *, audit: AuditDef, scope: str | None, after: str | None,
+               limit: int) -> list[AuditGap]:
+    return await repo.audit_gaps(store, audit=audit, scope=scope, after=after, limit=limit)
+
+

@@ -1,0 +1,64 @@
+"""Per-request DataLoaders: all items of one selection level in one store round trip.
+
+Loaders are keyed by everything that shapes the statement (edge, scope, page), and each
+one batches the codes of every parent asking for it. They live on the request context
+and die with it, so nothing is cached across requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph.domain import Label
+from graph.queries.navigation import Edge
+from graph.records import NodeRecord, Page, PostRecord
+from graph.repo import nodes as repo
+from graph.store import GraphStore
+
+V = TypeVar("V")
+
+
+class Loaders:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self._loaders: dict[tuple[Any, ...], DataLoader[str, Any]] = {}
+
+    def _get(
+        self, key: tuple[Any, ...],
+        fetch: Callable[[Sequence[str]], Coroutine[Any, Any, dict[str, V]]], default: V,
+    ) -> DataLoader[str, V]:
+        loader = self._loaders.get(key)
+        if loader is None:
+            async def batch(codes: list[str]) -> list[V]:
+                found = await fetch(codes)
+                return [found.get(code, default) for code in codes]
+
+            loader = DataLoader(load_fn=batch)
+            self._loaders[key] = loader
+        return loader
+
+    def node(self, label: Label, scope: str | None) -> DataLoader[str, NodeRecord | None]:
+        async def fetch(codes: Sequence[str]) -> dict[str, NodeRecord | None]:
+            return dict(await repo.nodes_by_code(self.store, label=label, codes=codes,
+                                                 scope=scope))
+        return self._get(("node", label, scope), fetch, None)
+
+    def page(self, edge: Edge, scope: str | None, after: str | None,
+             first: int) -> DataLoader[str, Page]:
+        async def fetch(codes: Sequence[str]) -> dict[str, Page]:
+            return await repo.neighbour_pages(self.store, edge=edge, codes=codes, scope=scope,
+                                              after=after, first=first)
+        return self._get(("page", edge.name, scope, after, first), fetch, Page([], 0, False))
+
+    def posts_of(self, scope: str | None) -> DataLoader[str, list[PostRecord]]:
+        async def fetch(codes: Sequence[str]) -> dict[str, list[PostRecord]]:
+            return await repo.posts_of_people(self.store, codes=codes, scope=scope)
+        return self._get(("posts_of", scope), fetch, [])
+
+    def posts_on(self, label: Label, scope: str | None) -> DataLoader[str, list[PostRecord]]:
+        async def fetch(codes: Sequence[str]) -> dict[str, list[PostRecord]]:
+            return await repo.posts_on_targets(self.store, label=label, codes=codes, scope=scope)
+        return self._get(("posts_on", label, scope), fetch, [])

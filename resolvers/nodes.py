@@ -1,0 +1,76 @@
+"""What to ask for lookups and navigation: effective scope, paging, which loader."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from graph.domain import Label
+from graph.errors import NotFound
+from graph.queries.navigation import EDGES
+from graph.records import NodeRecord, Page, PostRecord
+from graph.repo import nodes as repo
+from resolvers.context import Context
+from resolvers.pagination import MAX_PAGE, decode_cursor, page_size
+
+
+def normalize(code: str) -> str:
+    """Codes are stored NFKC-normalized and trimmed; so are the codes clients send."""
+    return unicodedata.normalize("NFKC", code).strip()
+
+
+async def effective_scope(ctx: Context, requested: str | None) -> str | None:
+    """The scope a query runs in: the argument, narrowed to the caller's jurisdiction.
+
+    A requested scope must be a place code (NOT_FOUND otherwise). With a jurisdiction set,
+    a scope outside it finds nothing the caller may see, so it is reported as not found.
+    """
+    if requested is None:
+        return ctx.jurisdiction
+    code = normalize(requested)
+    place = await ctx.loaders.node(Label.PLACE, ctx.jurisdiction).load(code)
+    if place is None:
+        raise NotFound(f"scope {requested!r} is not a known place code")
+    return code
+
+
+async def lookup(ctx: Context, *, label: Label, code: str, scope: str | None) -> NodeRecord | None:
+    return await ctx.loaders.node(label, scope).load(normalize(code))
+
+
+async def neighbour_page(
+    ctx: Context, *, edge: str, code: str, scope: str | None, first: int | None,
+    after: str | None,
+) -> Page:
+    size = page_size(first)
+    start = decode_cursor(edge, after)
+    return await ctx.loaders.page(EDGES[edge], scope, start, size).load(code)
+
+
+async def neighbour_one(ctx: Context, *, edge: str, code: str, scope: str | None
+                        ) -> NodeRecord | None:
+    page = await ctx.loaders.page(EDGES[edge], scope, None, 1).load(code)
+    return page.items[0] if page.items else None
+
+
+async def neighbour_all(ctx: Context, *, edge: str, code: str, scope: str | None
+                        ) -> list[NodeRecord]:
+    """Short lists (covering orgs, managers): up to the page cap, no cursor."""
+    page = await ctx.loaders.page(EDGES[edge], scope, None, MAX_PAGE).load(code)
+    return page.items
+
+
+async def posts_of(ctx: Context, *, code: str, scope: str | None) -> list[PostRecord]:
+    return await ctx.loaders.posts_of(scope).load(code)
+
+
+async def posts_on(ctx: Context, *, label: Label, code: str, scope: str | None
+                   ) -> list[PostRecord]:
+    return await ctx.loaders.posts_on(label, scope).load(code)
+
+
+async def list_page(
+    ctx: Context, *, label: Label, list_id: str, kind: str | None, scope: str | None,
+    first: int | None, after: str | None,
+) -> Page:
+    return await repo.list_nodes(ctx.store, label=label, kind=kind, scope=scope,
+                                 after=decode_cursor(list_id, after), first=page_size(first))

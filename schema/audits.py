@@ -1,0 +1,84 @@
+"""GraphQL types of audit results (design/audits.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from graph.queries.audits import AuditDef
+from graph.records import AuditGap as GapRecord
+from resolvers import audits as r
+from resolvers.context import Context
+from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from schema.types import AFTER, FIRST, Connection, Edge, PageInfo
+
+
+@strawberry.type(description="Eligible, covered and rate for one group (street, community, grid).")
+class AuditGroup:
+    code: str | None = strawberry.field(description="Code of the group place.")
+    name: str | None = strawberry.field(description="Name of the group place.")
+    eligible: int = strawberry.field(description="Eligible items in the group (应覆盖).")
+    covered: int = strawberry.field(description="Covered items in the group (已覆盖).")
+    rate: float | None = strawberry.field(
+        description="covered / eligible, 0–1; null when nothing is eligible (覆盖率).")
+
+
+@strawberry.type(description="Why an item is a gap (原因).")
+class GapReason:
+    code: str = strawberry.field(description="Stable reason code, e.g. no_party_org.")
+    label: str = strawberry.field(description="Reason in Chinese (原因).")
+    label_en: str = strawberry.field(description="Reason in English.")
+
+
+@strawberry.type(description="An item that is not covered, with where it lies and why.")
+class AuditGap:
+    code: str = strawberry.field(description="Code of the uncovered item.")
+    name: str = strawberry.field(description="Name of the uncovered item.")
+    community_code: str | None = strawberry.field(description="Enclosing community (社区).")
+    community_name: str | None = strawberry.field(description="Enclosing community name.")
+    street_code: str | None = strawberry.field(description="Enclosing street (街道).")
+    street_name: str | None = strawberry.field(description="Enclosing street name.")
+    reasons: list[GapReason] = strawberry.field(description="Every reason it is a gap.")
+
+    @classmethod
+    def from_record(cls, gap: GapRecord, audit: AuditDef) -> AuditGap:
+        reasons = [audit.reason(code) for code in gap.reasons]
+        return cls(code=gap.code, name=gap.name, community_code=gap.community_code,
+                   community_name=gap.community_name, street_code=gap.street_code,
+                   street_name=gap.street_name,
+                   reasons=[GapReason(code=x.code, label=x.zh, label_en=x.en) for x in reasons])
+
+
+@strawberry.type(description="Result of one audit for a scope.")
+class AuditResult:
+    metric: str = strawberry.field(description="Metric id, e.g. compound-party-org.")
+    title: str = strawberry.field(description="Metric name in Chinese (指标).")
+    scope: str | None = strawberry.field(description="Scope place code; null for everything.")
+    eligible: int = strawberry.field(description="Eligible items in the scope (应覆盖).")
+    covered: int = strawberry.field(description="Covered items (已覆盖).")
+    rate: float | None = strawberry.field(
+        description="covered / eligible, 0–1; null when nothing is eligible (覆盖率).")
+    groups: list[AuditGroup] = strawberry.field(
+        description="Figures per group place when groupBy is given, in code order.")
+    audit: strawberry.Private[AuditDef]
+    gap_total: strawberry.Private[int]
+
+    @strawberry.field(description="Uncovered items in code order, with reasons (缺口清单).")
+    async def gaps(
+        self, info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[AuditGap]:
+        list_id = f"gaps:{self.metric}"
+        size = page_size(first)
+        start = decode_cursor(list_id, after)
+        found = await r.gaps(info.context.store, audit=self.audit, scope=self.scope,
+                             after=start, limit=size + 1)
+        edges = [Edge(cursor=encode_cursor(list_id, g.code),
+                      node=AuditGap.from_record(g, self.audit)) for g in found[:size]]
+        return Connection(edges=edges, total_count=self.gap_total, page_info=PageInfo(
+            has_next_page=len(found) > size, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None))

@@ -1,0 +1,459 @@
+"""GraphQL object types of the coverage graph (design/domain.md).
+
+Types hold values; their list and link fields hand the question to `resolvers/`, which
+batches it through DataLoaders. Every node carries the effective scope it was reached
+in, so nested fields stay inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from graph import domain
+from graph.domain import Label
+from graph.records import NodeRecord, Page, PostRecord
+from resolvers import nodes as r
+from resolvers.context import Context
+from resolvers.pagination import encode_cursor
+from schema.enums import (
+    BuildingKind,
+    Gender,
+    GridKind,
+    MemberStatus,
+    OrgKind,
+    PartyOrgCategory,
+    PartyOrgKind,
+    PoliticalStatus,
+    RegionLevel,
+    Role,
+)
+
+T = TypeVar("T")
+E = TypeVar("E", bound=domain.ZhEnum)
+GInfo = Info[Context, None]
+
+FIRST = "Page size (default 50, at most 500)."
+AFTER = "Cursor from `pageInfo.endCursor` of the same list."
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow this page.")
+    has_previous_page: bool = strawberry.field(description="This page starts after a cursor.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
+
+
+@strawberry.type(description="An item of a connection with its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list ordered by code (Relay connection).")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="Items of this page with cursors.")
+    page_info: PageInfo = strawberry.field(description="Where this page lies in the list.")
+    total_count: int = strawberry.field(description="Size of the whole list.")
+
+    @strawberry.field(description="Items of this page without cursors.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def connection(page: Page, list_id: str, convert: Callable[[NodeRecord], T],
+               *, started_after: bool) -> Connection[T]:
+    edges = [Edge(cursor=encode_cursor(list_id, rec.code), node=convert(rec))
+             for rec in page.items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=started_after,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
+
+
+def _enum(enum: type[E], value: Any) -> E | None:
+    try:
+        return enum(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@strawberry.interface(description="A node of the coverage graph, identified by its code.")
+class Node:
+    code: str = strawberry.field(description="Stable unique code from the rosters (编码).")
+    name: str = strawberry.field(description="Name (名称).")
+    scope: strawberry.Private[str | None]
+
+
+@strawberry.interface(description="A spatial unit (地点): region, grid, compound or building.")
+class Place(Node):
+    @strawberry.field(description="Party organizations that cover this place (覆盖的党组织).")
+    async def covering_party_orgs(self, info: GInfo) -> list[PartyOrg]:
+        recs = await r.neighbour_all(info.context, edge="place_party_orgs", code=self.code,
+                                     scope=self.scope)
+        return [PartyOrg.from_record(rec, self.scope) for rec in recs]
+
+    @strawberry.field(description="Posts held on this place, e.g. grid workers (任职).")
+    async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
+        posts = await r.posts_on(info.context, label=Label.PLACE, code=self.code,
+                                 scope=self.scope)
+        return Post.many(posts, info.context.today, self.scope, current_only)
+
+
+@strawberry.type(description="A region (行政区划): district 区县, street 街道 or community 社区.")
+class Region(Place):
+    level: RegionLevel | None = strawberry.field(description="Level (层级).")
+    population: int | None = strawberry.field(description="Resident population (常住人口).")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> Region:
+        return cls(code=rec.code, name=rec.name, scope=scope,
+                   level=_enum(RegionLevel, rec.get("level")), population=rec.get("population"))
+
+    @strawberry.field(description="Enclosing region (上级).")
+    async def parent(self, info: GInfo) -> Region | None:
+        rec = await r.neighbour_one(info.context, edge="region_parent", code=self.code,
+                                    scope=self.scope)
+        return Region.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Regions directly inside (下级: streets or communities).")
+    async def children(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Region]:
+        page = await r.neighbour_page(info.context, edge="region_children", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "region_children", lambda x: Region.from_record(x, self.scope),
+                          started_after=after is not None)
+
+    @strawberry.field(description="Grids of a community (网格).")
+    async def grids(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Grid]:
+        page = await r.neighbour_page(info.context, edge="region_grids", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "region_grids", lambda x: Grid.from_record(x, self.scope),
+                          started_after=after is not None)
+
+
+@strawberry.type(description="A grid (网格) of a community.")
+class Grid(Place):
+    kind: GridKind | None = strawberry.field(description="Grid kind (网格类型).")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> Grid:
+        return cls(code=rec.code, name=rec.name, scope=scope, kind=_enum(GridKind, rec.get("kind")))
+
+    @strawberry.field(description="The community the grid belongs to (所属社区).")
+    async def community(self, info: GInfo) -> Region | None:
+        rec = await r.neighbour_one(info.context, edge="grid_community", code=self.code,
+                                    scope=self.scope)
+        return Region.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Compounds in the grid (小区).")
+    async def compounds(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Compound]:
+        page = await r.neighbour_page(info.context, edge="grid_compounds", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "grid_compounds", lambda x: Compound.from_record(x, self.scope),
+                          started_after=after is not None)
+
+    @strawberry.field(description="Buildings directly in the grid, e.g. office buildings (楼宇).")
+    async def buildings(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Building]:
+        page = await r.neighbour_page(info.context, edge="grid_buildings", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "grid_buildings", lambda x: Building.from_record(x, self.scope),
+                          started_after=after is not None)
+
+
+@strawberry.type(description="A residential compound (小区).")
+class Compound(Place):
+    households: int | None = strawberry.field(description="Households (户数).")
+    has_security: bool | None = strawberry.field(
+        description="Physical/technical security in place (物防技防).")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> Compound:
+        return cls(code=rec.code, name=rec.name, scope=scope, households=rec.get("households"),
+                   has_security=rec.get("has_security"))
+
+    @strawberry.field(description="The grid the compound lies in (所属网格).")
+    async def grid(self, info: GInfo) -> Grid | None:
+        rec = await r.neighbour_one(info.context, edge="compound_grid", code=self.code,
+                                    scope=self.scope)
+        return Grid.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Buildings of the compound (楼栋).")
+    async def buildings(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Building]:
+        page = await r.neighbour_page(info.context, edge="compound_buildings", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "compound_buildings",
+                          lambda x: Building.from_record(x, self.scope),
+                          started_after=after is not None)
+
+    @strawberry.field(description="Property companies managing it (物业服务企业).")
+    async def property_companies(self, info: GInfo) -> list[Organization]:
+        recs = await r.neighbour_all(info.context, edge="compound_managers", code=self.code,
+                                     scope=self.scope)
+        return [Organization.from_record(rec, self.scope) for rec in recs]
+
+    @strawberry.field(description="Owners' or self-management committees serving it (业委会/自管委).")
+    async def committees(self, info: GInfo) -> list[Organization]:
+        recs = await r.neighbour_all(info.context, edge="compound_committees", code=self.code,
+                                     scope=self.scope)
+        return [Organization.from_record(rec, self.scope) for rec in recs]
+
+    @strawberry.field(description="Institutions responsible for it (主管单位).")
+    async def responsible_units(self, info: GInfo) -> list[Organization]:
+        recs = await r.neighbour_all(info.context, edge="compound_responsible", code=self.code,
+                                     scope=self.scope)
+        return [Organization.from_record(rec, self.scope) for rec in recs]
+
+
+@strawberry.type(description="A building (楼栋 / 楼宇).")
+class Building(Place):
+    kind: BuildingKind | None = strawberry.field(description="Building kind (楼栋类型).")
+    households: int | None = strawberry.field(description="Households (户数).")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> Building:
+        return cls(code=rec.code, name=rec.name, scope=scope,
+                   kind=_enum(BuildingKind, rec.get("kind")), households=rec.get("households"))
+
+    @strawberry.field(description="The compound or grid the building lies in (所属).")
+    async def parent(self, info: GInfo) -> Place | None:
+        rec = await r.neighbour_one(info.context, edge="building_parent", code=self.code,
+                                    scope=self.scope)
+        return place_from_record(rec, self.scope) if rec else None
+
+
+@strawberry.type(description="A party organization (党组织): committee, branch, group ….")
+class PartyOrg(Node):
+    kind: PartyOrgKind | None = strawberry.field(description="Organization kind (组织类型).")
+    category: PartyOrgCategory | None = strawberry.field(description="Category (组织类别).")
+    founded: str | None = strawberry.field(description="Founding date, ISO 8601 (成立日期).")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> PartyOrg:
+        return cls(code=rec.code, name=rec.name, scope=scope,
+                   kind=_enum(PartyOrgKind, rec.get("kind")),
+                   category=_enum(PartyOrgCategory, rec.get("category")),
+                   founded=rec.get("founded"))
+
+    @strawberry.field(description="Parent organization (上级党组织).")
+    async def parent(self, info: GInfo) -> PartyOrg | None:
+        rec = await r.neighbour_one(info.context, edge="party_org_parent", code=self.code,
+                                    scope=self.scope)
+        return PartyOrg.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Organizations directly under it (下级党组织).")
+    async def children(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[PartyOrg]:
+        page = await r.neighbour_page(info.context, edge="party_org_children", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "party_org_children",
+                          lambda x: PartyOrg.from_record(x, self.scope),
+                          started_after=after is not None)
+
+    @strawberry.field(description="Places it covers (覆盖地点).")
+    async def covered_places(self, info: GInfo) -> list[Place]:
+        recs = await r.neighbour_all(info.context, edge="party_org_places", code=self.code,
+                                     scope=self.scope)
+        return [place_from_record(rec, self.scope) for rec in recs]
+
+    @strawberry.field(description="Organizations it covers (覆盖单位).")
+    async def covered_organizations(self, info: GInfo) -> list[Organization]:
+        recs = await r.neighbour_all(info.context, edge="party_org_organizations",
+                                     code=self.code, scope=self.scope)
+        return [Organization.from_record(rec, self.scope) for rec in recs]
+
+    @strawberry.field(description="Members whose membership it holds (党员).")
+    async def members(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Person]:
+        page = await r.neighbour_page(info.context, edge="party_org_members", code=self.code,
+                                      scope=self.scope, first=first, after=after)
+        return connection(page, "party_org_members", lambda x: Person.from_record(x, self.scope),
+                          started_after=after is not None)
+
+    @strawberry.field(description="Posts in the organization, e.g. secretary (书记, 委员).")
+    async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
+        posts = await r.posts_on(info.context, label=Label.PARTY_ORG, code=self.code,
+                                 scope=self.scope)
+        return Post.many(posts, info.context.today, self.scope, current_only)
+
+
+@strawberry.type(description="An organization (单位): enterprise, property company, committee ….")
+class Organization(Node):
+    kind: OrgKind | None = strawberry.field(description="Organization kind (单位类型).")
+    uscc: str | None = strawberry.field(
+        description="Unified social credit code when it has one (统一社会信用代码).")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> Organization:
+        return cls(code=rec.code, name=rec.name, scope=scope,
+                   kind=_enum(OrgKind, rec.get("kind")), uscc=rec.get("uscc"))
+
+    @strawberry.field(description="Where it sits (所在位置).")
+    async def location(self, info: GInfo) -> Place | None:
+        rec = await r.neighbour_one(info.context, edge="organization_location", code=self.code,
+                                    scope=self.scope)
+        return place_from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Compounds it manages as property company (物业服务小区).")
+    async def managed_compounds(self, info: GInfo) -> list[Compound]:
+        recs = await r.neighbour_all(info.context, edge="organization_manages", code=self.code,
+                                     scope=self.scope)
+        return [Compound.from_record(rec, self.scope) for rec in recs]
+
+    @strawberry.field(description="Compound it serves as committee (服务小区).")
+    async def served_compound(self, info: GInfo) -> Compound | None:
+        rec = await r.neighbour_one(info.context, edge="organization_serves", code=self.code,
+                                    scope=self.scope)
+        return Compound.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="People employed there (职工).")
+    async def employees(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Person]:
+        page = await r.neighbour_page(info.context, edge="organization_employees",
+                                      code=self.code, scope=self.scope, first=first, after=after)
+        return connection(page, "organization_employees",
+                          lambda x: Person.from_record(x, self.scope),
+                          started_after=after is not None)
+
+    @strawberry.field(description="Posts in the organization, e.g. chair (主任, 项目经理).")
+    async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
+        posts = await r.posts_on(info.context, label=Label.ORGANIZATION, code=self.code,
+                                 scope=self.scope)
+        return Post.many(posts, info.context.today, self.scope, current_only)
+
+
+@strawberry.type(description="A person (人员): party member or not.")
+class Person(Node):
+    gender: Gender | None = strawberry.field(description="Gender (性别).")
+    political_status: PoliticalStatus | None = strawberry.field(
+        description="Political status (政治面貌).")
+    member_status: MemberStatus | None = strawberry.field(description="Member kind (党员类型).")
+    id_masked: str | None = strawberry.field(
+        description="Masked ID-card number (身份证号, e.g. 3713**********123X); "
+                    "the number itself is never stored.")
+
+    @classmethod
+    def from_record(cls, rec: NodeRecord, scope: str | None) -> Person:
+        return cls(code=rec.code, name=rec.name, scope=scope,
+                   gender=_enum(Gender, rec.get("gender")),
+                   political_status=_enum(PoliticalStatus, rec.get("political_status")),
+                   member_status=_enum(MemberStatus, rec.get("member_status")),
+                   id_masked=rec.get("id_masked"))
+
+    @strawberry.field(description="Party organization holding the membership (所在党组织).")
+    async def party_org(self, info: GInfo) -> PartyOrg | None:
+        rec = await r.neighbour_one(info.context, edge="person_party_org", code=self.code,
+                                    scope=self.scope)
+        return PartyOrg.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Employer (工作单位).")
+    async def employer(self, info: GInfo) -> Organization | None:
+        rec = await r.neighbour_one(info.context, edge="person_employer", code=self.code,
+                                    scope=self.scope)
+        return Organization.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Residence: building or compound (居住地).")
+    async def residence(self, info: GInfo) -> Place | None:
+        rec = await r.neighbour_one(info.context, edge="person_residence", code=self.code,
+                                    scope=self.scope)
+        return place_from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Community registered with (双报到社区).")
+    async def reports_to(self, info: GInfo) -> Region | None:
+        rec = await r.neighbour_one(info.context, edge="person_reports_to", code=self.code,
+                                    scope=self.scope)
+        return Region.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Posts the person holds or held (任职), with their targets.")
+    async def posts(self, info: GInfo, current_only: bool = False) -> list[Post]:
+        posts = await r.posts_of(info.context, code=self.code, scope=self.scope)
+        return Post.many(posts, info.context.today, self.scope, current_only)
+
+
+@strawberry.type(description="A post (任职): a person holding a role on a target.")
+class Post:
+    role: Role | None = strawberry.field(description="Role (职务).")
+    role_label: str = strawberry.field(description="Chinese label of the role (职务名称).")
+    start: str | None = strawberry.field(description="Start date, ISO 8601 (任职开始).")
+    end: str | None = strawberry.field(description="End date, ISO 8601; null while current.")
+    current: bool = strawberry.field(description="Held today (end is null or in the future).")
+    other: strawberry.Private[NodeRecord]
+    scope: strawberry.Private[str | None]
+
+    @classmethod
+    def many(cls, posts: list[PostRecord], today: str, scope: str | None,
+             current_only: bool) -> list[Post]:
+        out = []
+        for p in posts:
+            current = p.is_current(today)
+            if current_only and not current:
+                continue
+            role = _enum(Role, p.role)
+            out.append(cls(role=role, role_label=role.zh if role else p.role, start=p.start,
+                           end=p.end, current=current, other=p.node, scope=scope))
+        return out
+
+    @strawberry.field(description="The person holding the post (when listed on a target).")
+    def holder(self) -> Person | None:
+        return Person.from_record(self.other, self.scope) \
+            if self.other.label is Label.PERSON else None
+
+    @strawberry.field(description="What the post is held on (when listed on a person).")
+    def target(self) -> Node | None:
+        return None if self.other.label is Label.PERSON else node_from_record(self.other,
+                                                                              self.scope)
+
+
+_PLACE_TYPES: dict[Label, Any] = {
+    Label.REGION: Region, Label.GRID: Grid, Label.COMPOUND: Compound, Label.BUILDING: Building,
+}
+_NODE_TYPES: dict[Label, Any] = {
+    **_PLACE_TYPES, Label.PARTY_ORG: PartyOrg, Label.ORGANIZATION: Organization,
+    Label.PERSON: Person,
+}
+
+
+def place_from_record(rec: NodeRecord, scope: str | None) -> Place:
+    return _PLACE_TYPES[rec.label].from_record(rec, scope)  # type: ignore[no-any-return]
+
+
+def node_from_record(rec: NodeRecord, scope: str | None) -> Node:
+    return _NODE_TYPES[rec.label].from_record(rec, scope)  # type: ignore[no-any-return]
