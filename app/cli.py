@@ -33,7 +33,7 @@ from loaders.pipeline import load_rosters
 from loaders.report import LoadReport, RosterInvalid
 from loaders.synthetic import SCALES, generate, write_csv
 
-cli = typer.Typer(add_completion=False, no_args_is_help=True,
+cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="orgcover: organizational-coverage knowledge graph over GraphQL.")
 log = logging.getLogger("orgcover.cli")
 T = TypeVar("T")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (

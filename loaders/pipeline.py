@@ -178,8 +178,9 @@ class RosterLoader:
             if self.index.match(code, allowed) is None:
                 wanted = "或".join(sorted(KIND_ZH[k] for k in allowed))
                 have = self.index.kinds.get(code)
-                message = (f"编码 {code} 是{'、'.join(KIND_ZH[k] for k in sorted(have))}，应为{wanted}"
-                           if have else f"找不到{wanted}编码 {code}（本次名册和图库中都没有）")
+                message = (
+                    f"编码 {code} 是{'、'.join(KIND_ZH[k] for k in sorted(have))}，应为{wanted}"
+                    if have else f"找不到{wanted}编码 {code}（本次名册和图库中都没有）")
                 self._problem(loc, column, code, message)
         self._check_roles(data)
 
@@ -342,7 +343,8 @@ class RosterLoader:
             src_kinds, dst_kinds = RELATION_ENDS[rel_row.type]
             src_kind = self.index.match(rel_row.from_code, src_kinds)
             dst_kind = self.index.match(rel_row.to_code, dst_kinds)
-            assert src_kind is not None and dst_kind is not None
+            assert src_kind is not None
+            assert dst_kind is not None
             shape = (KIND_LABEL[src_kind], rel, _target_label(KIND_LABEL[src_kind], rel, dst_kind))
             plan["relations"][shape].append(repo.RelWrite(
                 rel_row.from_code, rel_row.to_code, "", {"start": rel_row.start}))

@@ -55,8 +55,11 @@ STREET_WORDS = ("十字路", "文化路", "隆山", "岭泉", "大店", "坪上"
                 "新城", "鼓楼", "沿河", "振兴", "滨海", "金桥", "青山", "绿洲", "凤凰", "玉泉",
                 "龙泉", "白塔", "红旗", "胜利", "育才", "解放", "永安", "长安", "天河", "荷花",
                 "松山")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海波宁春梅立新文斌晓东亮辉军林云峰欣怡子涵浩然宇轩雨萱思远佳琪俊杰嘉怡"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+            "蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江"
+            "尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴孔汤")
+GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海波宁春梅"
+         "立新文斌晓东亮辉军林云峰欣怡子涵浩然宇轩雨萱思远佳琪俊杰嘉怡")
 ENTERPRISE_WORDS = ("科技", "商贸", "食品", "建材", "物流", "机械", "服饰", "电子", "医药", "餐饮")
 PROPERTY_WORDS = ("万家", "宜居", "诚信", "安泰", "金管家", "恒信", "华润", "佳和")
 INSTITUTIONS = ("县人民医院", "县第一中学", "县供电公司", "县税务局", "县住建局", "县农商银行",
@@ -239,7 +242,7 @@ class DistrictGenerator:
             self._compound(code, name, k, rng.choice(grids), grid_branch, committee, companies,
                            residences_by_grid)
         all_residences = [b for bs in residences_by_grid.values() for b in bs] or [code]
-        for grid, branch in grid_branch.items():
+        for branch in grid_branch.values():
             size = (3, 5) if rng.random() < 0.15 else (35, 70)  # some branches too small
             members = self._branch_members(branch, residences=all_residences, size=size,
                                            community=code)
@@ -301,7 +304,7 @@ class DistrictGenerator:
             self.t.add(ORGANIZATIONS, owners, f"{name}自管委员会", "自管委员会", code, code)
         if owners:
             dual = secretary is not None and rng.random() < 0.8
-            chair = secretary if dual else self.person(
+            chair = secretary if secretary is not None and dual else self.person(
                 party_org=None, residence=rng.choice(buildings), member=False)
             self.post(chair, owners, "业委会主任")
             if members and not dual and rng.random() < 0.75:
@@ -313,8 +316,8 @@ class DistrictGenerator:
             draw = rng.random()
             if branch and draw < 0.45:
                 group = f"P{building}"
-                self.t.add(PARTY_ORGS, group, f"{building_names[building]}党小组", "党小组", "楼栋", branch,
-                           building, "2022-07-01")
+                self.t.add(PARTY_ORGS, group, f"{building_names[building]}党小组", "党小组",
+                           "楼栋", branch, building, "2022-07-01")
                 self.post(members[int(draw * 100) % len(members)], group, "党小组长")
             elif members and draw < 0.8:
                 self.post(members[int(draw * 1000) % len(members)], building, "党员中心户")

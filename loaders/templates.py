@@ -78,7 +78,8 @@ ORGANIZATIONS = Template("organizations", "单位", (
 PARTY_ORGS = Template("party_orgs", "党组织", (
     Column("code", "党组织编码", True),
     Column("name", "党组织名称", True),
-    Column("kind", "组织类型", True, "党委 / 党工委 / 党总支 / 党支部 / 联合党支部 / 临时党支部 / 党小组"),
+    Column("kind", "组织类型", True,
+           "党委 / 党工委 / 党总支 / 党支部 / 联合党支部 / 临时党支部 / 党小组"),
     Column("category", "组织类别"),
     Column("parent_code", "上级党组织编码", False, "最高一级以外必填"),
     Column("covers", "覆盖对象编码", False, "多个用 ; 、 , 分隔"),

@@ -45,7 +45,7 @@ class GroupLevel(Enum):
     GRID = "grid"
 
 
-@strawberry.enum(description="Audit metric of design/audits.md.")
+@strawberry.enum(description="Audit metric of design/audits.md: COMPOUND_PARTY_ORG is "
+                             "小区党组织覆盖率 (compound party-organization coverage).")
 class AuditMetric(Enum):
-    COMPOUND_PARTY_ORG = strawberry.enum_value(
-        "compound-party-org", description="小区党组织覆盖率 compound party-organization coverage")
+    COMPOUND_PARTY_ORG = "compound-party-org"

@@ -221,7 +221,8 @@ class Compound(Place):
                                      scope=self.scope)
         return [Organization.from_record(rec, self.scope) for rec in recs]
 
-    @strawberry.field(description="Owners' or self-management committees serving it (业委会/自管委).")
+    @strawberry.field(
+        description="Owners' or self-management committees serving it (业委会/自管委).")
     async def committees(self, info: GInfo) -> list[Organization]:
         recs = await r.neighbour_all(info.context, edge="compound_committees", code=self.code,
                                      scope=self.scope)

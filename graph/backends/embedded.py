@@ -134,7 +134,7 @@ class EmbeddedFalkorServer:
         if proc is not None and proc.poll() is None:
             proc.terminate()
             deadline = time.monotonic() + 15
-            while proc.poll() is None and time.monotonic() < deadline:
+            while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             if proc.poll() is None:
                 log.warning("falkordb did not stop within 15 s; killing it")
@@ -257,7 +257,7 @@ class EmbeddedFalkorServer:
                         setting="ORGCOVER_DATA_DIR",
                     )
                 try:
-                    await client.execute_command("GRAPH.LIST")
+                    await client.execute_command("GRAPH.LIST")  # type: ignore[no-untyped-call]
                     log.info("embedded FalkorDB ready on %s (pid %s)", self.socket_path,
                              self._proc.pid)
                     return

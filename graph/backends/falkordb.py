@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -38,12 +39,18 @@ class FalkorStore(GraphStore):
         super().__init__()
         self.graph_name = graph_name
         self.description = description or (unix_socket or f"{host}:{port}")
-        if unix_socket:
-            self._db = FalkorDB(unix_socket_path=unix_socket, max_connections=MAX_CONNECTIONS)
-        else:
-            self._db = FalkorDB(
-                host=host, port=port, password=password, max_connections=MAX_CONNECTIONS
-            )
+        try:  # the client probes the server (cluster or not) while it is constructed
+            if unix_socket:
+                self._db = FalkorDB(unix_socket_path=unix_socket,
+                                    max_connections=MAX_CONNECTIONS)
+            else:
+                self._db = FalkorDB(host=host, port=port, password=password,
+                                    max_connections=MAX_CONNECTIONS)
+        except (redis_errors.RedisError, OSError) as exc:
+            raise StoreUnavailable(
+                f"FalkorDB at {self.description} does not answer: {exc}",
+                setting="ORGCOVER_GRAPH_URI",
+            ) from exc
         self._graph = self._db.select_graph(graph_name)
 
     async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Any:
@@ -108,16 +115,59 @@ class FalkorStore(GraphStore):
             row["label"] for row in await self.read(ddl.LIST_CONSTRAINTS)
             if row["properties"] == ["code"] and row["status"] != "FAILED"
         }
-        for label in UNIQUE_CODE_LABELS:
-            if label.value not in constrained:
-                try:
-                    await self._db.connection.execute_command(
-                        *ddl.unique_constraint_command(self.graph_name, label)
-                    )
-                except redis_errors.ResponseError as exc:
+        missing = [label for label in UNIQUE_CODE_LABELS if label.value not in constrained]
+        for label in missing:
+            try:
+                await self._db.connection.execute_command(
+                    *ddl.unique_constraint_command(self.graph_name, label)
+                )
+            except redis_errors.ResponseError as exc:
+                raise QueryFailed(
+                    f"cannot create the unique constraint on {label.value}.code: {exc}"
+                ) from exc
+        if missing:
+            await self._wait_constraints()
+            await self._compact_log()
+
+    async def _wait_constraints(self) -> None:
+        """Constraints are built asynchronously; wait until none is pending."""
+        for _ in range(600):
+            rows = await self.read(ddl.LIST_CONSTRAINTS)
+            if all(row["status"] in ("OPERATIONAL", "FAILED") for row in rows):
+                failed = [row["label"] for row in rows if row["status"] == "FAILED"]
+                if failed:
                     raise QueryFailed(
-                        f"cannot create the unique constraint on {label.value}.code: {exc}"
-                    ) from exc
+                        f"unique constraint on code failed for {', '.join(failed)}: "
+                        "the graph holds duplicate codes")
+                return
+            await asyncio.sleep(0.05)
+
+    async def _compact_log(self) -> None:
+        """Rewrite the append-only file once the schema exists.
+
+        FalkorDB appends GRAPH.CONSTRAINT to the AOF out of order (ahead of the graph it
+        belongs to), and replaying it on the next start fails and hangs the server. After
+        a rewrite the constraints live in the RDB base of the AOF instead of as commands.
+        Servers without AOF (remote ones may have none) answer with an error: ignored.
+        """
+        conn = self._db.connection
+        try:
+            info = await conn.info("persistence")
+        except redis_errors.ResponseError:
+            return
+        if not int(info.get("aof_enabled", 0)):
+            return
+        try:
+            await conn.execute_command("BGREWRITEAOF")
+        except redis_errors.ResponseError as exc:
+            log.warning("could not rewrite the append-only file: %s", exc)
+            return
+        for _ in range(1200):
+            info = await conn.info("persistence")
+            if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
+                    info.get("aof_rewrite_scheduled", 0)):
+                return
+            await asyncio.sleep(0.05)
 
     async def delete_graph(self) -> None:
         """Drop the whole graph (tests and `--replace` tooling); missing graphs are fine."""

@@ -18,6 +18,7 @@ from neo4j import exceptions as neo4j_errors
 from graph.dialects import neo4j as ddl
 from graph.domain import UNIQUE_CODE_LABELS, Label
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable
+from graph.queries.admin import PING
 from graph.statements import Statement
 from graph.store import GraphStore, Row, WriteCounters, WriteResult, plain
 
@@ -55,7 +56,8 @@ class Neo4jStore(GraphStore):
     async def connect(self) -> None:
         """Verify address and credentials once at start-up, with a setting to blame."""
         try:
-            await self._driver.verify_connectivity(database=self.database)
+            await self._driver.execute_query(
+                PING.text, routing_=RoutingControl.READ, database_=self.database)
         except neo4j_errors.AuthError as exc:
             raise ConfigError(
                 f"Neo4j at {self.uri} rejected the user name or password",
@@ -117,16 +119,16 @@ class Neo4jStore(GraphStore):
 
     async def ping(self) -> None:
         try:
-            await self._driver.verify_connectivity(database=self.database)
+            await self._driver.verify_connectivity()
         except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
             raise self._unavailable(exc) from exc
 
     async def ensure_schema(self) -> None:
-        statements = [(ddl.create_code_constraint(label=label), {}) for label in UNIQUE_CODE_LABELS]
-        statements.append((ddl.create_property_index(label=Label.REGION, prop="level"), {}))
+        statements = [ddl.create_code_constraint(label=label) for label in UNIQUE_CODE_LABELS]
+        statements.append(ddl.create_property_index(label=Label.REGION, prop="level"))
         # Schema statements cannot share a transaction with each other's data; one each.
-        for stmt, params in statements:
-            await self.write(stmt, params)
+        for stmt in statements:
+            await self.write(stmt)
 
     async def close(self) -> None:
         await self._driver.close()

@@ -22,7 +22,8 @@ def create_code_constraint(*, label: Label) -> Statement:
 def create_property_index(*, label: Label, prop: str) -> Statement:
     return compose(
         f"neo4j.create_index.{label}.{prop}",
-        f"CREATE INDEX {label.value.lower()}_{prop} IF NOT EXISTS FOR (n:{label.value}) ON (n.{prop})",
+        f"CREATE INDEX {label.value.lower()}_{prop} IF NOT EXISTS "
+        f"FOR (n:{label.value}) ON (n.{prop})",
         mode=Mode.WRITE,
         backends=frozenset({"neo4j"}),
     )

@@ -112,11 +112,11 @@ def posts_of_people(*, scoped: bool) -> Statement:
     """Every post (current and past) each person holds, with its target."""
     return compose(
         f"nav.posts_of_people{'.scoped' if scoped else ''}",
-        f"""UNWIND $codes AS k
-            MATCH (p:Person {{code: k}})-[e:HOLDS_POST]->(t)
+        """UNWIND $codes AS k
+            MATCH (p:Person {code: k})-[e:HOLDS_POST]->(t)
             WITH k, e, t ORDER BY t.code, e.key
             RETURN k AS key,
-                   collect({{post: properties(e), node: t {{.*, labels: labels(t)}}}}) AS items""",
+                   collect({post: properties(e), node: t {.*, labels: labels(t)}}) AS items""",
         params=_EXAMPLE,
     )
 

@@ -63,7 +63,8 @@ async def diff_nodes(
     changed: list[NodeWrite] = []
     stmt = q.fetch_existing(kind=kind)
     for batch in batched(rows):
-        existing = {r["code"]: r for r in await store.read(stmt, {"codes": [w.code for w in batch]})}
+        found = await store.read(stmt, {"codes": [w.code for w in batch]})
+        existing = {r["code"]: r for r in found}
         for write in batch:
             current = existing.get(write.code)
             if current is None:
@@ -84,7 +85,7 @@ def _node_differs(kind: q.NodeKind, write: NodeWrite, current: Row) -> bool:
         wanted = sorted(code for code, _ in write.owned.get(rel, ()))
         if sorted(current[f"rel_{rel.value.lower()}"]) != wanted:
             return True
-    return not set(label.value for label in kind.labels) <= set(current["labels"])
+    return not {label.value for label in kind.labels} <= set(current["labels"])
 
 
 async def upsert_nodes(
