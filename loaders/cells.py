@@ -45,7 +45,10 @@ def parse_date(value: object) -> str:
         match = pattern.match(text)
         if match:
             year, month, day = (int(g) for g in match.groups())
-            return dt.date(year, month, day).isoformat()
+            try:
+                return dt.date(year, month, day).isoformat()
+            except ValueError:
+                raise ValueError(f"日期不存在: {value!r}") from None
     raise ValueError(f"不是可识别的日期: {value!r}")
 
 

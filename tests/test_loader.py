@@ -1,0 +1,192 @@
+"""The roster path: CSV → validated rows → batched upserts, nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graph.backends.falkordb import FalkorStore
+from graph.errors import ConfigError
+from graph.queries import load as q
+from graph.repo.load import count_graph
+from graph.statements import compose
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from loaders.report import RosterInvalid
+from tests.conftest import PII_SECRET
+from tests.rosters import write_rosters
+
+ALL_PROPS = compose("test.all_props", "MATCH (n) RETURN n {.*} AS props")
+LOADS = compose("test.loads", "MATCH (l:Load) RETURN l.code AS code, l.status AS status")
+IN_TARGETS = compose(
+    "test.in_targets",
+    "MATCH (n:Place {code: $code})-[:IN]->(p) RETURN p.code AS code",
+    params={"code": "X"})
+
+
+def _csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))[1:]
+
+
+def _expected_counts(rosters: Path) -> tuple[int, int]:
+    """Nodes and relationships the rosters describe, counted from the files themselves."""
+    t = {name: _csv(rosters / f"{name}.csv") for name in (
+        "行政区划", "网格", "小区", "楼栋", "单位", "党组织", "人员", "任职", "关系")}
+    nodes = sum(len(t[n]) for n in ("行政区划", "网格", "小区", "楼栋", "单位", "党组织", "人员"))
+    rels = sum(1 for r in t["行政区划"] if r[3]) + len(t["网格"]) + len(t["小区"])
+    rels += len(t["楼栋"]) + len(t["任职"]) + len(t["关系"])
+    rels += sum(bool(r[3]) + bool(r[4]) for r in t["单位"])
+    rels += sum(bool(r[4]) + len([c for c in r[5].split("；") if c]) for r in t["党组织"])
+    rels += sum(bool(r[7]) + bool(r[8]) + bool(r[9]) for r in t["人员"])
+    return nodes, rels
+
+
+async def test_tiny_district_loads_completely(store: FalkorStore, tiny_rosters: Path,
+                                              protector: IdProtector) -> None:
+    report = await load_rosters(store, [tiny_rosters], protector=protector)
+    assert not report.problems
+    for template, counts in report.counts.items():
+        assert counts.created == counts.rows > 0, template
+    assert await count_graph(store) == _expected_counts(tiny_rosters)
+    loads = await store.read(LOADS)
+    assert loads == [{"code": report.load_id, "status": "committed"}]
+
+
+async def test_identical_second_load_writes_nothing(store: FalkorStore, tiny_rosters: Path,
+                                                    protector: IdProtector) -> None:
+    await load_rosters(store, [tiny_rosters], protector=protector)
+    before = await store.read(ALL_PROPS)
+    store.round_trips = 0
+    report = await load_rosters(store, [tiny_rosters], protector=protector)
+    for template, counts in report.counts.items():
+        assert counts.unchanged == counts.rows and counts.created == counts.updated == 0, template
+    assert await store.read(ALL_PROPS) == before  # no journal entry, no updated_at touched
+    assert len(await store.read(LOADS)) == 1
+
+
+async def test_changed_rows_update_and_move_owned_relationships(
+        store: FalkorStore, tmp_path: Path, tiny_rosters: Path, protector: IdProtector) -> None:
+    work = tmp_path / "r"
+    shutil.copytree(tiny_rosters, work)
+    await load_rosters(store, [work], protector=protector)
+    compounds = _csv(work / "小区.csv")
+    grids = [row[0] for row in _csv(work / "网格.csv")]
+    code, old_grid = compounds[0][0], compounds[0][2]
+    new_grid = next(g for g in grids if g != old_grid)
+    compounds[0][1] = "改名后小区"
+    compounds[0][2] = new_grid
+    write_rosters(work, {"compounds": compounds})
+    report = await load_rosters(store, [work], protector=protector)
+    assert (report.counts["compounds"].updated, report.counts["compounds"].unchanged) == (
+        1, len(compounds) - 1)
+    assert await store.read(IN_TARGETS, {"code": code}) == [{"code": new_grid}]
+
+
+async def test_dangling_reference_is_reported_and_nothing_written(
+        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+    rosters = write_rosters(tmp_path, {
+        "regions": [["D", "县", "区县", "", ""], ["S", "街道", "街道", "D", ""],
+                    ["C", "社区", "社区", "S", ""]],
+        "grids": [["G1", "网格1", "C", "基础网格"]],
+        "compounds": [["X1", "阳光花园小区", "G9", "100", "是"]],
+    })
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [rosters], protector=protector)
+    [problem] = err.value.report.errors
+    assert (problem.file, problem.row, problem.column, problem.value) == (
+        "小区.csv", 2, "所属网格编码", "G9")
+    assert "找不到网格编码 G9" in problem.message
+    assert await count_graph(store) == (0, 0)
+
+
+async def test_every_problem_in_one_pass(store: FalkorStore, tmp_path: Path,
+                                         protector: IdProtector) -> None:
+    rosters = write_rosters(tmp_path, {
+        "regions": [["D", "县", "区县", "", ""], ["D", "重复", "区县", "", ""],
+                    ["S", "街道", "省", "D", ""]],
+        "party_orgs": [["P", "党委", "党委", "区域", "", "D", "2020-13-01"]],
+        "people": [["R1", "张三", "371327198204021179", "", "男", "群众", "", "", "", ""]],
+        "posts": [["R1", "P", "楼长", "", ""]],
+    })
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [rosters], protector=protector)
+    messages = [(p.file, p.row, p.column) for p in err.value.report.errors]
+    assert ("行政区划.csv", 4, "层级") in messages
+    assert ("党组织.csv", 2, "成立日期") in messages
+    assert ("人员.csv", 2, "身份证号") in messages
+    # the ID-card number itself never appears in a report
+    assert all("371327198204021179" not in str(p) for p in err.value.report.problems)
+    assert await count_graph(store) == (0, 0)
+
+
+async def test_role_must_fit_its_target_and_duplicates_are_caught(
+        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+    rosters = write_rosters(tmp_path, {
+        "regions": [["D", "县", "区县", "", ""]],
+        "party_orgs": [["P", "党委", "党委", "区域", "", "D", ""],
+                       ["P", "党委2", "党委", "区域", "", "D", ""]],
+        "people": [["R1", "张三", "", "", "男", "群众", "", "", "", ""]],
+        "posts": [["R1", "P", "楼长", "", ""]],
+    })
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [rosters], protector=protector)
+    found = {(p.file, p.row, p.column) for p in err.value.report.errors}
+    assert ("党组织.csv", 3, "党组织编码") in found
+    assert ("任职.csv", 2, "职务") in found
+
+
+async def test_missing_required_column_is_one_error(store: FalkorStore, tmp_path: Path,
+                                                    protector: IdProtector) -> None:
+    path = tmp_path / "小区.csv"
+    path.write_text("小区编码,小区名称,备注\nX1,阳光花园小区,无\nX2,锦绣家园小区,无\n",
+                    encoding="utf-8")
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [path], protector=protector)
+    errors = err.value.report.errors
+    assert len(errors) == 1 and "所属网格编码" in errors[0].message
+    warnings = err.value.report.warnings
+    assert [w.column for w in warnings] == ["备注"]
+
+
+async def test_file_that_is_not_utf8_is_named(store: FalkorStore, tmp_path: Path,
+                                              protector: IdProtector) -> None:
+    path = tmp_path / "小区.csv"
+    path.write_bytes("小区编码,小区名称,所属网格编码\n".encode("utf-8") + b"\xff\xfe\n")
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [path], protector=protector)
+    assert err.value.report.errors[0].file == "小区.csv"
+
+
+async def test_id_numbers_are_only_stored_hashed_and_masked(
+        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
+    await load_rosters(store, [tiny_rosters], protector=protector)
+    numbers = {row[2] for row in _csv(tiny_rosters / "人员.csv") if row[2]}
+    assert numbers
+    everything = str(await store.read(ALL_PROPS))
+    assert not any(number in everything for number in numbers)
+    sample = next(row for row in _csv(tiny_rosters / "人员.csv") if row[2])
+    [person] = await store.read(q.fetch_existing(kind=q.PERSON), {"codes": [sample[0]]})
+    expected = hmac.new(PII_SECRET.encode(), sample[2].encode(), hashlib.sha256).hexdigest()
+    assert person["props"]["id_hash"] == expected
+    assert person["props"]["id_masked"] == sample[2][:4] + "*" * 10 + sample[2][-4:]
+
+
+async def test_id_numbers_without_secret_fail_before_writing(
+        store: FalkorStore, tiny_rosters: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        await load_rosters(store, [tiny_rosters], protector=IdProtector(None))
+    assert err.value.setting == "ORGCOVER_PII_SECRET"
+    assert await count_graph(store) == (0, 0)
+
+
+async def test_dry_run_reports_but_writes_nothing(store: FalkorStore, tiny_rosters: Path,
+                                                  protector: IdProtector) -> None:
+    report = await load_rosters(store, [tiny_rosters], protector=protector, dry_run=True)
+    assert report.dry_run and report.counts["people"].created > 0
+    assert await count_graph(store) == (0, 0)
