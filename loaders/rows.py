@@ -100,7 +100,7 @@ OptBool = Annotated[bool | None, BeforeValidator(lambda v: None if cells.clean(v
 
 
 class RowModel(BaseModel):
-    """Base: empty cells are None, unknown keys ignored (readers warn about them)."""
+    """Base: empty cells are absent (defaults apply), unknown keys ignored (readers warn)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     template: ClassVar[Template]
@@ -109,7 +109,7 @@ class RowModel(BaseModel):
     @classmethod
     def _blank_to_none(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: (None if cells.clean(v) is None else v) for k, v in data.items()}
+            return {k: v for k, v in data.items() if cells.clean(v) is not None}
         return data
 
 

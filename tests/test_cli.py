@@ -1,0 +1,68 @@
+"""The `orgcover` command: demo, load, schema and one-line failures with exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.rosters import write_rosters
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ORGCOVER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ORGCOVER_PII_SECRET", "cli-secret")
+    monkeypatch.delenv("ORGCOVER_GRAPH_URI", raising=False)
+    return tmp_path
+
+
+def test_demo_writes_nine_templates(env: Path) -> None:
+    result = runner.invoke(cli, ["demo", "--scale", "tiny", "--out", str(env / "r")])
+    assert result.exit_code == 0, result.output
+    assert len(list((env / "r").glob("*.csv"))) == 9
+    assert "人员.csv" in result.output
+
+
+def test_load_then_reload_reports_unchanged(env: Path) -> None:
+    runner.invoke(cli, ["demo", "--scale", "tiny", "--out", str(env / "r")])
+    first = runner.invoke(cli, ["load", str(env / "r")])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["load", str(env / "r"), "--json"])
+    assert second.exit_code == 0
+    assert '"unchanged": 4' in second.output  # the four regions
+
+
+def test_invalid_roster_exits_1_with_the_problem(env: Path) -> None:
+    rosters = write_rosters(env / "bad", {"grids": [["G1", "网格", "C404", ""]]})
+    result = runner.invoke(cli, ["load", str(rosters)])
+    assert result.exit_code == 1
+    assert "网格.csv, row 2, column 所属社区编码: 找不到社区编码 C404" in result.output
+    assert "nothing was written" in result.output
+
+
+def test_unknown_scheme_is_one_line_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORGCOVER_GRAPH_URI", "mysql://db")
+    result = runner.invoke(cli, ["load", str(env)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "ORGCOVER_GRAPH_URI" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_bad_setting_value_is_one_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORGCOVER_STARTUP_TIMEOUT", "soon")
+    result = runner.invoke(cli, ["load", str(env)])
+    assert result.exit_code == 2
+    assert "ORGCOVER_STARTUP_TIMEOUT" in result.output
+
+
+def test_schema_prints_the_committed_sdl() -> None:
+    result = runner.invoke(cli, ["schema"])
+    assert result.exit_code == 0
+    assert result.output == (ROOT / "schema.graphql").read_text(encoding="utf-8")

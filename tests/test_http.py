@@ -1,0 +1,92 @@
+"""HTTP: health, readiness, GraphQL over POST, GraphiQL, request ids and masked errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.main import create_app
+from app.settings import Settings
+from graph.backends.embedded import EmbeddedFalkorServer
+from graph.backends.falkordb import FalkorStore
+from resolvers import nodes
+
+
+@pytest.fixture
+async def client(tiny_store: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(), store=tiny_store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["backend"] == "falkordb"
+
+
+async def test_graphql_post_and_request_id(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": '{ region(code: "371327") { name } }'},
+                                 headers={"x-request-id": "abc123"})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"region": {"name": "莒南县"}}}
+    assert response.headers["x-request-id"] == "abc123"
+
+
+async def test_malformed_query_has_a_code(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "{ region(code: "})
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+async def test_graphiql_is_served(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200 and "graphiql" in response.text.lower()
+
+
+async def test_unexpected_errors_are_masked_and_logged_with_request_id(
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("secret detail from the database")
+
+    monkeypatch.setattr(nodes, "lookup", broken)
+    with caplog.at_level(logging.ERROR, logger="orgcover.graphql"):
+        response = await client.post("/graphql", json={"query": '{ region(code: "x") { name } }'},
+                                     headers={"x-request-id": "rid-42"})
+    error = response.json()["errors"][0]
+    assert error["message"] == "Internal server error"
+    assert error["extensions"] == {"code": "INTERNAL", "requestId": "rid-42"}
+    assert "secret detail" not in response.text
+    assert any("secret detail" in r.getMessage() or r.exc_info for r in caplog.records)
+
+
+async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> None:
+    app: FastAPI = create_app(Settings(data_dir=tmp_path))
+    async with app.router.lifespan_context(app):
+        server = app.state.store.server
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as c:
+            assert (await c.get("/readyz")).status_code == 200
+    assert server.pid is None  # stopped with the app
+
+
+async def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
+    server = EmbeddedFalkorServer(tmp_path)
+    await server.start()
+    store = FalkorStore(graph_name="g", unix_socket=server.socket_path)
+    app = create_app(Settings(), store=store)
+    await server.stop()
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        response = await c.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+    await store.close()

@@ -1,0 +1,163 @@
+"""GraphQL through `schema.execute` on the loaded tiny district."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.graphql import build_schema
+from graph.backends.falkordb import FalkorStore
+from graph.domain import Label
+from graph.repo import nodes as repo
+from resolvers.context import Context
+
+SCHEMA = build_schema()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
+    return await SCHEMA.execute(query, variable_values=variables, context_value=Context(store))
+
+
+def _csv(path: Path) -> list[list[str]]:
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))[1:]
+
+
+async def test_lookup_by_code_and_unknown_code_is_null(tiny_store: FalkorStore) -> None:
+    result = await run(tiny_store, '{ region(code: "371327") { code name level } '
+                                   'nope: compound(code: "NOPE") { code } }')
+    assert result.errors is None
+    assert result.data == {"region": {"code": "371327", "name": "莒南县", "level": "DISTRICT"},
+                           "nope": None}
+
+
+async def test_full_width_codes_are_normalized(tiny_store: FalkorStore) -> None:
+    result = await run(tiny_store, '{ region(code: " ３７１３２７ ") { code } }')
+    assert result.data == {"region": {"code": "371327"}}
+
+
+async def test_children_and_parents_follow_the_graph(tiny_store: FalkorStore,
+                                                     tiny_rosters: Path) -> None:
+    compound = _csv(tiny_rosters / "小区.csv")[0]
+    query = """query($c: String!) { compound(code: $c) { name households hasSecurity
+        grid { code community { code parent { code parent { code } } } }
+        buildings { totalCount nodes { code parent { code } } } } }"""
+    result = await run(tiny_store, query, c=compound[0])
+    assert result.errors is None
+    data = result.data["compound"]
+    assert data["name"] == compound[1] and data["households"] == int(compound[3])
+    assert data["grid"]["code"] == compound[2]
+    assert data["grid"]["community"]["parent"]["parent"]["code"] == "371327"
+    buildings = [b for b in _csv(tiny_rosters / "楼栋.csv") if b[2] == compound[0]]
+    assert data["buildings"]["totalCount"] == len(buildings)
+    assert {n["code"] for n in data["buildings"]["nodes"]} == {b[0] for b in buildings}
+    assert all(n["parent"]["code"] == compound[0] for n in data["buildings"]["nodes"])
+
+
+async def test_pagination_walks_the_whole_list_in_code_order(tiny_store: FalkorStore,
+                                                             tiny_rosters: Path) -> None:
+    expected = sorted(r[0] for r in _csv(tiny_rosters / "网格.csv"))
+    seen: list[str] = []
+    after = None
+    while True:
+        result = await run(tiny_store, """query($after: String) { grids(first: 7, after: $after)
+            { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { code } } } }""",
+                           after=after)
+        assert result.errors is None
+        page = result.data["grids"]
+        assert page["totalCount"] == len(expected)
+        seen.extend(e["node"]["code"] for e in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == expected
+
+
+async def test_cursor_from_another_list_is_rejected(tiny_store: FalkorStore) -> None:
+    first = await run(tiny_store, "{ grids(first: 1) { pageInfo { endCursor } } }")
+    cursor = first.data["grids"]["pageInfo"]["endCursor"]
+    result = await run(tiny_store, """query($after: String) {
+        compounds(after: $after) { totalCount } }""", after=cursor)
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+    assert "another list" in result.errors[0].message
+
+
+async def test_people_posts_and_enums(tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+    post = next(p for p in _csv(tiny_rosters / "任职.csv") if p[2] == "书记")
+    query = """query($p: String!) { person(code: $p) { code politicalStatus idMasked
+        posts { role roleLabel current target { __typename code } } partyOrg { code } } }"""
+    result = await run(tiny_store, query, p=post[0])
+    assert result.errors is None
+    person = result.data["person"]
+    assert {"role": "SECRETARY", "roleLabel": "书记", "current": True,
+            "target": {"__typename": "PartyOrg", "code": post[1]}} in person["posts"]
+
+
+async def test_scope_hides_nodes_outside_it(tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+    communities = [r[0] for r in _csv(tiny_rosters / "行政区划.csv") if r[2] == "社区"]
+    grids = {r[0]: r[2] for r in _csv(tiny_rosters / "网格.csv")}
+    inside, outside = communities[0], communities[1]
+    other_grid = next(g for g, c in grids.items() if c == outside)
+    result = await run(tiny_store, """query($s: String!, $g: String!) {
+        grid(code: $g, scope: $s) { code }
+        community: region(code: $s, scope: $s) { code grids { totalCount } }
+        district: region(code: "371327", scope: $s) { code } }""", s=inside, g=other_grid)
+    assert result.errors is None
+    assert result.data["grid"] is None and result.data["district"] is None
+    in_grids = [g for g, c in grids.items() if c == inside]
+    assert result.data["community"]["grids"]["totalCount"] == len(in_grids)
+    unknown = await run(tiny_store, '{ grid(code: "x", scope: "NOPE") { code } }')
+    assert unknown.errors[0].extensions["code"] == "NOT_FOUND"
+
+
+async def test_nested_query_uses_one_round_trip_per_level(tiny_store: FalkorStore) -> None:
+    query = """{ regions(level: COMMUNITY, first: 100) { nodes { code
+        grids(first: 100) { nodes { code compounds { nodes { code
+            buildings(first: 100) { nodes { code posts { roleLabel holder { code } } } }
+            coveringPartyOrgs { code posts { roleLabel } } } } } } } } }"""
+    tiny_store.round_trips = 0
+    result = await run(tiny_store, query)
+    assert result.errors is None
+    communities = result.data["regions"]["nodes"]
+    buildings = [b for c in communities for g in c["grids"]["nodes"]
+                 for x in g["compounds"]["nodes"] for b in x["buildings"]["nodes"]]
+    assert len(buildings) > 100
+    # regions page + count, grids, compounds, buildings, building posts, party orgs, org posts
+    assert tiny_store.round_trips == 8
+
+
+async def test_repository_answers_many_codes_at_once(tiny_store: FalkorStore,
+                                                     tiny_rosters: Path) -> None:
+    codes = [r[0] for r in _csv(tiny_rosters / "小区.csv")] + ["MISSING"]
+    tiny_store.round_trips = 0
+    found = await repo.nodes_by_code(tiny_store, label=Label.COMPOUND, codes=codes, scope=None)
+    assert tiny_store.round_trips == 1
+    assert set(found) == set(codes) - {"MISSING"}
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("{ region(code: ", "GRAPHQL_PARSE_FAILED"),
+    ('{ region(code: "x") { nme } }', "GRAPHQL_VALIDATION_FAILED"),
+    ("{ grids(first: 100000) { totalCount } }", "BAD_USER_INPUT"),
+    ('{ grids(after: "Zm9yZ2Vk") { totalCount } }', "BAD_USER_INPUT"),
+])
+async def test_errors_carry_extension_codes(tiny_store: FalkorStore, query: str,
+                                            code: str) -> None:
+    result = await run(tiny_store, query)
+    assert result.errors and result.errors[0].extensions["code"] == code
+
+
+async def test_depth_limit(tiny_store: FalkorStore) -> None:
+    deep = "{ region(code: \"371327\") { " + "parent { " * 20 + "code" + " }" * 20 + " } }"
+    result = await run(tiny_store, deep)
+    assert result.errors and "depth" in result.errors[0].message
+
+
+def test_committed_sdl_is_current() -> None:
+    committed = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    assert committed == SCHEMA.as_str() + "\n", "run `orgcover schema > schema.graphql`"
