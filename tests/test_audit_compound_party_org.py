@@ -8,7 +8,6 @@ X3 and X5 are covered; X6 is covered twice (counted once); X4 is not covered.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -97,7 +96,8 @@ async def test_gaps_with_reason_community_and_street(audit_store: FalkorStore) -
                                  after=None, limit=100)
     assert [(g.code, g.community_code, g.street_code, g.reasons) for g in gaps] == [
         ("X2", "C1", "S1", ["no_party_org"]), ("X4", "C2", "S1", ["no_party_org"])]
-    assert gaps[0].name == "锦绣家园小区" and gaps[0].street_name == "十字路街道"
+    assert gaps[0].name == "锦绣家园小区"
+    assert gaps[0].street_name == "十字路街道"
     page2 = await repo.audit_gaps(audit_store, audit=COMPOUND_PARTY_ORG, scope=None,
                                   after="X2", limit=1)
     assert [g.code for g in page2] == ["X4"]
@@ -118,9 +118,8 @@ query Audit($scope: String, $groupBy: GroupLevel, $first: Int, $after: String) {
 
 
 async def _run(store: FalkorStore, **variables: Any) -> Any:
-    result = await build_schema().execute(QUERY, variable_values=variables,
+    return await build_schema().execute(QUERY, variable_values=variables,
                                           context_value=Context(store))
-    return result
 
 
 async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: FalkorStore) -> None:
@@ -131,7 +130,8 @@ async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: FalkorSt
             audit["rate"]) == ("compound-party-org", "小区党组织覆盖率", 4, 2, 0.5)
     assert [g["code"] for g in audit["groups"]] == ["C1", "C2"]
     gaps = audit["gaps"]
-    assert gaps["totalCount"] == 2 and gaps["pageInfo"]["hasNextPage"] is True
+    assert gaps["totalCount"] == 2
+    assert gaps["pageInfo"]["hasNextPage"] is True
     assert gaps["nodes"] == [{"code": "X2", "name": "锦绣家园小区", "communityName": "阳光社区",
                               "streetName": "十字路街道", "reasons": [{
                                   "code": "no_party_org", "label": "无党组织覆盖",

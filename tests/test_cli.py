@@ -51,7 +51,8 @@ def test_unknown_scheme_is_one_line_exit_2(env: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(cli, ["load", str(env)])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "ORGCOVER_GRAPH_URI" in lines[0]
+    assert len(lines) == 1
+    assert "ORGCOVER_GRAPH_URI" in lines[0]
     assert "Traceback" not in result.output
 
 

@@ -29,7 +29,8 @@ async def client(tiny_store: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["backend"] == "falkordb"
+    assert ready.status_code == 200
+    assert ready.json()["backend"] == "falkordb"
 
 
 async def test_graphql_post_and_request_id(client: httpx.AsyncClient) -> None:
@@ -48,7 +49,8 @@ async def test_malformed_query_has_a_code(client: httpx.AsyncClient) -> None:
 
 async def test_graphiql_is_served(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"accept": "text/html"})
-    assert response.status_code == 200 and "graphiql" in response.text.lower()
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
 
 
 async def test_unexpected_errors_are_masked_and_logged_with_request_id(

@@ -65,7 +65,7 @@ async def test_identical_second_load_writes_nothing(store: FalkorStore, tiny_ros
     store.round_trips = 0
     report = await load_rosters(store, [tiny_rosters], protector=protector)
     for template, counts in report.counts.items():
-        assert counts.unchanged == counts.rows and counts.created == counts.updated == 0, template
+        assert (counts.unchanged, counts.created, counts.updated) == (counts.rows, 0, 0), template
     assert await store.read(ALL_PROPS) == before  # no journal entry, no updated_at touched
     assert len(await store.read(LOADS)) == 1
 
@@ -149,7 +149,8 @@ async def test_missing_required_column_is_one_error(store: FalkorStore, tmp_path
     with pytest.raises(RosterInvalid) as err:
         await load_rosters(store, [path], protector=protector)
     errors = err.value.report.errors
-    assert len(errors) == 1 and "所属网格编码" in errors[0].message
+    assert len(errors) == 1
+    assert "所属网格编码" in errors[0].message
     warnings = err.value.report.warnings
     assert [w.column for w in warnings] == ["备注"]
 
@@ -157,7 +158,7 @@ async def test_missing_required_column_is_one_error(store: FalkorStore, tmp_path
 async def test_file_that_is_not_utf8_is_named(store: FalkorStore, tmp_path: Path,
                                               protector: IdProtector) -> None:
     path = tmp_path / "小区.csv"
-    path.write_bytes("小区编码,小区名称,所属网格编码\n".encode("utf-8") + b"\xff\xfe\n")
+    path.write_bytes("小区编码,小区名称,所属网格编码\n".encode() + b"\xff\xfe\n")
     with pytest.raises(RosterInvalid) as err:
         await load_rosters(store, [path], protector=protector)
     assert err.value.report.errors[0].file == "小区.csv"
@@ -188,5 +189,6 @@ async def test_id_numbers_without_secret_fail_before_writing(
 async def test_dry_run_reports_but_writes_nothing(store: FalkorStore, tiny_rosters: Path,
                                                   protector: IdProtector) -> None:
     report = await load_rosters(store, [tiny_rosters], protector=protector, dry_run=True)
-    assert report.dry_run and report.counts["people"].created > 0
+    assert report.dry_run
+    assert report.counts["people"].created > 0
     assert await count_graph(store) == (0, 0)

@@ -50,7 +50,8 @@ async def test_children_and_parents_follow_the_graph(tiny_store: FalkorStore,
     result = await run(tiny_store, query, c=compound[0])
     assert result.errors is None
     data = result.data["compound"]
-    assert data["name"] == compound[1] and data["households"] == int(compound[3])
+    assert data["name"] == compound[1]
+    assert data["households"] == int(compound[3])
     assert data["grid"]["code"] == compound[2]
     assert data["grid"]["community"]["parent"]["parent"]["code"] == "371327"
     buildings = [b for b in _csv(tiny_rosters / "楼栋.csv") if b[2] == compound[0]]
@@ -108,7 +109,8 @@ async def test_scope_hides_nodes_outside_it(tiny_store: FalkorStore, tiny_roster
         community: region(code: $s, scope: $s) { code grids { totalCount } }
         district: region(code: "371327", scope: $s) { code } }""", s=inside, g=other_grid)
     assert result.errors is None
-    assert result.data["grid"] is None and result.data["district"] is None
+    assert result.data["grid"] is None
+    assert result.data["district"] is None
     in_grids = [g for g, c in grids.items() if c == inside]
     assert result.data["community"]["grids"]["totalCount"] == len(in_grids)
     unknown = await run(tiny_store, '{ grid(code: "x", scope: "NOPE") { code } }')
@@ -149,13 +151,15 @@ async def test_repository_answers_many_codes_at_once(tiny_store: FalkorStore,
 async def test_errors_carry_extension_codes(tiny_store: FalkorStore, query: str,
                                             code: str) -> None:
     result = await run(tiny_store, query)
-    assert result.errors and result.errors[0].extensions["code"] == code
+    assert result.errors
+    assert result.errors[0].extensions["code"] == code
 
 
 async def test_depth_limit(tiny_store: FalkorStore) -> None:
     deep = "{ region(code: \"371327\") { " + "parent { " * 20 + "code" + " }" * 20 + " } }"
     result = await run(tiny_store, deep)
-    assert result.errors and "depth" in result.errors[0].message
+    assert result.errors
+    assert "depth" in result.errors[0].message
 
 
 def test_committed_sdl_is_current() -> None:

@@ -29,7 +29,8 @@ def test_zh_enum_reads_chinese_labels_and_synonyms() -> None:
     assert Role.from_label("building_chief") is Role.BUILDING_CHIEF
     assert OrgKind.from_label("国有企业") is OrgKind.INSTITUTION
     assert Role.from_label("董事长") is None
-    assert isinstance(Role.SECRETARY, ZhEnum) and Role.SECRETARY.zh == "书记"
+    assert isinstance(Role.SECRETARY, ZhEnum)
+    assert Role.SECRETARY.zh == "书记"
 
 
 @pytest.mark.parametrize("text", ["2023-05-01", "2023/5/1", "2023.5.1", "2023年5月1日",
@@ -52,7 +53,8 @@ def test_integers_from_excel_floats() -> None:
 
 
 def test_booleans() -> None:
-    assert cells.parse_bool("是") is True and cells.parse_bool("N") is False
+    assert cells.parse_bool("是") is True
+    assert cells.parse_bool("N") is False
     with pytest.raises(ValueError, match="是/否"):
         cells.parse_bool("也许")
 
@@ -132,11 +134,13 @@ def test_builders_are_parameterized() -> None:
     stmt = load.upsert_nodes(kind=load.COMPOUND)
     assert stmt.text.startswith("UNWIND $rows AS r MERGE (n:Place:Compound {code: r.code})")
     scoped = navigation.neighbours(edge=navigation.EDGES["grid_compounds"], scoped=True)
-    assert "$scope" in scoped.text and "$after" in scoped.text
+    assert "$scope" in scoped.text
+    assert "$after" in scoped.text
     unscoped = navigation.neighbours(edge=navigation.EDGES["grid_compounds"], scoped=False)
     assert "$scope" not in unscoped.text
     gaps = audits.audit_gaps(audit=audits.COMPOUND_PARTY_ORG, scoped=False)
-    assert "LIMIT $limit" in gaps.text and "'no_party_org'" in gaps.text
+    assert "LIMIT $limit" in gaps.text
+    assert "'no_party_org'" in gaps.text
 
 
 def test_scope_predicates_follow_links_to_places() -> None:

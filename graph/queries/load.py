@@ -74,7 +74,7 @@ REL_SHAPES: tuple[tuple[Label, Rel, Label], ...] = (
 )
 
 #: Properties that bookkeeping sets on every written node; not part of a row's content.
-BOOKKEEPING = ("updated_at", "load_id")
+BOOKKEEPING = ("updated_at", "load_id", "row_hash")
 
 
 def _owned_alias(rel: Rel) -> str:
@@ -83,7 +83,7 @@ def _owned_alias(rel: Rel) -> str:
 
 @builder(*({"kind": kind} for kind in NODE_KINDS))
 def fetch_existing(*, kind: NodeKind) -> Statement:
-    """Current properties and owned-relationship targets of the given codes, for diffing."""
+    """Current properties and owned-relationship targets of the given codes (reports, tests)."""
     # One variable per comprehension: FalkorDB mixes up a name reused across comprehensions.
     owned = "".join(
         f", [(n)-[:{rel.value}]->(t{i}) | t{i}.code] AS {_owned_alias(rel)}"
@@ -99,16 +99,31 @@ def fetch_existing(*, kind: NodeKind) -> Statement:
 
 
 @builder(*({"kind": kind} for kind in NODE_KINDS))
+def fetch_fingerprints(*, kind: NodeKind) -> Statement:
+    """The row fingerprint each existing node was last written with, for diffing a load.
+
+    Only code and fingerprint travel back, so diffing a large roster stays cheap.
+    """
+    return compose(
+        f"load.fetch_fingerprints.{kind.name}",
+        f"""UNWIND $codes AS c
+            MATCH (n:{kind.pattern} {{code: c}})
+            RETURN n.code AS code, n.row_hash AS hash""",
+        params={"codes": ["X"]},
+    )
+
+
+@builder(*({"kind": kind} for kind in NODE_KINDS))
 def upsert_nodes(*, kind: NodeKind) -> Statement:
     """Create or update nodes; `props` replaces the row's columns (null removes a value)."""
     return compose(
         f"load.upsert_nodes.{kind.name}",
         f"""UNWIND $rows AS r
             MERGE (n:{kind.pattern} {{code: r.code}})
-            SET n += r.props, n.updated_at = $now, n.load_id = $load_id""",
+            SET n += r.props, n.row_hash = r.hash, n.updated_at = $now, n.load_id = $load_id""",
         mode=Mode.WRITE,
-        params={"rows": [{"code": "X", "props": {}}], "now": "2024-01-01T00:00:00Z",
-                "load_id": "L"},
+        params={"rows": [{"code": "X", "props": {}, "hash": "h"}],
+                "now": "2024-01-01T00:00:00Z", "load_id": "L"},
     )
 
 
@@ -139,9 +154,9 @@ def merge_relationships(*, from_label: Label, rel: Rel, to_label: Label) -> Stat
             MATCH (a:{from_label.value} {{code: r.src}})
             MATCH (b:{to_label.value} {{code: r.dst}})
             MERGE (a)-[e:{rel.value} {{key: r.key}}]->(b)
-            SET e += r.props""",
+            SET e += r.props, e.row_hash = r.hash""",
         mode=Mode.WRITE,
-        params={"rows": [{"src": "X", "dst": "Y", "key": "", "props": {}}]},
+        params={"rows": [{"src": "X", "dst": "Y", "key": "", "props": {}, "hash": "h"}]},
     )
 
 
@@ -149,13 +164,13 @@ def merge_relationships(*, from_label: Label, rel: Rel, to_label: Label) -> Stat
     {"from_label": a, "rel": rel, "to_label": b} for a, rel, b in REL_SHAPES
 ))
 def fetch_existing_relationships(*, from_label: Label, rel: Rel, to_label: Label) -> Statement:
-    """Current properties of keyed relationships, for diffing before a merge."""
+    """Fingerprints of keyed relationships, for diffing before a merge."""
     return compose(
         f"load.fetch_rels.{from_label.value}.{rel.value}.{to_label.value}",
         f"""UNWIND $rows AS r
             MATCH (a:{from_label.value} {{code: r.src}})-[e:{rel.value} {{key: r.key}}]->
                   (b:{to_label.value} {{code: r.dst}})
-            RETURN r.src AS src, r.dst AS dst, r.key AS key, properties(e) AS props""",
+            RETURN r.src AS src, r.dst AS dst, r.key AS key, e.row_hash AS hash""",
         params={"rows": [{"src": "X", "dst": "Y", "key": ""}]},
     )
 

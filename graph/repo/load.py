@@ -6,15 +6,18 @@ load interrupted between batches completes when run again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from graph.domain import Label, Rel
 from graph.queries import load as q
-from graph.store import GraphStore, Row
+from graph.store import GraphStore
 
 T = TypeVar("T")
+W = TypeVar("W", "NodeWrite", "RelWrite")
 
 #: Rows per UNWIND batch (bench/RESULTS.md has the measurements behind it).
 BATCH_SIZE = 5000
@@ -23,6 +26,12 @@ BATCH_SIZE = 5000
 def batched(items: Sequence[T], size: int = BATCH_SIZE) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def fingerprint(*parts: Any) -> str:
+    """Stable digest of what a row says; equal digests mean nothing to write."""
+    canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,12 @@ class NodeWrite:
     #: rel → ((target code, target label), …); empty tuple removes the relationship.
     owned: dict[Rel, tuple[tuple[str, Label], ...]] = field(default_factory=dict)
 
+    @property
+    def hash(self) -> str:
+        owned = {rel.value: sorted(code for code, _ in targets)
+                 for rel, targets in self.owned.items()}
+        return fingerprint(self.props, owned)
+
 
 @dataclass(frozen=True, slots=True)
 class RelWrite:
@@ -41,6 +56,10 @@ class RelWrite:
     dst: str
     key: str
     props: dict[str, Any]
+
+    @property
+    def hash(self) -> str:
+        return fingerprint(self.props)
 
 
 @dataclass(slots=True)
@@ -50,42 +69,31 @@ class DiffCounts:
     unchanged: int = 0
 
 
-def _content(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items()
-            if v is not None and k not in q.BOOKKEEPING and k != "code"}
+def _classify(writes: Sequence[W], existing: dict[Any, str | None], key: Callable[[W], Any],
+              changed: list[W], counts: DiffCounts) -> None:
+    for write in writes:
+        if key(write) not in existing:
+            counts.created += 1
+            changed.append(write)
+        elif existing[key(write)] != write.hash:
+            counts.updated += 1
+            changed.append(write)
+        else:
+            counts.unchanged += 1
 
 
 async def diff_nodes(
     store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
 ) -> tuple[list[NodeWrite], DiffCounts]:
-    """Rows that create or change something, and how many of each."""
+    """Rows that create or change something, and how many of each (by row fingerprint)."""
     counts = DiffCounts()
     changed: list[NodeWrite] = []
-    stmt = q.fetch_existing(kind=kind)
+    stmt = q.fetch_fingerprints(kind=kind)
     for batch in batched(rows):
         found = await store.read(stmt, {"codes": [w.code for w in batch]})
-        existing = {r["code"]: r for r in found}
-        for write in batch:
-            current = existing.get(write.code)
-            if current is None:
-                counts.created += 1
-                changed.append(write)
-            elif _node_differs(kind, write, current):
-                counts.updated += 1
-                changed.append(write)
-            else:
-                counts.unchanged += 1
+        existing = {r["code"]: r["hash"] for r in found}
+        _classify(batch, existing, lambda w: w.code, changed, counts)
     return changed, counts
-
-
-def _node_differs(kind: q.NodeKind, write: NodeWrite, current: Row) -> bool:
-    if _content(current["props"]) != _content(write.props):
-        return True
-    for rel, _single in kind.owned:
-        wanted = sorted(code for code, _ in write.owned.get(rel, ()))
-        if sorted(current[f"rel_{rel.value.lower()}"]) != wanted:
-            return True
-    return not {label.value for label in kind.labels} <= set(current["labels"])
 
 
 async def upsert_nodes(
@@ -94,7 +102,7 @@ async def upsert_nodes(
     stmt = q.upsert_nodes(kind=kind)
     for batch in batched(rows):
         await store.write(stmt, {
-            "rows": [{"code": w.code, "props": w.props} for w in batch],
+            "rows": [{"code": w.code, "props": w.props, "hash": w.hash} for w in batch],
             "now": now, "load_id": load_id,
         })
 
@@ -109,7 +117,7 @@ async def replace_owned(
             await store.write(stale, {"rows": [
                 {"code": w.code, "targets": [c for c, _ in w.owned.get(rel, ())]} for w in batch
             ]})
-        by_label: dict[Label, list[RelWrite]] = {}
+        by_label: dict[Label, list[RelWrite]] = {}  # owned relationships carry no props
         for w in rows:
             for code, label in w.owned.get(rel, ()):
                 by_label.setdefault(label, []).append(RelWrite(w.code, code, "", {}))
@@ -128,18 +136,8 @@ async def diff_relationships(
     for batch in batched(rows):
         found = await store.read(stmt, {"rows": [
             {"src": w.src, "dst": w.dst, "key": w.key} for w in batch]})
-        existing = {(r["src"], r["dst"], r["key"]): r["props"] for r in found}
-        for write in batch:
-            props = existing.get((write.src, write.dst, write.key))
-            if props is None:
-                counts.created += 1
-                changed.append(write)
-            elif {k: v for k, v in props.items() if k != "key"} != {
-                    k: v for k, v in write.props.items() if v is not None}:
-                counts.updated += 1
-                changed.append(write)
-            else:
-                counts.unchanged += 1
+        existing = {(r["src"], r["dst"], r["key"]): r["hash"] for r in found}
+        _classify(batch, existing, lambda w: (w.src, w.dst, w.key), changed, counts)
     return changed, counts
 
 
@@ -150,7 +148,8 @@ async def merge_relationships(
     stmt = q.merge_relationships(from_label=from_label, rel=rel, to_label=to_label)
     for batch in batched(rows):
         await store.write(stmt, {"rows": [
-            {"src": w.src, "dst": w.dst, "key": w.key, "props": w.props} for w in batch]})
+            {"src": w.src, "dst": w.dst, "key": w.key, "props": w.props, "hash": w.hash}
+            for w in batch]})
 
 
 @dataclass(frozen=True, slots=True)
