@@ -175,7 +175,7 @@ def load(
 ) -> None:
     """Validate rosters and load them; nothing is written when any row is wrong."""
     settings = _settings()
-    logs.configure(settings.log_level, "text")
+    logs.configure("WARNING", "text")
 
     async def main() -> LoadReport | RosterInvalid:
         store = await open_store(settings.store_config())
@@ -197,12 +197,12 @@ def load(
         }, ensure_ascii=False, indent=2))
     else:
         for problem in report.problems:
-            typer.echo(f"{problem.severity}: {problem}", err=True)
+            typer.echo(f"{problem.severity}: {problem}")
         for template, c in report.counts.items():
             typer.echo(f"{template:14} rows {c.rows:>8}  created {c.created:>8}  updated "
                        f"{c.updated:>8}  unchanged {c.unchanged:>8}  errors {c.errors:>6}")
         if report.errors:
-            typer.echo(f"{len(report.errors)} error(s); nothing was written.", err=True)
+            typer.echo(f"{len(report.errors)} error(s); nothing was written.")
     if report.errors:
         raise typer.Exit(EXIT_INVALID)
 

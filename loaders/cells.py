@@ -48,8 +48,8 @@ def parse_date(value: object) -> str:
             try:
                 return dt.date(year, month, day).isoformat()
             except ValueError:
-                raise ValueError(f"日期不存在: {value!r}") from None
-    raise ValueError(f"不是可识别的日期: {value!r}")
+                raise ValueError("日期不存在") from None
+    raise ValueError("不是可识别的日期，应为 2023-05-01、2023/5/1、2023.5.1 或 2023年5月1日")
 
 
 def parse_bool(value: object) -> bool:
@@ -58,26 +58,26 @@ def parse_bool(value: object) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ValueError(f"应为 是/否: {value!r}")
+    raise ValueError("应为 是/否")
 
 
 def parse_int(value: object) -> int:
     """Integers, also from Excel floats like 12.0; a non-integral value is an error."""
     if isinstance(value, bool):
-        raise ValueError(f"应为整数: {value!r}")
+        raise ValueError("应为整数")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
-        raise ValueError(f"应为整数: {value!r}")
+        raise ValueError("应为整数")
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"应为整数: {value!r}") from None
+        raise ValueError("应为整数") from None
     if not number.is_integer():
-        raise ValueError(f"应为整数: {value!r}")
+        raise ValueError("应为整数")
     return int(number)
 
 

@@ -73,6 +73,7 @@ class Located:
     line: int
     sheet: str | None
     headers: dict[str, str]
+    template: str
 
 
 @dataclass(slots=True)
@@ -149,7 +150,7 @@ class RosterLoader:
                     self._row_error(source, raw.row, raw.sheet, raw.cells, err)
                 continue
             out.rows[source.template.key].append(
-                Located(row, raw.file, raw.row, raw.sheet, source.headers))
+                Located(row, raw.file, raw.row, raw.sheet, source.headers, source.template.key))
 
     def _row_error(self, source: RosterSource, line: int, sheet: str | None,
                    cell_values: dict[str, str], err: Any) -> None:
@@ -256,6 +257,7 @@ class RosterLoader:
                               f"{row.target_code} 是{'、'.join(KIND_ZH[k] for k in sorted(kinds))}")
 
     def _problem(self, loc: Located, column: str, value: str | None, message: str) -> None:
+        self.report.count(loc.template).errors += 1
         self.report.problems.append(RosterProblem(
             loc.file, message, sheet=loc.sheet, row=loc.line,
             column=loc.headers.get(column, column), value=value))
@@ -408,8 +410,7 @@ async def load_rosters(
     """Validate everything, then write; raise RosterInvalid (nothing written) on any error."""
     loader = RosterLoader(store, protector=protector, who=who)
     data = loader.read(paths)
-    if not loader.report.errors:
-        await loader.check_references(data)
+    await loader.check_references(data)  # on the rows that passed, so one pass finds all
     if loader.report.errors:
         raise RosterInvalid(loader.report)
     # PII secret problems surface here, before anything is written.

@@ -49,7 +49,7 @@ def _code(value: Any) -> str:
         raise ValueError("编码不能为空")
     code = cells.normalize_code(text)
     if any(c.isspace() for c in code):
-        raise ValueError(f"编码不能含空格: {text!r}")
+        raise ValueError("编码不能含空格")
     return code
 
 
@@ -60,7 +60,7 @@ def _enum(enum: type[E], what: str) -> BeforeValidator:
         member = enum.from_label(str(value))
         if member is None:
             allowed = " / ".join(m.zh for m in enum)
-            raise ValueError(f"未知的{what} {value!r}，应为 {allowed}")
+            raise ValueError(f"未知的{what}，应为 {allowed}")
         return member  # type: ignore[return-value]
 
     return BeforeValidator(parse)
@@ -83,7 +83,7 @@ def _phone(value: Any) -> str | None:
         return None
     digits = cells.normalize_code(text).replace("-", "").replace(" ", "")
     if not cells.valid_mobile(digits):
-        raise ValueError(f"手机号应为 1 开头的 11 位数字: {text!r}")
+        raise ValueError("手机号应为 1 开头的 11 位数字")
     return digits
 
 
