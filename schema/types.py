@@ -81,6 +81,27 @@ def connection(page: Page, list_id: str, convert: Callable[[NodeRecord], T],
     )
 
 
+async def _page(node: Node, info: GInfo, edge: str, first: int | None, after: str | None,
+                convert: Callable[[NodeRecord, str | None], T]) -> Connection[T]:
+    """One page of `node`'s neighbours along `edge`, in the node's scope."""
+    page = await r.neighbour_page(info.context, edge=edge, code=node.code, scope=node.scope,
+                                  first=first, after=after)
+    return connection(page, edge, lambda rec: convert(rec, node.scope),
+                      started_after=after is not None)
+
+
+async def _one(node: Node, info: GInfo, edge: str,
+               convert: Callable[[NodeRecord, str | None], T]) -> T | None:
+    rec = await r.neighbour_one(info.context, edge=edge, code=node.code, scope=node.scope)
+    return convert(rec, node.scope) if rec else None
+
+
+async def _all(node: Node, info: GInfo, edge: str,
+               convert: Callable[[NodeRecord, str | None], T]) -> list[T]:
+    recs = await r.neighbour_all(info.context, edge=edge, code=node.code, scope=node.scope)
+    return [convert(rec, node.scope) for rec in recs]
+
+
 def _enum(enum: type[E], value: Any) -> E | None:
     try:
         return enum(value) if value is not None else None
@@ -99,9 +120,7 @@ class Node:
 class Place(Node):
     @strawberry.field(description="Party organizations that cover this place (覆盖的党组织).")
     async def covering_party_orgs(self, info: GInfo) -> list[PartyOrg]:
-        recs = await r.neighbour_all(info.context, edge="place_party_orgs", code=self.code,
-                                     scope=self.scope)
-        return [PartyOrg.from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "place_party_orgs", PartyOrg.from_record)
 
     @strawberry.field(description="Posts held on this place, e.g. grid workers (任职).")
     async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
@@ -122,9 +141,7 @@ class Region(Place):
 
     @strawberry.field(description="Enclosing region (上级).")
     async def parent(self, info: GInfo) -> Region | None:
-        rec = await r.neighbour_one(info.context, edge="region_parent", code=self.code,
-                                    scope=self.scope)
-        return Region.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "region_parent", Region.from_record)
 
     @strawberry.field(description="Regions directly inside (下级: streets or communities).")
     async def children(
@@ -132,10 +149,7 @@ class Region(Place):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Region]:
-        page = await r.neighbour_page(info.context, edge="region_children", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "region_children", lambda x: Region.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "region_children", first, after, Region.from_record)
 
     @strawberry.field(description="Grids of a community (网格).")
     async def grids(
@@ -143,10 +157,7 @@ class Region(Place):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Grid]:
-        page = await r.neighbour_page(info.context, edge="region_grids", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "region_grids", lambda x: Grid.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "region_grids", first, after, Grid.from_record)
 
 
 @strawberry.type(description="A grid (网格) of a community.")
@@ -159,9 +170,7 @@ class Grid(Place):
 
     @strawberry.field(description="The community the grid belongs to (所属社区).")
     async def community(self, info: GInfo) -> Region | None:
-        rec = await r.neighbour_one(info.context, edge="grid_community", code=self.code,
-                                    scope=self.scope)
-        return Region.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "grid_community", Region.from_record)
 
     @strawberry.field(description="Compounds in the grid (小区).")
     async def compounds(
@@ -169,10 +178,7 @@ class Grid(Place):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Compound]:
-        page = await r.neighbour_page(info.context, edge="grid_compounds", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "grid_compounds", lambda x: Compound.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "grid_compounds", first, after, Compound.from_record)
 
     @strawberry.field(description="Buildings directly in the grid, e.g. office buildings (楼宇).")
     async def buildings(
@@ -180,10 +186,7 @@ class Grid(Place):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Building]:
-        page = await r.neighbour_page(info.context, edge="grid_buildings", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "grid_buildings", lambda x: Building.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "grid_buildings", first, after, Building.from_record)
 
 
 @strawberry.type(description="A residential compound (小区).")
@@ -199,9 +202,7 @@ class Compound(Place):
 
     @strawberry.field(description="The grid the compound lies in (所属网格).")
     async def grid(self, info: GInfo) -> Grid | None:
-        rec = await r.neighbour_one(info.context, edge="compound_grid", code=self.code,
-                                    scope=self.scope)
-        return Grid.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "compound_grid", Grid.from_record)
 
     @strawberry.field(description="Buildings of the compound (楼栋).")
     async def buildings(
@@ -209,30 +210,20 @@ class Compound(Place):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Building]:
-        page = await r.neighbour_page(info.context, edge="compound_buildings", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "compound_buildings",
-                          lambda x: Building.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "compound_buildings", first, after, Building.from_record)
 
     @strawberry.field(description="Property companies managing it (物业服务企业).")
     async def property_companies(self, info: GInfo) -> list[Organization]:
-        recs = await r.neighbour_all(info.context, edge="compound_managers", code=self.code,
-                                     scope=self.scope)
-        return [Organization.from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "compound_managers", Organization.from_record)
 
     @strawberry.field(
         description="Owners' or self-management committees serving it (业委会/自管委).")
     async def committees(self, info: GInfo) -> list[Organization]:
-        recs = await r.neighbour_all(info.context, edge="compound_committees", code=self.code,
-                                     scope=self.scope)
-        return [Organization.from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "compound_committees", Organization.from_record)
 
     @strawberry.field(description="Institutions responsible for it (主管单位).")
     async def responsible_units(self, info: GInfo) -> list[Organization]:
-        recs = await r.neighbour_all(info.context, edge="compound_responsible", code=self.code,
-                                     scope=self.scope)
-        return [Organization.from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "compound_responsible", Organization.from_record)
 
 
 @strawberry.type(description="A building (楼栋 / 楼宇).")
@@ -247,9 +238,7 @@ class Building(Place):
 
     @strawberry.field(description="The compound or grid the building lies in (所属).")
     async def parent(self, info: GInfo) -> Place | None:
-        rec = await r.neighbour_one(info.context, edge="building_parent", code=self.code,
-                                    scope=self.scope)
-        return place_from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "building_parent", place_from_record)
 
 
 @strawberry.type(description="A party organization (党组织): committee, branch, group ….")
@@ -267,9 +256,7 @@ class PartyOrg(Node):
 
     @strawberry.field(description="Parent organization (上级党组织).")
     async def parent(self, info: GInfo) -> PartyOrg | None:
-        rec = await r.neighbour_one(info.context, edge="party_org_parent", code=self.code,
-                                    scope=self.scope)
-        return PartyOrg.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "party_org_parent", PartyOrg.from_record)
 
     @strawberry.field(description="Organizations directly under it (下级党组织).")
     async def children(
@@ -277,23 +264,15 @@ class PartyOrg(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[PartyOrg]:
-        page = await r.neighbour_page(info.context, edge="party_org_children", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "party_org_children",
-                          lambda x: PartyOrg.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "party_org_children", first, after, PartyOrg.from_record)
 
     @strawberry.field(description="Places it covers (覆盖地点).")
     async def covered_places(self, info: GInfo) -> list[Place]:
-        recs = await r.neighbour_all(info.context, edge="party_org_places", code=self.code,
-                                     scope=self.scope)
-        return [place_from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "party_org_places", place_from_record)
 
     @strawberry.field(description="Organizations it covers (覆盖单位).")
     async def covered_organizations(self, info: GInfo) -> list[Organization]:
-        recs = await r.neighbour_all(info.context, edge="party_org_organizations",
-                                     code=self.code, scope=self.scope)
-        return [Organization.from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "party_org_organizations", Organization.from_record)
 
     @strawberry.field(description="Members whose membership it holds (党员).")
     async def members(
@@ -301,10 +280,7 @@ class PartyOrg(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Person]:
-        page = await r.neighbour_page(info.context, edge="party_org_members", code=self.code,
-                                      scope=self.scope, first=first, after=after)
-        return connection(page, "party_org_members", lambda x: Person.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "party_org_members", first, after, Person.from_record)
 
     @strawberry.field(description="Posts in the organization, e.g. secretary (书记, 委员).")
     async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
@@ -326,21 +302,15 @@ class Organization(Node):
 
     @strawberry.field(description="Where it sits (所在位置).")
     async def location(self, info: GInfo) -> Place | None:
-        rec = await r.neighbour_one(info.context, edge="organization_location", code=self.code,
-                                    scope=self.scope)
-        return place_from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "organization_location", place_from_record)
 
     @strawberry.field(description="Compounds it manages as property company (物业服务小区).")
     async def managed_compounds(self, info: GInfo) -> list[Compound]:
-        recs = await r.neighbour_all(info.context, edge="organization_manages", code=self.code,
-                                     scope=self.scope)
-        return [Compound.from_record(rec, self.scope) for rec in recs]
+        return await _all(self, info, "organization_manages", Compound.from_record)
 
     @strawberry.field(description="Compound it serves as committee (服务小区).")
     async def served_compound(self, info: GInfo) -> Compound | None:
-        rec = await r.neighbour_one(info.context, edge="organization_serves", code=self.code,
-                                    scope=self.scope)
-        return Compound.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "organization_serves", Compound.from_record)
 
     @strawberry.field(description="People employed there (职工).")
     async def employees(
@@ -348,11 +318,7 @@ class Organization(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Person]:
-        page = await r.neighbour_page(info.context, edge="organization_employees",
-                                      code=self.code, scope=self.scope, first=first, after=after)
-        return connection(page, "organization_employees",
-                          lambda x: Person.from_record(x, self.scope),
-                          started_after=after is not None)
+        return await _page(self, info, "organization_employees", first, after, Person.from_record)
 
     @strawberry.field(description="Posts in the organization, e.g. chair (主任, 项目经理).")
     async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
@@ -381,27 +347,19 @@ class Person(Node):
 
     @strawberry.field(description="Party organization holding the membership (所在党组织).")
     async def party_org(self, info: GInfo) -> PartyOrg | None:
-        rec = await r.neighbour_one(info.context, edge="person_party_org", code=self.code,
-                                    scope=self.scope)
-        return PartyOrg.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "person_party_org", PartyOrg.from_record)
 
     @strawberry.field(description="Employer (工作单位).")
     async def employer(self, info: GInfo) -> Organization | None:
-        rec = await r.neighbour_one(info.context, edge="person_employer", code=self.code,
-                                    scope=self.scope)
-        return Organization.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "person_employer", Organization.from_record)
 
     @strawberry.field(description="Residence: building or compound (居住地).")
     async def residence(self, info: GInfo) -> Place | None:
-        rec = await r.neighbour_one(info.context, edge="person_residence", code=self.code,
-                                    scope=self.scope)
-        return place_from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "person_residence", place_from_record)
 
     @strawberry.field(description="Community registered with (双报到社区).")
     async def reports_to(self, info: GInfo) -> Region | None:
-        rec = await r.neighbour_one(info.context, edge="person_reports_to", code=self.code,
-                                    scope=self.scope)
-        return Region.from_record(rec, self.scope) if rec else None
+        return await _one(self, info, "person_reports_to", Region.from_record)
 
     @strawberry.field(description="Posts the person holds or held (任职), with their targets.")
     async def posts(self, info: GInfo, current_only: bool = False) -> list[Post]:
