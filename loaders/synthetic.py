@@ -98,10 +98,14 @@ class DistrictGenerator:
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
 
-    def unique(self, name: str) -> str:
-        n = self.names_used.get(name, 0)
-        self.names_used[name] = n + 1
-        return name if n == 0 else f"{name}{n + 1}期"
+    def unique(self, stem: str, suffix: str, repeat: str) -> str:
+        """`阳光社区`, then `阳光二社区`, `阳光三社区` … (repeat="{n}"), or `阳光花园二期小区`."""
+        n = self.names_used.get(stem + suffix, 0)
+        self.names_used[stem + suffix] = n + 1
+        if n == 0:
+            return stem + suffix
+        numeral = _numeral(n + 1)
+        return stem + repeat.format(n=numeral) + suffix
 
     def person_name(self) -> str:
         given = "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
@@ -199,7 +203,7 @@ class DistrictGenerator:
         rng = self.rng
         code = f"{street}{c + 1:03d}"
         word = rng.choice(PLACE_WORDS)
-        name = self.unique(f"{word}社区")
+        name = self.unique(word, "社区", "{n}")
         self.t.add(REGIONS, code, name, "社区", street, rng.randint(5000, 15000))
         committee = f"P{code}"
         self.t.add(PARTY_ORGS, committee, f"中共{name}委员会", "党委", "区域", street_org,
@@ -258,9 +262,9 @@ class DistrictGenerator:
     ) -> None:
         rng = self.rng
         code = f"{grid}C{k + 1:02d}"
-        name = self.unique(f"{rng.choice(PLACE_WORDS)}{rng.choice(COMPOUND_SUFFIX)}")
-        if not name.endswith("小区"):
-            name += "小区"
+        suffix = rng.choice(COMPOUND_SUFFIX)
+        stem = f"{rng.choice(PLACE_WORDS)}{suffix if suffix != '小区' else ''}"
+        name = self.unique(stem, "小区", "{n}期")
         managed = rng.random() < 0.8
         secure = rng.random() < 0.85
         self.t.add(COMPOUNDS, code, name, grid, rng.randint(120, 900), "是" if secure else "否")
@@ -364,7 +368,7 @@ class DistrictGenerator:
             org = self.uscc()
             label = (f"{name[:-2]}{rng.choice(SOCIAL_WORDS)}" if is_social else
                      f"莒南{rng.choice(PLACE_WORDS)}{rng.choice(ENTERPRISE_WORDS)}有限公司")
-            self.t.add(ORGANIZATIONS, org, self.unique(label),
+            self.t.add(ORGANIZATIONS, org, self.unique(label, "", "（{n}）"),
                        "社会组织" if is_social else "非公企业", rng.choice(grids), "")
             n_members = rng.choice((0, 0, 1, 2, 3, 4, 6, 9))
             if n_members >= 3 and rng.random() < 0.85:
@@ -388,6 +392,15 @@ class DistrictGenerator:
             covers = "；".join(self.joint_covers.get(joint, []))
             self.t.add(PARTY_ORGS, joint, f"{name}非公企业联合党支部", "联合党支部", "非公企业",
                        committee, covers, "2020-07-01")
+
+
+def _numeral(n: int) -> str:
+    """Chinese numeral for 2–99."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return digits[ones]
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
 def generate(scale: Scale, seed: int = 7) -> Tables:
