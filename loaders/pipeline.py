@@ -32,7 +32,7 @@ from graph.queries import load as q
 from graph.repo import load as repo
 from graph.store import GraphStore
 from loaders.pii import IdProtector
-from loaders.readers import RosterSource, discover, read_csv, sha256_of
+from loaders.readers import RosterSource, discover, read_rows, sha256_of
 from loaders.report import LoadReport, RosterInvalid, RosterProblem
 from loaders.rows import ROW_MODELS, PersonRow, PostRow, RelationRow
 
@@ -140,7 +140,7 @@ class RosterLoader:
     def _read_source(self, source: RosterSource, out: Validated) -> None:
         model = ROW_MODELS[source.template.key]
         counts = self.report.count(source.template.key)
-        for raw in read_csv(source, self.report.problems):
+        for raw in read_rows(source, self.report.problems):
             counts.rows += 1
             try:
                 row = model.model_validate(raw.cells)
@@ -153,7 +153,7 @@ class RosterLoader:
                 Located(row, raw.file, raw.row, raw.sheet, source.headers, source.template.key))
 
     def _row_error(self, source: RosterSource, line: int, sheet: str | None,
-                   cell_values: dict[str, str], err: Any) -> None:
+                   cell_values: dict[str, Any], err: Any) -> None:
         loc = err.get("loc") or ()
         key = str(loc[0]) if loc else None
         message = str(err.get("msg", "")).removeprefix("Value error, ")
@@ -163,7 +163,8 @@ class RosterLoader:
         if err.get("type") == "missing":
             message = "必填项为空"
         header = source.headers.get(key or "", None) if key else None
-        value = None if key in (None, "id_number") else cell_values.get(key or "")
+        raw = None if key in (None, "id_number") else cell_values.get(key or "")
+        value = None if raw is None else str(raw)
         self.report.problems.append(RosterProblem(
             source.display, message, sheet=sheet, row=line, column=header, value=value))
 
@@ -184,6 +185,40 @@ class RosterLoader:
                     if have else f"找不到{wanted}编码 {code}（本次名册和图库中都没有）")
                 self._problem(loc, column, code, message)
         self._check_roles(data)
+        await self._check_cycles(data)
+
+    async def _check_cycles(self, data: Validated) -> None:
+        """`UNDER` must stay a forest, counting the graph's edges the load does not replace."""
+        locs = {loc.row.code: loc for loc in data.rows.get("party_orgs", [])}
+        in_load = {code: loc.row.parent_code for code, loc in locs.items()}
+        outside = {p for p in in_load.values() if p and p not in in_load}
+        in_graph = await repo.party_org_parents(self.store, codes=outside) if outside else {}
+
+        def parent(code: str) -> str | None:
+            return in_load[code] if code in in_load else in_graph.get(code)
+
+        acyclic: set[str] = set()
+        reported: set[frozenset[str]] = set()
+        for start in in_load:
+            path: list[str] = []
+            position: dict[str, int] = {}
+            code: str | None = start
+            while code is not None and code not in acyclic and code not in position:
+                position[code] = len(path)
+                path.append(code)
+                code = parent(code)
+            if code is None or code in acyclic:
+                acyclic.update(path)
+                continue
+            cycle = path[position[code]:]
+            if frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            text = " → ".join([*cycle, code])
+            for member in cycle:
+                if member in locs:
+                    self._problem(locs[member], "parent_code", in_load[member],
+                                  f"上级党组织形成循环: {text}")
 
     def _index_load(self, data: Validated) -> None:
         seen: dict[tuple[str, str], Located] = {}
@@ -373,8 +408,17 @@ class RosterLoader:
         if dry_run or nothing_changes:
             return
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        journal = {"status": "started", "who": self.who, "started_at": now,
-                   "files": [f"{name}:{digest}" for name, digest in data.files]}
+        files = sorted(f"{name}:{digest}" for name, digest in data.files)
+        for unfinished in await repo.unfinished_loads(self.store):
+            if sorted(unfinished.files) == files:
+                # The same rosters were interrupted after validation: finish that load.
+                self.report.load_id = unfinished.load_id
+                self.report.resumed = True
+                log.warning("completing interrupted load %s", unfinished.load_id)
+                break
+        journal = {"status": "started", "who": self.who, "started_at": now, "files": files}
+        if self.report.resumed:
+            journal.pop("started_at")
         await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
         for template, (kind, _writes) in node_plan.items():
             await repo.upsert_nodes(self.store, kind=kind, rows=changed_nodes[template],
@@ -385,6 +429,8 @@ class RosterLoader:
             a, rel, b = shape
             await repo.merge_relationships(self.store, from_label=a, rel=rel, to_label=b,
                                            rows=rel_writes)
+        for template, (kind, _writes) in node_plan.items():
+            await repo.mark_written(self.store, kind=kind, rows=changed_nodes[template])
         counts = {k: asdict(v) for k, v in self.report.counts.items()}
         await repo.record_load(self.store, load_id=self.report.load_id, props={
             "status": "committed",

@@ -1,20 +1,30 @@
-"""Roster readers: files and directories → raw rows keyed by column key.
+"""Roster readers: files, directories and workbooks → raw rows keyed by column key.
 
-This issue reads CSV in UTF-8 (with or without BOM). The readers stream rows; header
-problems are reported once per file, never once per row.
+CSV files are UTF-8 (with or without BOM) or GBK/GB18030, detected by decoding the whole
+file strictly (UTF-8 first); a file neither decodes as is an error naming it, and a GBK
+file whose header matches no template column is reported rather than loaded as mojibake.
+Workbooks (.xlsx) are read streaming and read-only, one sheet per template (sheet named in
+Chinese or English), or a single sheet in a workbook named after its template. Rows are
+streamed; header problems are reported once per file, never once per row.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from loaders.report import RosterProblem
 from loaders.templates import TEMPLATES, Template, template_for_name
+
+CHUNK = 1 << 20
+ENCODINGS = ("utf-8-sig", "gb18030")
+SUFFIXES = (".csv", ".xlsx")
 
 
 @dataclass(slots=True)
@@ -22,18 +32,19 @@ class RawRow:
     template: Template
     file: str
     row: int
-    cells: dict[str, str]
+    cells: dict[str, Any]
     sheet: str | None = None
 
 
 @dataclass(slots=True)
 class RosterSource:
-    """One readable table: a CSV file (or, next issue, a workbook sheet)."""
+    """One readable table: a CSV file or one sheet of a workbook."""
 
     path: Path
     template: Template
     sheet: str | None = None
     headers: dict[str, str] = field(default_factory=dict)  # column key → header as written
+    encoding: str | None = None
 
     @property
     def display(self) -> str:
@@ -43,31 +54,40 @@ class RosterSource:
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
+def _names() -> str:
+    return "、".join(t.zh for t in TEMPLATES)
+
+
 def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]]:
-    """Sources in template load order, from files and directories."""
+    """Sources in template load order, from files, directories and workbooks."""
     files: list[Path] = []
     problems: list[RosterProblem] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv"))
+            files.extend(sorted(p for p in path.iterdir()
+                                if p.suffix.lower() in SUFFIXES and not p.name.startswith("~$")))
         elif path.is_file():
             files.append(path)
         else:
             problems.append(RosterProblem(str(path), "文件不存在"))
     sources: list[RosterSource] = []
     for file in files:
-        if file.suffix.lower() != ".csv":
-            problems.append(RosterProblem(file.name, "不支持的文件类型，应为 .csv"))
+        suffix = file.suffix.lower()
+        if suffix == ".xlsx":
+            sources.extend(_workbook_sources(file, problems))
+            continue
+        if suffix != ".csv":
+            problems.append(RosterProblem(file.name, "不支持的文件类型，应为 .csv 或 .xlsx"))
             continue
         template = template_for_name(file.stem)
         if template is None:
-            names = "、".join(f"{t.zh}.csv/{t.key}.csv" for t in TEMPLATES)
-            problems.append(RosterProblem(file.name, f"无法识别的名册文件名，应为 {names}"))
+            problems.append(RosterProblem(
+                file.name, f"无法识别的名册文件名，应为 {_names()}（或对应英文名）.csv"))
             continue
         sources.append(RosterSource(file, template))
     order = {t.key: i for i, t in enumerate(TEMPLATES)}
@@ -75,37 +95,138 @@ def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]
     return sources, problems
 
 
-def read_csv(source: RosterSource, problems: list[RosterProblem]) -> Iterator[RawRow]:
-    """Rows of one CSV; header errors go to `problems` and end the file."""
+def _workbook_sources(path: Path, problems: list[RosterProblem]) -> list[RosterSource]:
+    from openpyxl import load_workbook
+
     try:
-        text = source.path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.append(RosterProblem(
-            source.display, f"文件不是 UTF-8 编码，无法读取（第 {exc.start} 字节）"))
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        problems.append(RosterProblem(path.name, f"无法打开工作簿: {exc}"))
+        return []
+    try:
+        names = list(workbook.sheetnames)
+    finally:
+        workbook.close()
+    by_stem = template_for_name(path.stem)
+    if by_stem is not None and len(names) == 1:
+        return [RosterSource(path, by_stem, sheet=names[0])]
+    sources = []
+    for name in names:
+        template = template_for_name(name)
+        if template is None:
+            problems.append(RosterProblem(path.name, f"未知的工作表，已忽略（应为 {_names()}）",
+                                          sheet=name, severity="warning"))
+            continue
+        sources.append(RosterSource(path, template, sheet=name))
+    if not sources:
+        problems.append(RosterProblem(path.name, f"工作簿中没有名册工作表，应为 {_names()}"))
+    return sources
+
+
+def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[RawRow]:
+    """Rows of one source; file-level problems go to `problems` and end the source."""
+    records = _xlsx_records(source) if source.sheet is not None else _csv_records(
+        source, problems)
+    if records is None:
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = next(reader)
+        first = next(records)
     except StopIteration:
-        problems.append(RosterProblem(source.display, "文件为空，缺少表头"))
+        problems.append(RosterProblem(source.display, "文件为空，缺少表头", sheet=source.sheet))
         return
+    header_row, header = first
+    keys = _map_header(source, header, header_row, problems)
+    if keys is None:
+        return
+    for number, record in records:
+        if not any(_filled(cell) for cell in record):
+            continue
+        cells = {k: _cell(v) for k, v in zip(keys, record, strict=False) if k is not None}
+        yield RawRow(source.template, source.display, number, cells, source.sheet)
+
+
+def _map_header(source: RosterSource, header: list[Any], row: int,
+                problems: list[RosterProblem]) -> list[str | None] | None:
     mapping = source.template.header_map()
     keys: list[str | None] = []
+    unknown: list[str] = []
     for title in header:
-        key = mapping.get(title.strip())
+        text = str(title).strip() if title is not None else ""
+        key = mapping.get(text) or mapping.get(text.lower())
         keys.append(key)
-        if key is None and title.strip():
-            problems.append(RosterProblem(source.display, "未知的列，已忽略", row=1,
-                                          column=title.strip(), severity="warning"))
+        if key is None and text:
+            unknown.append(text)
         elif key is not None:
-            source.headers[key] = title.strip()
+            source.headers[key] = text
+    if not source.headers:
+        hint = "，或文件编码不是 UTF-8/GBK" if source.encoding == "gb18030" else ""
+        problems.append(RosterProblem(
+            source.display, f"表头无法识别：不是“{source.template.zh}”模板{hint}",
+            sheet=source.sheet, row=row))
+        return None
+    for text in unknown:
+        problems.append(RosterProblem(source.display, "未知的列，已忽略", sheet=source.sheet,
+                                      row=row, column=text, severity="warning"))
     missing = [c.zh for c in source.template.columns if c.required and c.key not in keys]
     if missing:
-        problems.append(RosterProblem(
-            source.display, f"缺少必填列: {'、'.join(missing)}", row=1))
-        return
-    for number, record in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in record):
+        problems.append(RosterProblem(source.display, f"缺少必填列: {'、'.join(missing)}",
+                                      sheet=source.sheet, row=row))
+        return None
+    return keys
+
+
+def detect_encoding(path: Path) -> str | None:
+    """The first of UTF-8 / GB18030 that decodes the whole file strictly, else None."""
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            with path.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(CHUNK), b""):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
             continue
-        cells = {k: v for k, v in zip(keys, record, strict=False) if k is not None}
-        yield RawRow(source.template, source.display, number, cells, source.sheet)
+        return encoding
+    return None
+
+
+def _csv_records(source: RosterSource,
+                 problems: list[RosterProblem]) -> Iterator[tuple[int, list[Any]]] | None:
+    encoding = detect_encoding(source.path)
+    if encoding is None:
+        problems.append(RosterProblem(source.display,
+                                      "无法识别文件编码，应为 UTF-8 或 GBK/GB18030"))
+        return None
+    source.encoding = encoding
+
+    def records() -> Iterator[tuple[int, list[Any]]]:
+        with source.path.open(encoding=encoding, newline="") as fh:
+            yield from enumerate(csv.reader(fh), start=1)
+
+    return records()
+
+
+def _xlsx_records(source: RosterSource) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source.path, read_only=True, data_only=True)
+    try:
+        sheet = workbook[source.sheet]
+        start = sheet.min_row or 1
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=start):
+            yield number, list(values)
+    finally:
+        workbook.close()
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _cell(value: Any) -> Any:
+    """Excel numbers that are whole become ints (codes typed as numbers stay exact)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value

@@ -47,6 +47,8 @@ class LoadReport:
     problems: list[RosterProblem] = field(default_factory=list)
     counts: dict[str, TemplateCounts] = field(default_factory=dict)
     dry_run: bool = False
+    #: This run completed an earlier load that was interrupted after validation.
+    resumed: bool = False
 
     @property
     def errors(self) -> list[RosterProblem]:

@@ -192,3 +192,35 @@ async def test_dry_run_reports_but_writes_nothing(store: FalkorStore, tiny_roste
     assert report.dry_run
     assert report.counts["people"].created > 0
     assert await count_graph(store) == (0, 0)
+
+
+def _orgs(*rows: tuple[str, str | None]) -> dict[str, list[list[object]]]:
+    return {
+        "regions": [["D", "县", "区县", "", ""]],
+        "party_orgs": [[code, f"党组织{code}", "党委", "区域", parent or "", "", ""]
+                       for code, parent in rows],
+    }
+
+
+async def test_under_cycle_in_the_load_is_named(store: FalkorStore, tmp_path: Path,
+                                                protector: IdProtector) -> None:
+    rosters = write_rosters(tmp_path, _orgs(("P0", None), ("P1", "P2"), ("P2", "P3"),
+                                            ("P3", "P1")))
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [rosters], protector=protector)
+    cycles = [p for p in err.value.report.errors if "循环" in p.message]
+    assert [p.row for p in cycles] == [3, 4, 5]
+    assert "P1 → P2 → P3 → P1" in cycles[0].message
+    assert await count_graph(store) == (0, 0)
+
+
+async def test_under_cycle_through_the_graph_is_named(store: FalkorStore, tmp_path: Path,
+                                                      protector: IdProtector) -> None:
+    await load_rosters(store, [write_rosters(tmp_path / "a", _orgs(("P1", None),
+                                                                  ("P2", "P1")))],
+                       protector=protector)
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [write_rosters(tmp_path / "b", _orgs(("P1", "P2")))],
+                           protector=protector)
+    [problem] = err.value.report.errors
+    assert problem.message == "上级党组织形成循环: P1 → P2 → P1"

@@ -120,10 +120,26 @@ def upsert_nodes(*, kind: NodeKind) -> Statement:
         f"load.upsert_nodes.{kind.name}",
         f"""UNWIND $rows AS r
             MERGE (n:{kind.pattern} {{code: r.code}})
-            SET n += r.props, n.row_hash = r.hash, n.updated_at = $now, n.load_id = $load_id""",
+            SET n += r.props, n.updated_at = $now, n.load_id = $load_id""",
         mode=Mode.WRITE,
-        params={"rows": [{"code": "X", "props": {}, "hash": "h"}],
-                "now": "2024-01-01T00:00:00Z", "load_id": "L"},
+        params={"rows": [{"code": "X", "props": {}}], "now": "2024-01-01T00:00:00Z",
+                "load_id": "L"},
+    )
+
+
+@builder(*({"kind": kind} for kind in NODE_KINDS))
+def mark_written(*, kind: NodeKind) -> Statement:
+    """Record a row's fingerprint once its node and owned relationships are all written.
+
+    Set last, so a load interrupted in between sees the row as changed and writes it again.
+    """
+    return compose(
+        f"load.mark_written.{kind.name}",
+        f"""UNWIND $rows AS r
+            MATCH (n:{kind.key_label.value} {{code: r.code}})
+            SET n.row_hash = r.hash""",
+        mode=Mode.WRITE,
+        params={"rows": [{"code": "X", "hash": "h"}]},
     )
 
 
@@ -186,6 +202,22 @@ RESOLVE_CODES = statement(
        UNWIND found AS x
        RETURN c AS code, labels(x) AS labels, x.level AS level""",
     params={"codes": ["X"]},
+)
+
+PARTY_ORG_ANCESTRY = statement(
+    "load.party_org_ancestry",
+    """UNWIND $codes AS c
+       MATCH (p:PartyOrg {code: c})-[:UNDER*0..64]->(a:PartyOrg)
+       OPTIONAL MATCH (a)-[:UNDER]->(b:PartyOrg)
+       RETURN DISTINCT a.code AS child, b.code AS parent""",
+    params={"codes": ["X"]},
+)
+
+UNFINISHED_LOADS = statement(
+    "load.unfinished",
+    """MATCH (l:Load) WHERE l.status = 'started'
+       RETURN l.code AS code, l.files AS files, l.started_at AS started_at
+       ORDER BY started_at""",
 )
 
 JOURNAL_UPSERT = statement(

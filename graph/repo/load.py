@@ -102,9 +102,16 @@ async def upsert_nodes(
     stmt = q.upsert_nodes(kind=kind)
     for batch in batched(rows):
         await store.write(stmt, {
-            "rows": [{"code": w.code, "props": w.props, "hash": w.hash} for w in batch],
+            "rows": [{"code": w.code, "props": w.props} for w in batch],
             "now": now, "load_id": load_id,
         })
+
+
+async def mark_written(store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
+                       ) -> None:
+    stmt = q.mark_written(kind=kind)
+    for batch in batched(rows):
+        await store.write(stmt, {"rows": [{"code": w.code, "hash": w.hash} for w in batch]})
 
 
 async def replace_owned(
@@ -167,6 +174,28 @@ async def resolve_codes(store: GraphStore, *, codes: Iterable[str]) -> list[Reso
         for row in await store.read(q.RESOLVE_CODES, {"codes": list(batch)}):
             out.append(ResolvedCode(row["code"], frozenset(row["labels"]), row["level"]))
     return out
+
+
+async def party_org_parents(store: GraphStore, *, codes: Iterable[str]) -> dict[str, str | None]:
+    """child → parent along UNDER for the given orgs and everything above them in the graph."""
+    out: dict[str, str | None] = {}
+    for batch in batched(sorted(set(codes))):
+        for row in await store.read(q.PARTY_ORG_ANCESTRY, {"codes": list(batch)}):
+            out[row["child"]] = row["parent"]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class UnfinishedLoad:
+    load_id: str
+    files: tuple[str, ...]
+    started_at: str | None
+
+
+async def unfinished_loads(store: GraphStore) -> list[UnfinishedLoad]:
+    """Loads whose journal says started but never committed (interrupted)."""
+    return [UnfinishedLoad(r["code"], tuple(r["files"] or ()), r["started_at"])
+            for r in await store.read(q.UNFINISHED_LOADS)]
 
 
 async def record_load(store: GraphStore, *, load_id: str, props: dict[str, Any]) -> None:

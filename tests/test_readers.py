@@ -1,0 +1,113 @@
+"""Readers: encodings, workbooks, header maps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from graph.backends.falkordb import FalkorStore
+from graph.queries import load as q
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from loaders.readers import detect_encoding, discover, read_rows
+from loaders.report import RosterInvalid, RosterProblem
+
+REGIONS = ("编码,名称,层级,上级编码,常住人口\n371327,莒南县,区县,,\n"
+           "371327001,十字路街道,街道,371327,\n")
+
+
+def test_gbk_file_is_detected_and_read(tmp_path: Path) -> None:
+    path = tmp_path / "行政区划.csv"
+    path.write_bytes(REGIONS.encode("gbk"))
+    assert detect_encoding(path) == "gb18030"
+    [source], problems = discover([path])
+    rows = list(read_rows(source, problems))
+    assert not problems
+    assert [r.cells["name"] for r in rows] == ["莒南县", "十字路街道"]
+    assert [r.row for r in rows] == [2, 3]
+
+
+def test_utf8_with_and_without_bom(tmp_path: Path) -> None:
+    for name, data in (("a", REGIONS.encode("utf-8")), ("b", REGIONS.encode("utf-8-sig"))):
+        path = tmp_path / name / "regions.csv"
+        path.parent.mkdir()
+        path.write_bytes(data)
+        [source], problems = discover([path])
+        assert [r.cells["code"] for r in read_rows(source, problems)] == ["371327", "371327001"]
+
+
+def test_undecodable_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "行政区划.csv"
+    path.write_bytes(b"\xff\xfe\xfa\xfb\x80\x81\n")
+    [source], problems = discover([path])
+    assert list(read_rows(source, problems)) == []
+    assert problems == [
+        RosterProblem("行政区划.csv", "无法识别文件编码，应为 UTF-8 或 GBK/GB18030")]
+
+
+def test_mojibake_header_is_not_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "行政区划.csv"  # Latin-1 bytes that happen to decode as GB18030
+    path.write_bytes("Código,Año\nCódigo,Año\n".encode("latin-1"))
+    assert detect_encoding(path) == "gb18030"
+    [source], problems = discover([path])
+    assert list(read_rows(source, problems)) == []
+    assert "表头无法识别" in problems[0].message
+
+
+def _workbook(path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "行政区划"
+    ws.append(["编码", "名称", "层级", "上级编码", "常住人口"])
+    ws.append([371327, "莒南县", "区县", None, 310000.0])
+    ws.append(["371327001", "十字路街道", "街道", 371327, None])
+    grids = wb.create_sheet("grids")
+    grids.append(["code", "name", "community_code", "kind"])
+    parties = wb.create_sheet("党组织")
+    parties.append(["党组织编码", "党组织名称", "组织类型", "组织类别", "上级党组织编码",
+                    "覆盖对象编码", "成立日期"])
+    parties.append(["P1", "中共莒南县委员会", "党委", "区域", None, 371327,
+                    dt.datetime(1949, 10, 1)])
+    wb.create_sheet("说明")
+    wb.save(path)
+    return path
+
+
+def test_workbook_sheets_by_chinese_or_english_name(tmp_path: Path) -> None:
+    sources, problems = discover([_workbook(tmp_path / "名册.xlsx")])
+    assert [(s.template.key, s.sheet) for s in sources] == [
+        ("regions", "行政区划"), ("grids", "grids"), ("party_orgs", "党组织")]
+    assert [p.sheet for p in problems if p.severity == "warning"] == ["说明"]
+    rows = list(read_rows(sources[0], problems))
+    assert rows[0].cells["code"] == 371327
+    assert rows[0].cells["population"] == 310000
+
+
+async def test_workbook_with_dates_and_integer_floats_loads(store: FalkorStore,
+                                                            tmp_path: Path) -> None:
+    report = await load_rosters(store, [_workbook(tmp_path / "名册.xlsx")],
+                                protector=IdProtector(None))
+    assert report.counts["regions"].created == 2
+    [org] = await store.read(q.fetch_existing(kind=q.PARTY_ORG), {"codes": ["P1"]})
+    assert org["props"]["founded"] == "1949-10-01"
+    assert org["rel_covers"] == ["371327"]
+    [district] = await store.read(q.fetch_existing(kind=q.REGION), {"codes": ["371327"]})
+    assert district["props"]["population"] == 310000
+
+
+async def test_workbook_errors_name_sheet_and_excel_row(store: FalkorStore,
+                                                        tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "名册.xlsx")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb["行政区划"].append(["371327002", "坏街道", "街道", "371327", 12.5])
+    wb.save(path)
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [path], protector=IdProtector(None))
+    [problem] = err.value.report.errors
+    assert (problem.file, problem.sheet, problem.row, problem.column) == (
+        "名册.xlsx", "行政区划", 4, "常住人口")
