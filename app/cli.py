@@ -15,7 +15,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -30,7 +29,7 @@ from graph.repo.load import count_graph
 from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
-from loaders.report import LoadReport, RosterInvalid
+from loaders.report import LoadReport, RosterInvalid, format_text, to_json, write_problems
 from loaders.synthetic import SCALES, generate, write_csv
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -169,42 +168,64 @@ def demo_command(
 
 @cli.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="CSV files or directories of rosters.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+    paths: Annotated[list[Path], typer.Argument(help="CSV/XLSX files or directories.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable report.")] = False,
+    errors_out: Annotated[Path | None, typer.Option(
+        "--errors-out", help="Write every problem to FILE.csv or FILE.xlsx.")] = None,
+    lang: Annotated[str, typer.Option(help="Report language: zh or en.")] = "zh",
 ) -> None:
     """Validate rosters and load them; nothing is written when any row is wrong."""
+    if lang not in ("zh", "en"):
+        raise _fail(f"--lang must be zh or en, not {lang!r}")
+    if errors_out is not None and errors_out.suffix.lower() not in (".csv", ".xlsx"):
+        raise _fail("--errors-out must end in .csv or .xlsx")
     settings = _settings()
     logs.configure("WARNING", "text")
+    progress = _Progress() if sys.stderr.isatty() and not os.environ.get("CI") else None
 
-    async def main() -> LoadReport | RosterInvalid:
+    async def main() -> LoadReport:
         store = await open_store(settings.store_config())
         try:
-            return await load_rosters(store, paths, dry_run=dry_run,
+            return await load_rosters(store, paths, dry_run=dry_run, progress=progress,
                                       protector=IdProtector(settings.pii_secret_value))
         except RosterInvalid as exc:
-            return exc
+            return exc.report
         finally:
+            if progress:
+                progress.done()
             await store.close()
 
-    outcome = _run(main)
-    report = outcome.report if isinstance(outcome, RosterInvalid) else outcome
+    report = _run(main)
+    if errors_out is not None:
+        write_problems(report, errors_out, lang)
     if as_json:
-        typer.echo(json.dumps({
-            "load_id": report.load_id, "ok": not report.errors, "dry_run": report.dry_run,
-            "counts": {k: asdict(v) for k, v in report.counts.items()},
-            "problems": [asdict(p) for p in report.problems],
-        }, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(to_json(report, lang), ensure_ascii=False, indent=2))
     else:
-        for problem in report.problems:
-            typer.echo(f"{problem.severity}: {problem}")
-        for template, c in report.counts.items():
-            typer.echo(f"{template:14} rows {c.rows:>8}  created {c.created:>8}  updated "
-                       f"{c.updated:>8}  unchanged {c.unchanged:>8}  errors {c.errors:>6}")
-        if report.errors:
-            typer.echo(f"{len(report.errors)} error(s); nothing was written.")
+        for line in format_text(report, lang):
+            typer.echo(line)
     if report.errors:
         raise typer.Exit(EXIT_INVALID)
+
+
+class _Progress:
+    """One self-rewriting line on a terminal: stage and rows so far."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int | None = None) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        of = f"/{total:,}" if total else ""
+        sys.stderr.write(f"\r\x1b[K{stage}: {done:,}{of}")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
 
 
 @cli.command()

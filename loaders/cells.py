@@ -6,6 +6,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from loaders.messages import CellError
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -48,8 +50,8 @@ def parse_date(value: object) -> str:
             try:
                 return dt.date(year, month, day).isoformat()
             except ValueError:
-                raise ValueError("日期不存在") from None
-    raise ValueError("不是可识别的日期，应为 2023-05-01、2023/5/1、2023.5.1 或 2023年5月1日")
+                raise CellError("no_such_date") from None
+    raise CellError("bad_date")
 
 
 def parse_bool(value: object) -> bool:
@@ -58,26 +60,26 @@ def parse_bool(value: object) -> bool:
         return True
     if text in FALSE_WORDS:
         return False
-    raise ValueError("应为 是/否")
+    raise CellError("not_bool")
 
 
 def parse_int(value: object) -> int:
     """Integers, also from Excel floats like 12.0; a non-integral value is an error."""
     if isinstance(value, bool):
-        raise ValueError("应为整数")
+        raise CellError("not_int")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
-        raise ValueError("应为整数")
+        raise CellError("not_int")
     text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
     try:
         number = float(text)
     except ValueError:
-        raise ValueError("应为整数") from None
+        raise CellError("not_int") from None
     if not number.is_integer():
-        raise ValueError("应为整数")
+        raise CellError("not_int")
     return int(number)
 
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -31,10 +31,11 @@ from graph.domain import (
 from graph.queries import load as q
 from graph.repo import load as repo
 from graph.store import GraphStore
+from loaders.messages import KIND_EN, CellError
 from loaders.pii import IdProtector
 from loaders.readers import RosterSource, discover, read_rows, sha256_of
 from loaders.report import LoadReport, RosterInvalid, RosterProblem
-from loaders.rows import ROW_MODELS, PersonRow, PostRow, RelationRow
+from loaders.rows import ROW_MODELS, PersonRow, PostRow, RelationRow, RowModel
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,16 @@ def _target_label(from_label: Label, rel: Rel, kind: str) -> Label:
     raise KeyError((from_label, rel, kind))
 
 
+def _kinds(name: str, kinds: set[str], sep_zh: str, sep_en: str) -> dict[str, str]:
+    ordered = sorted(kinds)
+    return {name: sep_zh.join(KIND_ZH[k] for k in ordered),
+            f"{name}_en": sep_en.join(KIND_EN[k] for k in ordered)}
+
+
+class Progress(Protocol):
+    def __call__(self, stage: str, done: int, total: int | None = None) -> None: ...
+
+
 class CodeIndex:
     """Which kinds each code has, from this load and from the graph."""
 
@@ -119,8 +130,10 @@ class CodeIndex:
 class RosterLoader:
     """One load: holds the problems, the code index and the planned writes."""
 
-    def __init__(self, store: GraphStore, *, protector: IdProtector, who: str = "cli") -> None:
+    def __init__(self, store: GraphStore, *, protector: IdProtector, who: str = "cli",
+                 progress: Progress | None = None) -> None:
         self.store = store
+        self.progress = progress
         self.protector = protector
         self.who = who
         self.report = LoadReport(load_id=uuid.uuid4().hex)
@@ -142,31 +155,52 @@ class RosterLoader:
         counts = self.report.count(source.template.key)
         for raw in read_rows(source, self.report.problems):
             counts.rows += 1
+            if self.progress and counts.rows % 1000 == 0:
+                self.progress(f"{source.template.zh} {source.display}", counts.rows)
             try:
                 row = model.model_validate(raw.cells)
             except ValidationError as exc:
                 counts.errors += 1
                 for err in exc.errors():
                     self._row_error(source, raw.row, raw.sheet, raw.cells, err)
-                continue
+                row = self._partial(model, raw.cells, exc)
+                if row is None:
+                    continue
             out.rows[source.template.key].append(
                 Located(row, raw.file, raw.row, raw.sheet, source.headers, source.template.key))
+
+    @staticmethod
+    def _partial(model: type[RowModel], cells: dict[str, Any],
+                 exc: ValidationError) -> RowModel | None:
+        """The row without its failing optional cells, so its references are still checked
+        in the same pass (it is never written: the load already has an error)."""
+        failing = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        required = {c.key for c in model.template.columns if c.required}
+        if not failing or failing & required:
+            return None
+        try:
+            return model.model_validate({k: v for k, v in cells.items() if k not in failing})
+        except ValidationError:
+            return None
 
     def _row_error(self, source: RosterSource, line: int, sheet: str | None,
                    cell_values: dict[str, Any], err: Any) -> None:
         loc = err.get("loc") or ()
         key = str(loc[0]) if loc else None
-        message = str(err.get("msg", "")).removeprefix("Value error, ")
-        if key is None and ": " in message:  # model-level checks name their column first
-            column_zh, message = message.split(": ", 1)
-            key = next((c.key for c in source.template.columns if c.zh == column_zh), None)
-        if err.get("type") == "missing":
-            message = "必填项为空"
-        header = source.headers.get(key or "", None) if key else None
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, CellError):
+            message, params = cause.key, cause.params
+            key = cause.column or key
+        elif err.get("type") == "missing":
+            message, params = "required", {}
+        else:
+            message, params = "invalid", {"detail": str(err.get("msg", ""))}
+        column = next((c for c in source.template.columns if c.key == key), None)
+        header = source.headers.get(key or "") or (column.zh if column else None)
         raw = None if key in (None, "id_number") else cell_values.get(key or "")
-        value = None if raw is None else str(raw)
+        value = None if raw is None else str(raw)  # ID-card numbers are never echoed
         self.report.problems.append(RosterProblem(
-            source.display, message, sheet=sheet, row=line, column=header, value=value))
+            source.display, message, params, sheet=sheet, row=line, column=header, value=value))
 
     # -- phase 2 -------------------------------------------------------------------------
 
@@ -178,12 +212,13 @@ class RosterLoader:
             self.index.add_resolved(resolved)
         for code, allowed, loc, column in self._references(data):
             if self.index.match(code, allowed) is None:
-                wanted = "或".join(sorted(KIND_ZH[k] for k in allowed))
                 have = self.index.kinds.get(code)
-                message = (
-                    f"编码 {code} 是{'、'.join(KIND_ZH[k] for k in sorted(have))}，应为{wanted}"
-                    if have else f"找不到{wanted}编码 {code}（本次名册和图库中都没有）")
-                self._problem(loc, column, code, message)
+                params = {"code": code, **_kinds("wanted", allowed, "或", " or ")}
+                if have:
+                    self._problem(loc, column, code, "ref_wrong_kind",
+                                  {**params, **_kinds("have", have, "、", ", ")})
+                else:
+                    self._problem(loc, column, code, "ref_missing", params)
         self._check_roles(data)
         await self._check_cycles(data)
 
@@ -217,8 +252,8 @@ class RosterLoader:
             text = " → ".join([*cycle, code])
             for member in cycle:
                 if member in locs:
-                    self._problem(locs[member], "parent_code", in_load[member],
-                                  f"上级党组织形成循环: {text}")
+                    self._problem(locs[member], "parent_code", in_load[member], "cycle",
+                                  {"path": text})
 
     def _index_load(self, data: Validated) -> None:
         seen: dict[tuple[str, str], Located] = {}
@@ -233,8 +268,8 @@ class RosterLoader:
             for loc in data.rows.get(template, []):
                 first = seen.get((namespace, loc.row.code))
                 if first is not None:
-                    self._problem(loc, "code", loc.row.code,
-                                  f"编码重复，与 {first.file} 第 {first.line} 行相同")
+                    self._problem(loc, "code", loc.row.code, "duplicate",
+                                  {"file": first.file, "line": first.line})
                     continue
                 seen[(namespace, loc.row.code)] = loc
                 self.index.add(loc.row.code, kind_of(loc.row))
@@ -286,15 +321,15 @@ class RosterLoader:
             allowed = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[row.role]))
             kinds = self.index.kinds.get(row.target_code)
             if kinds and not kinds & allowed:
-                wanted = "或".join(sorted(KIND_ZH[k] for k in allowed))
-                self._problem(loc, "role", row.role.zh,
-                              f"职务“{row.role.zh}”只能任职于{wanted}，"
-                              f"{row.target_code} 是{'、'.join(KIND_ZH[k] for k in sorted(kinds))}")
+                self._problem(loc, "role", row.role.zh, "role_target", {
+                    "role": row.role.zh, "code": row.target_code,
+                    **_kinds("wanted", allowed, "或", " or "), **_kinds("have", kinds, "、", ", ")})
 
-    def _problem(self, loc: Located, column: str, value: str | None, message: str) -> None:
+    def _problem(self, loc: Located, column: str, value: str | None, key: str,
+                 params: dict[str, Any]) -> None:
         self.report.count(loc.template).errors += 1
         self.report.problems.append(RosterProblem(
-            loc.file, message, sheet=loc.sheet, row=loc.line,
+            loc.file, key, params, sheet=loc.sheet, row=loc.line,
             column=loc.headers.get(column, column), value=value))
 
     # -- phase 4 -------------------------------------------------------------------------
@@ -421,6 +456,8 @@ class RosterLoader:
             journal.pop("started_at")
         await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
         for template, (kind, _writes) in node_plan.items():
+            if self.progress:
+                self.progress(f"写入 {template}", len(changed_nodes[template]))
             await repo.upsert_nodes(self.store, kind=kind, rows=changed_nodes[template],
                                     load_id=self.report.load_id, now=now)
         for template, (kind, _writes) in node_plan.items():
@@ -452,9 +489,10 @@ async def load_rosters(
     protector: IdProtector,
     dry_run: bool = False,
     who: str = "cli",
+    progress: Progress | None = None,
 ) -> LoadReport:
     """Validate everything, then write; raise RosterInvalid (nothing written) on any error."""
-    loader = RosterLoader(store, protector=protector, who=who)
+    loader = RosterLoader(store, protector=protector, who=who, progress=progress)
     data = loader.read(paths)
     await loader.check_references(data)  # on the rows that passed, so one pass finds all
     if loader.report.errors:

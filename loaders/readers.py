@@ -59,8 +59,9 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _names() -> str:
-    return "、".join(t.zh for t in TEMPLATES)
+def _names() -> dict[str, str]:
+    return {"names": "、".join(t.zh for t in TEMPLATES),
+            "names_en": ", ".join(t.key for t in TEMPLATES)}
 
 
 def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]]:
@@ -74,7 +75,7 @@ def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(RosterProblem(str(path), "文件不存在"))
+            problems.append(RosterProblem(str(path), "file_missing"))
     sources: list[RosterSource] = []
     for file in files:
         suffix = file.suffix.lower()
@@ -82,12 +83,11 @@ def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]
             sources.extend(_workbook_sources(file, problems))
             continue
         if suffix != ".csv":
-            problems.append(RosterProblem(file.name, "不支持的文件类型，应为 .csv 或 .xlsx"))
+            problems.append(RosterProblem(file.name, "bad_file_type"))
             continue
         template = template_for_name(file.stem)
         if template is None:
-            problems.append(RosterProblem(
-                file.name, f"无法识别的名册文件名，应为 {_names()}（或对应英文名）.csv"))
+            problems.append(RosterProblem(file.name, "bad_file_name", _names()))
             continue
         sources.append(RosterSource(file, template))
     order = {t.key: i for i, t in enumerate(TEMPLATES)}
@@ -101,7 +101,7 @@ def _workbook_sources(path: Path, problems: list[RosterProblem]) -> list[RosterS
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        problems.append(RosterProblem(path.name, f"无法打开工作簿: {exc}"))
+        problems.append(RosterProblem(path.name, "workbook_unreadable", {"detail": str(exc)}))
         return []
     try:
         names = list(workbook.sheetnames)
@@ -114,12 +114,12 @@ def _workbook_sources(path: Path, problems: list[RosterProblem]) -> list[RosterS
     for name in names:
         template = template_for_name(name)
         if template is None:
-            problems.append(RosterProblem(path.name, f"未知的工作表，已忽略（应为 {_names()}）",
-                                          sheet=name, severity="warning"))
+            problems.append(RosterProblem(path.name, "unknown_sheet", _names(), sheet=name,
+                                          severity="warning"))
             continue
         sources.append(RosterSource(path, template, sheet=name))
     if not sources:
-        problems.append(RosterProblem(path.name, f"工作簿中没有名册工作表，应为 {_names()}"))
+        problems.append(RosterProblem(path.name, "no_sheets", _names()))
     return sources
 
 
@@ -132,7 +132,7 @@ def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[R
     try:
         first = next(records)
     except StopIteration:
-        problems.append(RosterProblem(source.display, "文件为空，缺少表头", sheet=source.sheet))
+        problems.append(RosterProblem(source.display, "empty_file", sheet=source.sheet))
         return
     header_row, header = first
     keys = _map_header(source, header, header_row, problems)
@@ -159,18 +159,20 @@ def _map_header(source: RosterSource, header: list[Any], row: int,
         elif key is not None:
             source.headers[key] = text
     if not source.headers:
-        hint = "，或文件编码不是 UTF-8/GBK" if source.encoding == "gb18030" else ""
-        problems.append(RosterProblem(
-            source.display, f"表头无法识别：不是“{source.template.zh}”模板{hint}",
+        gbk = source.encoding == "gb18030"
+        problems.append(RosterProblem(source.display, "header_unrecognized", {
+            "template": source.template.zh, "template_en": source.template.key,
+            "hint": "，或文件编码不是 UTF-8/GBK" if gbk else "",
+            "hint_en": ", or the file is not UTF-8/GBK" if gbk else ""},
             sheet=source.sheet, row=row))
         return None
     for text in unknown:
-        problems.append(RosterProblem(source.display, "未知的列，已忽略", sheet=source.sheet,
+        problems.append(RosterProblem(source.display, "unknown_column", sheet=source.sheet,
                                       row=row, column=text, severity="warning"))
     missing = [c.zh for c in source.template.columns if c.required and c.key not in keys]
     if missing:
-        problems.append(RosterProblem(source.display, f"缺少必填列: {'、'.join(missing)}",
-                                      sheet=source.sheet, row=row))
+        problems.append(RosterProblem(source.display, "missing_columns",
+                                      {"columns": "、".join(missing)}, sheet=source.sheet, row=row))
         return None
     return keys
 
@@ -194,8 +196,7 @@ def _csv_records(source: RosterSource,
                  problems: list[RosterProblem]) -> Iterator[tuple[int, list[Any]]] | None:
     encoding = detect_encoding(source.path)
     if encoding is None:
-        problems.append(RosterProblem(source.display,
-                                      "无法识别文件编码，应为 UTF-8 或 GBK/GB18030"))
+        problems.append(RosterProblem(source.display, "bad_encoding"))
         return None
     source.encoding = encoding
 

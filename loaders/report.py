@@ -2,34 +2,61 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from graph.errors import OrgcoverError
+from loaders.messages import render
 
 
 @dataclass(frozen=True, slots=True)
 class RosterProblem:
+    """One problem: where it is (file, sheet, Excel row, column header), the offending value
+    and a message (a key of loaders/messages.py with its parameters)."""
+
     file: str
-    message: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
     sheet: str | None = None
     row: int | None = None  # as numbered in Excel: header = 1, first data row = 2
     column: str | None = None  # the header text the user sees
     value: str | None = None
     severity: str = "error"
 
-    def where(self) -> str:
-        parts = [self.file]
+    @property
+    def message(self) -> str:
+        return render(self.key, self.params)
+
+    def text(self, lang: str = "zh") -> str:
+        return render(self.key, self.params, lang)
+
+    def where(self, lang: str = "zh") -> str:
+        if lang == "en":
+            parts = [self.file]
+            if self.sheet:
+                parts.append(f"sheet {self.sheet}")
+            if self.row is not None:
+                parts.append(f"row {self.row}")
+            if self.column:
+                parts.append(f"column {self.column}")
+            return ", ".join(parts)
+        where = self.file
         if self.sheet:
-            parts.append(f"sheet {self.sheet}")
+            where += f"，工作表“{self.sheet}”"
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            where += f"，第 {self.row} 行"
         if self.column:
-            parts.append(f"column {self.column}")
-        return ", ".join(parts)
+            where += f"，“{self.column}”列"
+        return where
+
+    def render(self, lang: str = "zh") -> str:
+        value = f" [{self.value}]" if self.value not in (None, "") else ""
+        return f"{self.where(lang)}: {self.text(lang)}{value}"
 
     def __str__(self) -> str:
-        value = f" [{self.value}]" if self.value not in (None, "") else ""
-        return f"{self.where()}: {self.message}{value}"
+        return self.render()
 
 
 @dataclass(slots=True)
@@ -70,3 +97,63 @@ class RosterInvalid(OrgcoverError):
     def __init__(self, report: LoadReport) -> None:
         super().__init__(f"{len(report.errors)} error(s) in the roster; nothing was written")
         self.report = report
+
+
+SUMMARY_WORDS = {
+    "zh": ("行数", "新建", "更新", "未变", "错误", " 个错误，未写入任何数据。", "错误", "警告"),
+    "en": ("rows", "created", "updated", "unchanged", "errors",
+           " error(s); nothing was written.", "error", "warning"),
+}
+ERROR_HEADERS = {
+    "zh": ("文件", "工作表", "行号", "列", "值", "问题", "级别"),
+    "en": ("file", "sheet", "row", "column", "value", "problem", "severity"),
+}
+
+
+def format_text(report: LoadReport, lang: str = "zh") -> list[str]:
+    """The report as a person reads it: problems first, then a line per template."""
+    rows, created, updated, unchanged, errors, tail, error, warning = SUMMARY_WORDS[lang]
+    lines = [f"{error if p.severity == 'error' else warning}: {p.render(lang)}"
+             for p in report.problems]
+    for template, c in report.counts.items():
+        lines.append(f"{template:14} {rows} {c.rows:>8}  {created} {c.created:>8}  "
+                     f"{updated} {c.updated:>8}  {unchanged} {c.unchanged:>8}  "
+                     f"{errors} {c.errors:>6}")
+    if report.errors:
+        lines.append(f"{len(report.errors)}{tail}")
+    return lines
+
+
+def to_json(report: LoadReport, lang: str = "zh") -> dict[str, Any]:
+    return {
+        "load_id": report.load_id, "ok": not report.errors, "dry_run": report.dry_run,
+        "resumed": report.resumed,
+        "counts": {k: {"rows": c.rows, "created": c.created, "updated": c.updated,
+                       "unchanged": c.unchanged, "errors": c.errors}
+                   for k, c in report.counts.items()},
+        "problems": [{"severity": p.severity, "file": p.file, "sheet": p.sheet, "row": p.row,
+                      "column": p.column, "value": p.value, "code": p.key,
+                      "message": p.text(lang)} for p in report.problems],
+    }
+
+
+def write_problems(report: LoadReport, path: Path, lang: str = "zh") -> None:
+    """Every problem as a table (CSV or XLSX by suffix) the sender can work through."""
+    header = ERROR_HEADERS[lang]
+    rows = [(p.file, p.sheet or "", p.row or "", p.column or "", p.value or "", p.text(lang),
+             p.severity) for p in report.problems]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "问题" if lang == "zh" else "problems"
+        sheet.append(header)
+        for row in rows:
+            sheet.append(list(row))
+        workbook.save(path)
+        return
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)

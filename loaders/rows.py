@@ -27,6 +27,7 @@ from graph.domain import (
     ZhEnum,
 )
 from loaders import cells
+from loaders.messages import WHAT_EN, CellError
 from loaders.templates import (
     BUILDINGS,
     COMPOUNDS,
@@ -46,10 +47,10 @@ E = TypeVar("E", bound=ZhEnum)
 def _code(value: Any) -> str:
     text = cells.clean(value)
     if text is None:
-        raise ValueError("编码不能为空")
+        raise CellError("required")
     code = cells.normalize_code(text)
     if any(c.isspace() for c in code):
-        raise ValueError("编码不能含空格")
+        raise CellError("code_space")
     return code
 
 
@@ -60,7 +61,8 @@ def _enum(enum: type[E], what: str) -> BeforeValidator:
         member = enum.from_label(str(value))
         if member is None:
             allowed = " / ".join(m.zh for m in enum)
-            raise ValueError(f"未知的{what}，应为 {allowed}")
+            raise CellError("bad_enum", what=what, what_en=WHAT_EN.get(what, what),
+                            allowed=allowed)
         return member  # type: ignore[return-value]
 
     return BeforeValidator(parse)
@@ -73,7 +75,7 @@ def _id_number(value: Any) -> str | None:
     number = cells.normalize_code(text).upper()
     if not cells.valid_id_number(number):
         # Never echo the number itself: it is PII.
-        raise ValueError("身份证号格式或校验位不正确")
+        raise CellError("bad_id")
     return number
 
 
@@ -83,7 +85,7 @@ def _phone(value: Any) -> str | None:
         return None
     digits = cells.normalize_code(text).replace("-", "").replace(" ", "")
     if not cells.valid_mobile(digits):
-        raise ValueError("手机号应为 1 开头的 11 位数字")
+        raise CellError("bad_phone")
     return digits
 
 
@@ -124,7 +126,7 @@ class RegionRow(RowModel):
     @model_validator(mode="after")
     def _parent_required(self) -> RegionRow:
         if self.level is not RegionLevel.DISTRICT and self.parent_code is None:
-            raise ValueError("上级编码: 街道和社区必须填写上级编码")
+            raise CellError("parent_required", column="parent_code")
         return self
 
 
@@ -166,9 +168,9 @@ class OrganizationRow(RowModel):
     def _committee_needs_compound(self) -> OrganizationRow:
         committee = self.kind in (OrgKind.OWNERS_COMMITTEE, OrgKind.SELF_MGMT_COMMITTEE)
         if committee and self.compound_code is None:
-            raise ValueError("服务小区编码: 业主委员会和自管委员会必须填写服务小区编码")
+            raise CellError("compound_required", column="compound_code")
         if cells.looks_like_uscc(self.code) and not cells.valid_uscc(self.code):
-            raise ValueError("单位编码: 统一社会信用代码校验位不正确")
+            raise CellError("bad_uscc", column="code")
         return self
 
     @property
@@ -205,7 +207,7 @@ class PersonRow(RowModel):
     @model_validator(mode="after")
     def _members_need_org(self) -> PersonRow:
         if self.political_status in PARTY_MEMBER_STATUSES and self.party_org_code is None:
-            raise ValueError("所在党组织编码: 党员必须填写所在党组织编码")
+            raise CellError("org_required", column="party_org_code")
         return self
 
     def __repr__(self) -> str:  # keep the ID-card number out of logs and tracebacks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,33 @@ def test_invalid_roster_exits_1_with_the_problem(env: Path) -> None:
     rosters = write_rosters(env / "bad", {"grids": [["G1", "网格", "C404", ""]]})
     result = runner.invoke(cli, ["load", str(rosters)])
     assert result.exit_code == 1
-    assert "网格.csv, row 2, column 所属社区编码: 找不到社区编码 C404" in result.output
-    assert "nothing was written" in result.output
+    assert "网格.csv，第 2 行，“所属社区编码”列: 找不到社区编码 C404" in result.output
+    assert "1 个错误，未写入任何数据。" in result.output
+
+
+def test_report_in_english_json_and_error_files(env: Path) -> None:
+    rosters = write_rosters(env / "bad", {"grids": [["G1", "网格", "C404", "大网格"]]})
+    result = runner.invoke(cli, ["load", str(rosters), "--lang", "en",
+                                 "--errors-out", str(env / "errors.csv")])
+    assert result.exit_code == 1
+    assert ("error: 网格.csv, row 2, column 网格类型: unknown grid kind; "
+            "expected 基础网格 / 专属网格 [大网格]") in result.output
+    assert "error: 网格.csv, row 2, column 所属社区编码: no community with code C404" in (
+        result.output)
+    assert "2 error(s); nothing was written." in result.output
+    lines = (env / "errors.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "file,sheet,row,column,value,problem,severity"
+    assert len(lines) == 3
+    as_json = runner.invoke(cli, ["load", str(rosters), "--json",
+                                  "--errors-out", str(env / "errors.xlsx")])
+    report = json.loads(as_json.output)
+    assert report["ok"] is False
+    assert [p["code"] for p in report["problems"]] == ["bad_enum", "ref_missing"]
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(env / "errors.xlsx").active
+    assert [c.value for c in sheet[1]] == ["文件", "工作表", "行号", "列", "值", "问题", "级别"]
+    assert sheet.max_row == 3
 
 
 def test_unknown_scheme_is_one_line_exit_2(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
