@@ -157,6 +157,7 @@ class RosterLoader:
             counts.rows += 1
             if self.progress and counts.rows % 1000 == 0:
                 self.progress(f"{source.template.zh} {source.display}", counts.rows)
+            row: RowModel | None
             try:
                 row = model.model_validate(raw.cells)
             except ValidationError as exc:
