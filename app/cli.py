@@ -174,6 +174,9 @@ def load(
     errors_out: Annotated[Path | None, typer.Option(
         "--errors-out", help="Write every problem to FILE.csv or FILE.xlsx.")] = None,
     lang: Annotated[str, typer.Option(help="Report language: zh or en.")] = "zh",
+    replace_scope: Annotated[str | None, typer.Option(
+        "--replace-scope", help="Place code: the rosters are the whole truth inside it; what "
+        "they no longer name there is removed (listed first; see it with --dry-run).")] = None,
 ) -> None:
     """Validate rosters and load them; nothing is written when any row is wrong."""
     if lang not in ("zh", "en"):
@@ -188,7 +191,8 @@ def load(
         store = await open_store(settings.store_config())
         try:
             return await load_rosters(store, paths, dry_run=dry_run, progress=progress,
-                                      protector=IdProtector(settings.pii_secret_value))
+                                      protector=IdProtector(settings.pii_secret_value),
+                                      replace_scope=replace_scope)
         except RosterInvalid as exc:
             return exc.report
         finally:
@@ -226,6 +230,16 @@ class _Progress:
     def done(self) -> None:
         sys.stderr.write("\r\x1b[K")
         sys.stderr.flush()
+
+
+@cli.command()
+def templates(
+    out: Annotated[Path, typer.Option(help="Directory for the blank workbook.")] = Path("."),
+) -> None:
+    """Write 名册模板.xlsx: the nine roster sheets with Chinese headers and a notes row."""
+    from loaders.workbook import write_template_workbook
+
+    typer.echo(write_template_workbook(out / "名册模板.xlsx"))
 
 
 @cli.command()

@@ -60,6 +60,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "role {role} can only be held on a {wanted_en}; {code} is a {have_en}"),
     "cycle": ("上级党组织形成循环: {path}",
               "parent party organizations form a cycle: {path}"),
+    "ref_removed": ("编码 {code} 在替换范围内且本次名册未列出，将被删除，不能再引用",
+                    "code {code} lies in the replace scope and is not in these rosters: "
+                    "it would be removed, so it cannot be referred to"),
     "replace_scope_unknown": ("替换范围 {code} 不是已知的地点编码",
                               "replace scope {code} is not a known place code"),
 }

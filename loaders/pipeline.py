@@ -31,6 +31,7 @@ from graph.domain import (
 from graph.queries import load as q
 from graph.repo import load as repo
 from graph.store import GraphStore
+from loaders import cells
 from loaders.messages import KIND_EN, CellError
 from loaders.pii import IdProtector
 from loaders.readers import RosterSource, discover, read_rows, sha256_of
@@ -52,6 +53,10 @@ KIND_ZH = {
     "person": "人员",
 }
 REGION_PARENT = {"street": "district", "community": "street"}
+TEMPLATE_KINDS: dict[str, q.NodeKind] = {
+    "regions": q.REGION, "grids": q.GRID, "compounds": q.COMPOUND, "buildings": q.BUILDING,
+    "organizations": q.ORGANIZATION, "party_orgs": q.PARTY_ORG, "people": q.PERSON,
+}
 ROLE_KINDS: dict[Label, set[str]] = {
     Label.PARTY_ORG: {"party_org"}, Label.ORGANIZATION: {"organization"},
     Label.REGION: {"community"}, Label.GRID: {"grid"}, Label.BUILDING: {"building"},
@@ -99,6 +104,22 @@ def _kinds(name: str, kinds: set[str], sep_zh: str, sep_en: str) -> dict[str, st
             f"{name}_en": sep_en.join(KIND_EN[k] for k in ordered)}
 
 
+@dataclass(slots=True)
+class Removals:
+    nodes: list[tuple[q.NodeKind, list[str]]] = field(default_factory=list)
+    rels: list[tuple[Label, Rel, Label, list[repo.RelKey]]] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return bool(self.nodes or self.rels)
+
+    async def apply(self, store: GraphStore) -> None:
+        for from_label, rel, to_label, keys in self.rels:
+            await repo.delete_relationships(store, from_label=from_label, rel=rel,
+                                            to_label=to_label, keys=keys)
+        for kind, codes in self.nodes:
+            await repo.delete_nodes(store, kind=kind, codes=codes)
+
+
 class Progress(Protocol):
     def __call__(self, stage: str, done: int, total: int | None = None) -> None: ...
 
@@ -131,9 +152,11 @@ class RosterLoader:
     """One load: holds the problems, the code index and the planned writes."""
 
     def __init__(self, store: GraphStore, *, protector: IdProtector, who: str = "cli",
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, replace_scope: str | None = None) -> None:
         self.store = store
         self.progress = progress
+        self.replace_scope = replace_scope
+        self.node_removals: list[tuple[q.NodeKind, list[str]]] = []
         self.protector = protector
         self.who = who
         self.report = LoadReport(load_id=uuid.uuid4().hex)
@@ -208,6 +231,8 @@ class RosterLoader:
     async def check_references(self, data: Validated) -> None:
         self._index_load(data)
         referenced = {code for code, _allowed, _loc, _col in self._references(data)}
+        if self.replace_scope:
+            referenced.add(self.replace_scope)
         unknown = [code for code in referenced if code not in self.index.kinds]
         for resolved in await repo.resolve_codes(self.store, codes=unknown):
             self.index.add_resolved(resolved)
@@ -222,6 +247,32 @@ class RosterLoader:
                     self._problem(loc, column, code, "ref_missing", params)
         self._check_roles(data)
         await self._check_cycles(data)
+        if self.replace_scope and self.index.match(self.replace_scope, PLACE_KINDS) is None:
+            self.report.problems.append(RosterProblem(
+                "--replace-scope", "replace_scope_unknown", {"code": self.replace_scope}))
+        elif self.replace_scope:
+            await self._plan_node_removals(data)
+
+    async def _plan_node_removals(self, data: Validated) -> None:
+        """Nodes of the loaded templates inside the scope that the rosters no longer name;
+        a row that still refers to one of them is an error (it would dangle)."""
+        assert self.replace_scope is not None
+        removed: set[str] = set()
+        for template, kind in TEMPLATE_KINDS.items():
+            if template not in data.rows:
+                continue  # only the templates this load carries are replaced
+            named = {loc.row.code for loc in data.rows[template]}
+            stale = sorted(await repo.codes_in_scope(self.store, kind=kind,
+                                                     scope=self.replace_scope) - named)
+            if stale:
+                self.node_removals.append((kind, stale))
+                self._removed(template, stale)
+                removed.update(stale)
+        if not removed:
+            return
+        for code, _allowed, loc, column in self._references(data):
+            if code in removed:
+                self._problem(loc, column, code, "ref_removed", {"code": code})
 
     async def _check_cycles(self, data: Validated) -> None:
         """`UNDER` must stay a forest, counting the graph's edges the load does not replace."""
@@ -440,7 +491,9 @@ class RosterLoader:
                 changed_rels[shape] = rel_changed
                 self._count(template, diff)
         self.report.dry_run = dry_run
-        nothing_changes = not any(changed_nodes.values()) and not any(changed_rels.values())
+        removals = await self._plan_removals(data, rel_plan)
+        nothing_changes = (not any(changed_nodes.values()) and not any(changed_rels.values())
+                           and not removals.any())
         if dry_run or nothing_changes:
             return
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -469,12 +522,50 @@ class RosterLoader:
                                            rows=rel_writes)
         for template, (kind, _writes) in node_plan.items():
             await repo.mark_written(self.store, kind=kind, rows=changed_nodes[template])
+        await removals.apply(self.store)
         counts = {k: asdict(v) for k, v in self.report.counts.items()}
         await repo.record_load(self.store, load_id=self.report.load_id, props={
             "status": "committed",
             "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "counts": json.dumps(counts, ensure_ascii=False),
         })
+
+    async def _plan_removals(
+        self, data: Validated,
+        rel_plan: dict[str, dict[tuple[Label, Rel, Label], list[repo.RelWrite]]],
+    ) -> Removals:
+        """With --replace-scope: posts and relations inside the scope the rosters no longer
+        name, with the nodes found during validation."""
+        removals = Removals(nodes=self.node_removals)
+        scope = self.replace_scope
+        if scope is None:
+            return removals
+        if "posts" in data.rows:
+            named_posts = {repo.RelKey(w.src, w.dst, w.key)
+                           for (_a, _rel, b), ws in rel_plan["posts"].items() for w in ws}
+            for label, keys in (await repo.posts_in_scope(self.store, scope=scope)).items():
+                stale_posts = sorted(keys - named_posts, key=lambda k: (k.src, k.dst, k.key))
+                if stale_posts:
+                    removals.rels.append((Label.PERSON, Rel.HOLDS_POST, label, stale_posts))
+                    self._removed("posts", [f"{k.src} → {k.dst} ({k.key.split('|')[0]})"
+                                            for k in stale_posts])
+        if "relations" in data.rows:
+            named_rels = {(rel, repo.RelKey(w.src, w.dst, w.key))
+                          for (_a, rel, _b), ws in rel_plan["relations"].items() for w in ws}
+            found = await repo.relations_in_scope(self.store, scope=scope)
+            for rel, keys in found.items():
+                stale_rels = sorted((k for k in keys if (rel, k) not in named_rels),
+                                    key=lambda k: (k.src, k.dst))
+                if stale_rels:
+                    source = Label.PERSON if rel is Rel.REPORTS_TO else Label.ORGANIZATION
+                    removals.rels.append((source, rel, Label.PLACE, stale_rels))
+                    self._removed("relations", [f"{k.src} -{rel.value}-> {k.dst}"
+                                                for k in stale_rels])
+        return removals
+
+    def _removed(self, template: str, items: list[str]) -> None:
+        self.report.removed.setdefault(template, []).extend(items)
+        self.report.count(template).removed += len(items)
 
     def _count(self, template: str, diff: repo.DiffCounts) -> None:
         counts = self.report.count(template)
@@ -491,9 +582,16 @@ async def load_rosters(
     dry_run: bool = False,
     who: str = "cli",
     progress: Progress | None = None,
+    replace_scope: str | None = None,
 ) -> LoadReport:
-    """Validate everything, then write; raise RosterInvalid (nothing written) on any error."""
-    loader = RosterLoader(store, protector=protector, who=who, progress=progress)
+    """Validate everything, then write; raise RosterInvalid (nothing written) on any error.
+
+    With `replace_scope` the rosters are the whole truth inside that place: nodes of the
+    loaded templates, posts and relations there that they no longer name are removed.
+    """
+    loader = RosterLoader(store, protector=protector, who=who, progress=progress,
+                          replace_scope=cells.normalize_code(replace_scope)
+                          if replace_scope else None)
     data = loader.read(paths)
     await loader.check_references(data)  # on the rows that passed, so one pass finds all
     if loader.report.errors:

@@ -21,6 +21,7 @@ from typing import Any
 
 from loaders.report import RosterProblem
 from loaders.templates import TEMPLATES, Template, template_for_name
+from loaders.workbook import is_notes_row
 
 CHUNK = 1 << 20
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -139,7 +140,7 @@ def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[R
     if keys is None:
         return
     for number, record in records:
-        if not any(_filled(cell) for cell in record):
+        if not any(_filled(cell) for cell in record) or is_notes_row(record):
             continue
         cells = {k: _cell(v) for k, v in zip(keys, record, strict=False) if k is not None}
         yield RawRow(source.template, source.display, number, cells, source.sheet)

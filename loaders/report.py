@@ -66,6 +66,7 @@ class TemplateCounts:
     updated: int = 0
     unchanged: int = 0
     errors: int = 0
+    removed: int = 0
 
 
 @dataclass(slots=True)
@@ -76,6 +77,8 @@ class LoadReport:
     dry_run: bool = False
     #: This run completed an earlier load that was interrupted after validation.
     resumed: bool = False
+    #: With --replace-scope: what the roster no longer names, per template (listed first).
+    removed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[RosterProblem]:
@@ -100,9 +103,10 @@ class RosterInvalid(OrgcoverError):
 
 
 SUMMARY_WORDS = {
-    "zh": ("行数", "新建", "更新", "未变", "错误", " 个错误，未写入任何数据。", "错误", "警告"),
+    "zh": ("行数", "新建", "更新", "未变", "错误", " 个错误，未写入任何数据。", "错误", "警告",
+           "删除", "将删除"),
     "en": ("rows", "created", "updated", "unchanged", "errors",
-           " error(s); nothing was written.", "error", "warning"),
+           " error(s); nothing was written.", "error", "warning", "removed", "would remove"),
 }
 ERROR_HEADERS = {
     "zh": ("文件", "工作表", "行号", "列", "值", "问题", "级别"),
@@ -112,13 +116,18 @@ ERROR_HEADERS = {
 
 def format_text(report: LoadReport, lang: str = "zh") -> list[str]:
     """The report as a person reads it: problems first, then a line per template."""
-    rows, created, updated, unchanged, errors, tail, error, warning = SUMMARY_WORDS[lang]
-    lines = [f"{error if p.severity == 'error' else warning}: {p.render(lang)}"
-             for p in report.problems]
+    (rows, created, updated, unchanged, errors, tail, error, warning, removed,
+     would_remove) = SUMMARY_WORDS[lang]
+    verb = would_remove if report.dry_run else removed
+    lines = [f"{verb} {template}: {item}" for template, items in report.removed.items()
+             for item in items]
+    lines += [f"{error if p.severity == 'error' else warning}: {p.render(lang)}"
+              for p in report.problems]
     for template, c in report.counts.items():
+        tail_removed = f"  {removed} {c.removed:>6}" if report.removed else ""
         lines.append(f"{template:14} {rows} {c.rows:>8}  {created} {c.created:>8}  "
                      f"{updated} {c.updated:>8}  {unchanged} {c.unchanged:>8}  "
-                     f"{errors} {c.errors:>6}")
+                     f"{errors} {c.errors:>6}{tail_removed}")
     if report.errors:
         lines.append(f"{len(report.errors)}{tail}")
     return lines
@@ -129,8 +138,9 @@ def to_json(report: LoadReport, lang: str = "zh") -> dict[str, Any]:
         "load_id": report.load_id, "ok": not report.errors, "dry_run": report.dry_run,
         "resumed": report.resumed,
         "counts": {k: {"rows": c.rows, "created": c.created, "updated": c.updated,
-                       "unchanged": c.unchanged, "errors": c.errors}
+                       "unchanged": c.unchanged, "errors": c.errors, "removed": c.removed}
                    for k, c in report.counts.items()},
+        "removed": report.removed,
         "problems": [{"severity": p.severity, "file": p.file, "sheet": p.sheet, "row": p.row,
                       "column": p.column, "value": p.value, "code": p.key,
                       "message": p.text(lang)} for p in report.problems],

@@ -224,3 +224,60 @@ async def test_under_cycle_through_the_graph_is_named(store: FalkorStore, tmp_pa
                            protector=protector)
     [problem] = err.value.report.errors
     assert problem.message == "上级党组织形成循环: P1 → P2 → P1"
+
+
+BASE = {
+    "regions": [["D", "县", "区县", "", ""], ["S1", "街道", "街道", "D", ""],
+                ["C1", "一社区", "社区", "S1", ""], ["C2", "二社区", "社区", "S1", ""]],
+    "grids": [["G1", "网格1", "C1", ""], ["G2", "网格2", "C2", ""]],
+    "compounds": [["X1", "阳光花园小区", "G1", "", ""], ["X2", "锦绣家园小区", "G1", "", ""],
+                  ["X3", "和平新村小区", "G2", "", ""]],
+    "organizations": [["O1", "万家物业", "物业服务企业", "D", ""]],
+    "people": [["R1", "张三", "", "", "", "群众", "", "", "", ""],
+               ["R2", "李四", "", "", "", "群众", "", "", "", ""]],
+    "posts": [["R1", "G1", "专职网格员", "", ""], ["R2", "G2", "专职网格员", "", ""]],
+    "relations": [["O1", "物业服务", "X1", ""], ["O1", "物业服务", "X2", ""]],
+}
+CODES = compose("test.codes", "MATCH (n) WHERE n.code IS NOT NULL AND NOT n:Load "
+                              "RETURN n.code AS code ORDER BY code")
+POSTS = compose("test.posts", "MATCH (p:Person)-[:HOLDS_POST]->(t) "
+                              "RETURN p.code AS p, t.code AS t ORDER BY p")
+MANAGES = compose("test.manages", "MATCH (o)-[:MANAGES]->(c) RETURN c.code AS c ORDER BY c")
+
+
+async def test_replace_scope_removes_what_the_roster_no_longer_names(
+        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+    await load_rosters(store, [write_rosters(tmp_path / "base", BASE)], protector=protector)
+    update = write_rosters(tmp_path / "update", {
+        "compounds": [["X1", "阳光花园小区", "G1", "", ""]],
+        "posts": [["R2", "G2", "专职网格员", "", ""]],
+        "relations": [["O1", "物业服务", "X1", ""]],
+    })
+    dry = await load_rosters(store, [update], protector=protector, replace_scope="C1",
+                             dry_run=True)
+    assert dry.removed == {"compounds": ["X2"], "posts": ["R1 → G1 (grid_worker_full)"],
+                           "relations": ["O1 -MANAGES-> X2"]}
+    assert "X2" in [r["code"] for r in await store.read(CODES)]  # dry run wrote nothing
+    report = await load_rosters(store, [update], protector=protector, replace_scope="C1")
+    assert report.counts["compounds"].removed == 1
+    codes = [r["code"] for r in await store.read(CODES)]
+    assert "X2" not in codes
+    assert {"X1", "X3", "G1", "G2", "R1", "R2"} <= set(codes)  # outside scope or not replaced
+    assert await store.read(POSTS) == [{"p": "R2", "t": "G2"}]
+    assert await store.read(MANAGES) == [{"c": "X1"}]
+
+
+async def test_replace_scope_refuses_rows_that_would_dangle(
+        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+    await load_rosters(store, [write_rosters(tmp_path / "base", BASE)], protector=protector)
+    update = write_rosters(tmp_path / "update", {
+        "compounds": [["X1", "阳光花园小区", "G1", "", ""]],
+        "buildings": [["B1", "2号楼", "X2", "住宅", ""]],
+    })
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [update], protector=protector, replace_scope="C1")
+    assert [(p.file, p.row, p.key) for p in err.value.report.errors] == [
+        ("楼栋.csv", 2, "ref_removed")]
+    with pytest.raises(RosterInvalid) as unknown:
+        await load_rosters(store, [update], protector=protector, replace_scope="NOPE")
+    assert unknown.value.report.errors[0].key == "replace_scope_unknown"

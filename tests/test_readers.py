@@ -111,3 +111,20 @@ async def test_workbook_errors_name_sheet_and_excel_row(store: FalkorStore,
     [problem] = err.value.report.errors
     assert (problem.file, problem.sheet, problem.row, problem.column) == (
         "名册.xlsx", "行政区划", 4, "常住人口")
+
+
+async def test_template_workbook_filled_in_loads(store: FalkorStore, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from loaders.workbook import write_template_workbook
+
+    path = write_template_workbook(tmp_path / "名册模板.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["行政区划", "网格", "小区", "楼栋", "单位", "党组织", "人员",
+                             "任职", "关系"]
+    assert wb["小区"]["A2"].value.startswith("※必填")
+    wb["行政区划"].append(["D", "莒南县", "区县", None, None])
+    wb.save(path)
+    report = await load_rosters(store, [path], protector=IdProtector(None))
+    assert report.counts["regions"].created == 1
+    assert report.counts["compounds"].rows == 0

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from graph.domain import Label, Rel
 from graph.queries import load as q
+from graph.queries import replace as rq
 from graph.store import GraphStore
 
 T = TypeVar("T")
@@ -208,3 +209,40 @@ async def count_graph(store: GraphStore) -> tuple[int, int]:
     nodes = await store.read(q.COUNT_NODES)
     rels = await store.read(q.COUNT_RELATIONSHIPS)
     return int(nodes[0]["nodes"]), int(rels[0]["relationships"])
+
+
+@dataclass(frozen=True, slots=True)
+class RelKey:
+    src: str
+    dst: str
+    key: str
+
+
+async def codes_in_scope(store: GraphStore, *, kind: q.NodeKind, scope: str) -> set[str]:
+    return {r["code"] for r in await store.read(rq.nodes_in_scope(kind=kind), {"scope": scope})}
+
+
+async def delete_nodes(store: GraphStore, *, kind: q.NodeKind, codes: Sequence[str]) -> None:
+    stmt = rq.delete_nodes(kind=kind)
+    for batch in batched(codes):
+        await store.write(stmt, {"codes": list(batch)})
+
+
+async def posts_in_scope(store: GraphStore, *, scope: str) -> dict[Label, set[RelKey]]:
+    return {label: {RelKey(r["src"], r["dst"], r["key"] or "") for r in await store.read(
+                rq.posts_in_scope(label=label), {"scope": scope})}
+            for label in rq.TARGET_LABELS}
+
+
+async def relations_in_scope(store: GraphStore, *, scope: str) -> dict[Rel, set[RelKey]]:
+    return {rel: {RelKey(r["src"], r["dst"], r["key"] or "") for r in await store.read(
+                rq.relations_in_scope(rel=rel), {"scope": scope})}
+            for rel in rq.RELATION_TYPES}
+
+
+async def delete_relationships(store: GraphStore, *, from_label: Label, rel: Rel,
+                               to_label: Label, keys: Sequence[RelKey]) -> None:
+    stmt = rq.delete_relationships(from_label=from_label, rel=rel, to_label=to_label)
+    for batch in batched(keys):
+        await store.write(stmt, {"rows": [{"src": k.src, "dst": k.dst, "key": k.key}
+                                          for k in batch]})
