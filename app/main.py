@@ -17,6 +17,7 @@ from app.settings import Settings
 from graph.errors import OrgcoverError
 from graph.factory import open_store
 from graph.store import GraphStore
+from loaders.pii import IdProtector
 from resolvers.context import Context
 
 log = logging.getLogger("orgcover.app")
@@ -24,7 +25,9 @@ log = logging.getLogger("orgcover.app")
 
 async def get_context(request: Request) -> Context:
     store: GraphStore = request.app.state.store
-    return Context(store, request_id=request_id.get() or "-")
+    settings: Settings = request.app.state.settings
+    return Context(store, request_id=request_id.get() or "-",
+                   protector=IdProtector(settings.pii_secret_value))
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     router: GraphQLRouter[Context, None] = GraphQLRouter(
         build_schema(), context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
+        multipart_uploads_enabled=True,  # loadRosters takes files (no cookie auth to forge)
     )
     app.include_router(router, prefix="/graphql")
     return app

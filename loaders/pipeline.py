@@ -475,8 +475,9 @@ class RosterLoader:
         return plan
 
     async def write(self, data: Validated, *, dry_run: bool) -> None:
-        node_plan = self.plan_nodes(data)
-        rel_plan = self.plan_relationships(data)
+        node_plan = {t: plan for t, plan in self.plan_nodes(data).items() if t in data.rows}
+        rel_plan = {t: plan for t, plan in self.plan_relationships(data).items()
+                    if t in data.rows}
         changed_nodes: dict[str, list[repo.NodeWrite]] = {}
         for template, (kind, writes) in node_plan.items():
             changed, diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
@@ -542,7 +543,7 @@ class RosterLoader:
             return removals
         if "posts" in data.rows:
             named_posts = {repo.RelKey(w.src, w.dst, w.key)
-                           for (_a, _rel, b), ws in rel_plan["posts"].items() for w in ws}
+                           for ws in rel_plan["posts"].values() for w in ws}
             for label, keys in (await repo.posts_in_scope(self.store, scope=scope)).items():
                 stale_posts = sorted(keys - named_posts, key=lambda k: (k.src, k.dst, k.key))
                 if stale_posts:

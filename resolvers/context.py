@@ -7,6 +7,7 @@ import datetime as dt
 from strawberry.fastapi import BaseContext
 
 from graph.store import GraphStore
+from loaders.pii import IdProtector
 from resolvers.dataloaders import Loaders
 
 
@@ -19,10 +20,11 @@ class Context(BaseContext):
 
     def __init__(
         self, store: GraphStore, *, request_id: str = "-", jurisdiction: str | None = None,
-        today: dt.date | None = None,
+        today: dt.date | None = None, protector: IdProtector | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.protector = protector or IdProtector(None)
         self.request_id = request_id
         self.jurisdiction = jurisdiction
         self.today = (today or dt.date.today()).isoformat()

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Building, Compound, Grid, Region
 
@@ -17,6 +18,7 @@ def assemble(
     """The schema with the extensions and error policy app/ serves it with."""
     return schema_class(
         query=Query,
+        mutation=Mutation,
         types=[Region, Grid, Compound, Building],
         extensions=list(extensions),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -92,3 +93,64 @@ async def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     await store.close()
+
+
+MUTATION = """mutation($files: [Upload!]!, $dry: Boolean!, $lang: ReportLanguage!) {
+  loadRosters(files: $files, dryRun: $dry, lang: $lang) {
+    __typename
+    ... on LoadResult { loadId dryRun counts { template rows created unchanged } }
+    ... on ValidationFailed { message errors { file row column value code message } }
+  } }"""
+
+
+async def _upload(client: httpx.AsyncClient, files: dict[str, bytes], *, dry: bool = False,
+                  lang: str = "ZH") -> dict[str, Any]:
+    names = list(files)
+    operations = {"query": MUTATION,
+                  "variables": {"files": [None] * len(names), "dry": dry, "lang": lang}}
+    mapping = {str(i): [f"variables.files.{i}"] for i in range(len(names))}
+    response = await client.post("/graphql", data={
+        "operations": json.dumps(operations), "map": json.dumps(mapping)},
+        files={str(i): (name, files[name], "text/csv") for i, name in enumerate(names)})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture
+async def empty_client(store: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(pii_secret="upload-secret"), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+REGIONS_CSV = "编码,名称,层级,上级编码\n371327,莒南县,区县,\n371327001,十字路街道,街道,371327\n"
+
+
+async def test_upload_mutation_loads_rosters(empty_client: httpx.AsyncClient) -> None:
+    body = await _upload(empty_client, {"行政区划.csv": REGIONS_CSV.encode("gbk")})
+    result = body["data"]["loadRosters"]
+    assert result["__typename"] == "LoadResult"
+    assert result["counts"] == [{"template": "regions", "rows": 2, "created": 2,
+                                 "unchanged": 0}]
+    again = await _upload(empty_client, {"行政区划.csv": REGIONS_CSV.encode("utf-8")})
+    assert again["data"]["loadRosters"]["counts"][0]["unchanged"] == 2
+
+
+async def test_upload_mutation_reports_validation_failure(
+        empty_client: httpx.AsyncClient) -> None:
+    bad = "网格编码,网格名称,所属社区编码\nG1,网格,C404\n".encode()
+    body = await _upload(empty_client, {"网格.csv": bad}, lang="EN")
+    result = body["data"]["loadRosters"]
+    assert result["__typename"] == "ValidationFailed"
+    assert result["message"] == "1 error(s); nothing was written."
+    assert result["errors"] == [{"file": "网格.csv", "row": 2, "column": "所属社区编码",
+                                 "value": "C404", "code": "ref_missing",
+                                 "message": "no community with code C404 in this load or "
+                                            "the graph"}]
+
+
+async def test_upload_with_a_bad_name_is_bad_input(empty_client: httpx.AsyncClient) -> None:
+    body = await _upload(empty_client, {"../evil.sh": b"x"})
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
