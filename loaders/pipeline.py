@@ -516,13 +516,11 @@ class RosterLoader:
             await repo.upsert_nodes(self.store, kind=kind, rows=changed_nodes[template],
                                     load_id=self.report.load_id, now=now)
         for template, (kind, _writes) in node_plan.items():
-            await repo.replace_owned(self.store, kind=kind, rows=changed_nodes[template])
+            await repo.write_owned(self.store, kind=kind, rows=changed_nodes[template])
         for shape, rel_writes in changed_rels.items():
             a, rel, b = shape
             await repo.merge_relationships(self.store, from_label=a, rel=rel, to_label=b,
                                            rows=rel_writes)
-        for template, (kind, _writes) in node_plan.items():
-            await repo.mark_written(self.store, kind=kind, rows=changed_nodes[template])
         await removals.apply(self.store)
         counts = {k: asdict(v) for k, v in self.report.counts.items()}
         await repo.record_load(self.store, load_id=self.report.load_id, props={

@@ -127,35 +127,45 @@ def upsert_nodes(*, kind: NodeKind) -> Statement:
     )
 
 
-@builder(*({"kind": kind} for kind in NODE_KINDS))
-def mark_written(*, kind: NodeKind) -> Statement:
-    """Record a row's fingerprint once its node and owned relationships are all written.
+def owned_slots(kind: NodeKind) -> tuple[tuple[Rel, Label], ...]:
+    """(relationship, target label) pairs a row of this kind fills, from REL_SHAPES."""
+    rels = {rel for rel, _ in kind.owned}
+    return tuple((rel, b) for a, rel, b in REL_SHAPES if a is kind.key_label and rel in rels)
 
-    Set last, so a load interrupted in between sees the row as changed and writes it again.
+
+def _slot(index: int, rel: Rel, label: Label) -> str:
+    # UNWIND of an empty list would drop the row, so an empty slot unwinds [null] instead.
+    return f"""WITH n, r
+        UNWIND CASE WHEN size(r.s{index}) = 0 THEN [null] ELSE r.s{index} END AS c{index}
+        OPTIONAL MATCH (t{index}:{label.value} {{code: c{index}}})
+        WITH n, r, collect(t{index}) AS ts{index}
+        FOREACH (x IN ts{index} | MERGE (n)-[:{rel.value}]->(x))"""
+
+
+@builder(*({"kind": kind} for kind in NODE_KINDS))
+def write_owned(*, kind: NodeKind) -> Statement:
+    """Make each row's owned relationships exactly what it names, then record its fingerprint.
+
+    One statement per batch: stale relationships go (`r.keep` lists `TYPE:code` of those to
+    keep), missing ones are merged per slot, and `row_hash` is set last, so a row is marked
+    written only with all of it in place (FalkorDB runs each statement atomically).
     """
+    slots = owned_slots(kind)
+    types = "|".join(dict.fromkeys(rel.value for rel, _ in slots))
+    merges = "\n".join(_slot(i, rel, label) for i, (rel, label) in enumerate(slots))
     return compose(
-        f"load.mark_written.{kind.name}",
+        f"load.write_owned.{kind.name}",
         f"""UNWIND $rows AS r
             MATCH (n:{kind.key_label.value} {{code: r.code}})
+            OPTIONAL MATCH (n)-[old:{types}]->(t)
+            WITH n, r, collect(CASE WHEN NOT (type(old) + ':' + t.code) IN r.keep
+                                    THEN old END) AS stale
+            FOREACH (x IN stale | DELETE x)
+            {merges}
             SET n.row_hash = r.hash""",
         mode=Mode.WRITE,
-        params={"rows": [{"code": "X", "hash": "h"}]},
-    )
-
-
-@builder(*(
-    {"kind": kind, "rel": rel} for kind in NODE_KINDS for rel, _ in kind.owned
-))
-def delete_stale_owned(*, kind: NodeKind, rel: Rel) -> Statement:
-    """Drop owned relationships whose target the row no longer names."""
-    return compose(
-        f"load.delete_stale.{kind.name}.{rel.value}",
-        f"""UNWIND $rows AS r
-            MATCH (n:{kind.key_label.value} {{code: r.code}})-[old:{rel.value}]->(t)
-            WHERE NOT t.code IN r.targets
-            DELETE old""",
-        mode=Mode.WRITE,
-        params={"rows": [{"code": "X", "targets": ["Y"]}]},
+        params={"rows": [{"code": "X", "keep": [], "hash": "h",
+                          **{f"s{i}": [] for i in range(len(slots))}}]},
     )
 
 

@@ -108,30 +108,20 @@ async def upsert_nodes(
         })
 
 
-async def mark_written(store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
-                       ) -> None:
-    stmt = q.mark_written(kind=kind)
+async def write_owned(store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
+                      ) -> None:
+    """Owned relationships and fingerprints of changed rows, one statement per batch."""
+    slots = q.owned_slots(kind)
+    stmt = q.write_owned(kind=kind)
     for batch in batched(rows):
-        await store.write(stmt, {"rows": [{"code": w.code, "hash": w.hash} for w in batch]})
-
-
-async def replace_owned(
-    store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
-) -> None:
-    """Make each row's owned relationships exactly the targets it names."""
-    for rel, _single in kind.owned:
-        stale = q.delete_stale_owned(kind=kind, rel=rel)
-        for batch in batched(rows):
-            await store.write(stale, {"rows": [
-                {"code": w.code, "targets": [c for c, _ in w.owned.get(rel, ())]} for w in batch
-            ]})
-        by_label: dict[Label, list[RelWrite]] = {}  # owned relationships carry no props
-        for w in rows:
-            for code, label in w.owned.get(rel, ()):
-                by_label.setdefault(label, []).append(RelWrite(w.code, code, "", {}))
-        for label, rels in by_label.items():
-            await merge_relationships(
-                store, from_label=kind.key_label, rel=rel, to_label=label, rows=rels)
+        params = []
+        for w in batch:
+            row: dict[str, Any] = {"code": w.code, "hash": w.hash, "keep": [
+                f"{rel.value}:{code}" for rel, targets in w.owned.items() for code, _ in targets]}
+            for i, (rel, label) in enumerate(slots):
+                row[f"s{i}"] = [code for code, lbl in w.owned.get(rel, ()) if lbl is label]
+            params.append(row)
+        await store.write(stmt, {"rows": params})
 
 
 async def diff_relationships(
