@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run --scale district
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run --scale district
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache bench/out

@@ -163,6 +163,8 @@ class DistrictGenerator:
         district_org = f"P{district}"
         self.t.add(PARTY_ORGS, district_org, "中共莒南县委员会", "党委", "区域", "",
                    district, "1949-10-01")
+        self.post(self.person(party_org=district_org, residence=None, in_service=True),
+                  district_org, "书记")
         institutions = []
         for i, name in enumerate(INSTITUTIONS):
             code = self.uscc()
@@ -171,7 +173,8 @@ class DistrictGenerator:
             branch = f"P{district}I{i:02d}"
             self.t.add(PARTY_ORGS, branch, f"{name}党支部", "党支部", "机关事业单位",
                        district_org, code, "2001-07-01")
-            self._branch_members(branch, residences=[], size=(8, 20), employer=code)
+            staff = self._branch_members(branch, residences=[], size=(8, 20), employer=code)
+            self._maybe_secretary(staff, branch)
         self.institutions = institutions
         for s in range(self.scale.streets):
             self._street(s, district, district_org)
@@ -247,7 +250,7 @@ class DistrictGenerator:
                            residences_by_grid)
         all_residences = [b for bs in residences_by_grid.values() for b in bs] or [code]
         for branch in grid_branch.values():
-            size = (3, 5) if rng.random() < 0.15 else (35, 70)  # some branches too small
+            size = (2, 4) if rng.random() < 0.2 else (35, 70)  # some branches too small
             members = self._branch_members(branch, residences=all_residences, size=size,
                                            community=code)
             if rng.random() < 0.9:
@@ -266,7 +269,7 @@ class DistrictGenerator:
         stem = f"{rng.choice(PLACE_WORDS)}{suffix if suffix != '小区' else ''}"
         name = self.unique(stem, "小区", "{n}期")
         managed = rng.random() < 0.8
-        secure = rng.random() < 0.85
+        secure = rng.random() < (0.9 if managed else 0.35)
         self.t.add(COMPOUNDS, code, name, grid, rng.randint(120, 900), "是" if secure else "否")
         buildings = []
         building_names: dict[str, str] = {}
@@ -282,6 +285,8 @@ class DistrictGenerator:
         if rng.random() < 0.88:
             branch = f"P{code}"
             parent = grid_branch.get(grid, committee)
+            if rng.random() < 0.08 and len(grid_branch) > 1:  # parent covers another grid
+                parent = rng.choice([b for g, b in grid_branch.items() if g != grid])
             self.t.add(PARTY_ORGS, branch, f"{name}党支部", "党支部", "小区", parent, code,
                        "2021-07-01")
         members = self._branch_members(branch, residences=buildings, size=(30, 60),
@@ -289,12 +294,15 @@ class DistrictGenerator:
         secretary = members[0] if members and rng.random() < 0.92 else None
         if branch and secretary:
             self.post(secretary, branch, "书记")
+        if branch and members:
+            self.post(members[1 % len(members)], branch, "组织委员")
+            self.post(members[2 % len(members)], branch, "宣传委员")
 
         company = None
         if managed:
             company = rng.choice(companies)
             self.t.add(RELATIONS, company, "物业服务", code, "2020-01-01")
-        elif rng.random() < 0.6:
+        elif rng.random() < 0.4:
             self.t.add(RELATIONS, rng.choice(self.institutions), "主管单位", code, "2021-01-01")
         if rng.random() < 0.3:
             self.t.add(RELATIONS, rng.choice(self.institutions), "结对共建", code, "2022-03-01")
@@ -307,13 +315,13 @@ class DistrictGenerator:
             owners = f"ZGW{code}"
             self.t.add(ORGANIZATIONS, owners, f"{name}自管委员会", "自管委员会", code, code)
         if owners:
-            dual = secretary is not None and rng.random() < 0.8
+            dual = secretary is not None and rng.random() < 0.85
             chair = secretary if secretary is not None and dual else self.person(
                 party_org=None, residence=rng.choice(buildings), member=False)
             self.post(chair, owners, "业委会主任")
-            if members and not dual and rng.random() < 0.75:
+            if members and not dual and rng.random() < 0.85:
                 self.post(members[1 % len(members)], owners, "业委会委员")
-        if company and members and rng.random() < 0.5:
+        if company and members and rng.random() < 0.6:
             self.post(members[2 % len(members)], company, "委员")
 
         for building in buildings:
@@ -323,7 +331,7 @@ class DistrictGenerator:
                 self.t.add(PARTY_ORGS, group, f"{building_names[building]}党小组", "党小组",
                            "楼栋", branch, building, "2022-07-01")
                 self.post(members[int(draw * 100) % len(members)], group, "党小组长")
-            elif members and draw < 0.8:
+            elif members and draw < 0.95:
                 self.post(members[int(draw * 1000) % len(members)], building, "党员中心户")
             if rng.random() < 0.86:
                 chief = (members[int(draw * 997) % len(members)] if members and draw < 0.5
@@ -337,7 +345,10 @@ class DistrictGenerator:
         if branch is None:
             return []
         low, high = size
-        count = max(low if low <= 5 else 3, round(self.rng.randint(low, high) * self.scale.members))
+        if high <= 5:  # deliberately small branches stay small (branch-size gaps)
+            count = self.rng.randint(1, high)
+        else:
+            count = max(3, round(self.rng.randint(low, high) * self.scale.members))
         members = []
         for _ in range(count):
             residence = (self.rng.choice(residences)
@@ -346,12 +357,22 @@ class DistrictGenerator:
             code = self.person(party_org=branch, residence=residence, employer=employer,
                                in_service=in_service)
             members.append(code)
-            if residence and community and self.rng.random() < 0.22:
-                # 双报到: most register with their own community, a few with a wrong one
-                target = community if self.rng.random() < 0.85 else self._other_community(
-                    community)
-                self.t.add(RELATIONS, code, "双报到", target, "2023-03-01")
+            if residence and community:
+                self._register(code, community)
         return members
+
+    def _register(self, person: str, community: str) -> None:
+        """双报到: most register with their own community, a few with a wrong one, some not."""
+        draw = self.rng.random()
+        if draw < 0.85:
+            self.t.add(RELATIONS, person, "双报到", community, "2023-03-01")
+        elif draw < 0.9:
+            self.t.add(RELATIONS, person, "双报到", self._other_community(community),
+                       "2023-03-01")
+
+    def _maybe_secretary(self, members: list[str], branch: str) -> None:
+        if members and self.rng.random() < 0.9:
+            self.post(members[0], branch, "书记")
 
     def _other_community(self, community: str) -> str:
         street, seq = community[:-3], int(community[-3:])
@@ -373,16 +394,20 @@ class DistrictGenerator:
             n_members = rng.choice((0, 0, 1, 2, 3, 4, 6, 9))
             if n_members >= 3 and rng.random() < 0.85:
                 branch = f"P{community}E{e:02d}"
+                orphan = rng.random() < 0.1  # registered without a parent organization
                 self.t.add(PARTY_ORGS, branch, f"{label}党支部", "党支部",
-                           "社会组织" if is_social else "非公企业", committee, org, "2018-07-01")
-                for _ in range(n_members):
-                    self.person(party_org=branch, residence=None, employer=org, in_service=True)
+                           "社会组织" if is_social else "非公企业", "" if orphan else committee,
+                           org, "2018-07-01")
+                staff = [self.person(party_org=branch, residence=None, employer=org,
+                                     in_service=True) for _ in range(n_members)]
+                self._maybe_secretary(staff, branch)
             elif n_members >= 1:
                 host = joint if rng.random() < 0.8 else committee
                 joint_used = joint_used or host == joint
                 for _ in range(n_members):
-                    self.person(party_org=host, residence=rng.choice(residences), employer=org,
-                                in_service=True)
+                    member = self.person(party_org=host, residence=rng.choice(residences),
+                                         employer=org, in_service=True)
+                    self._register(member, community)
                 if host == joint:
                     self.joint_covers.setdefault(joint, []).append(org)
             elif rng.random() < 0.7:
@@ -392,6 +417,9 @@ class DistrictGenerator:
             covers = "；".join(self.joint_covers.get(joint, []))
             self.t.add(PARTY_ORGS, joint, f"{name}非公企业联合党支部", "联合党支部", "非公企业",
                        committee, covers, "2020-07-01")
+            if rng.random() < 0.9:
+                self.post(self.person(party_org=joint, residence=None, in_service=True), joint,
+                          "书记")
 
 
 def _numeral(n: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from graph.domain import level_rank
 from graph.errors import BadInput, NotFound
 from graph.queries.audits import AUDITS, AuditDef
@@ -42,6 +44,14 @@ async def check_scope_and_group(
                 f"group-by {group_by} is not below the scope {code} ({level}); "
                 + (f"use {' or '.join(below)}" if below else "this scope has no lower level"))
     return code
+
+
+async def overview(store: GraphStore, *, scope: str | None) -> list[tuple[AuditDef, AuditSummary]]:
+    """Headline figures of every audit for one scope (one statement per audit, concurrently)."""
+    audits = list(AUDITS.values())
+    results = await asyncio.gather(*(
+        repo.audit_summary(store, audit=audit, scope=scope, group_by=None) for audit in audits))
+    return list(zip(audits, results, strict=True))
 
 
 async def summary(store: GraphStore, *, audit: AuditDef, scope: str | None,

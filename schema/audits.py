@@ -25,6 +25,18 @@ class AuditGroup:
         description="covered / eligible, 0–1; null when nothing is eligible (覆盖率).")
 
 
+@strawberry.type(description="Headline figures of one audit (for overview pages).")
+class AuditHeadline:
+    metric: str = strawberry.field(description="Metric id, e.g. compound-party-org.")
+    title: str = strawberry.field(description="Metric name in Chinese (指标).")
+    title_en: str = strawberry.field(description="Metric name in English.")
+    eligible: int = strawberry.field(description="Eligible items in the scope (应覆盖).")
+    covered: int = strawberry.field(description="Covered items (已覆盖).")
+    gaps: int = strawberry.field(description="Items not covered (缺口).")
+    rate: float | None = strawberry.field(
+        description="covered / eligible, 0–1; null when nothing is eligible (覆盖率).")
+
+
 @strawberry.type(description="Why an item is a gap (原因).")
 class GapReason:
     code: str = strawberry.field(description="Stable reason code, e.g. no_party_org.")

@@ -45,7 +45,21 @@ class GroupLevel(Enum):
     GRID = "grid"
 
 
-@strawberry.enum(description="Audit metric of design/audits.md: COMPOUND_PARTY_ORG is "
-                             "小区党组织覆盖率 (compound party-organization coverage).")
+@strawberry.enum(description="Audit metric of design/audits.md (a test keeps it equal to the "
+                             "catalogue in graph/queries/audits.py).")
 class AuditMetric(Enum):
-    COMPOUND_PARTY_ORG = "compound-party-org"
+    COMPOUND_PARTY_ORG = "compound-party-org"  # 小区党组织覆盖率
+    COMPOUND_PROPERTY = "compound-property"  # 专业化物业覆盖率
+    COMPOUND_OWNERS_COMMITTEE = "compound-owners-committee"  # 业委会(自管委)组建率
+    THREE_NO_COMPOUND = "three-no-compound"  # 三无小区
+    GRID_PARTY_ORG = "grid-party-org"  # 网格党组织覆盖
+    GRID_WORKER = "grid-worker"  # 网格员配备
+    BUILDING_PARTY_GROUP = "building-party-group"  # 楼栋党小组
+    BUILDING_CHIEF = "building-chief"  # 楼长配备
+    TWO_NEW_PARTY_ORG = "two-new-party-org"  # 两新组织党组织覆盖
+    CROSS_APPOINTMENT = "cross-appointment"  # 双向进入、交叉任职
+    DUAL_ROLE = "dual-role"  # 一肩挑
+    SECRETARY_VACANCY = "secretary-vacancy"  # 书记配备
+    BRANCH_SIZE = "branch-size"  # 支部党员人数
+    DUAL_REGISTRATION = "dual-registration"  # 在职党员双报到
+    HIERARCHY_INTEGRITY = "hierarchy-integrity"  # 组织体系完整性

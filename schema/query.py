@@ -13,7 +13,7 @@ from graph.records import NodeRecord
 from resolvers import audits as audit_resolvers
 from resolvers import nodes as r
 from resolvers.context import Context
-from schema.audits import AuditGroup, AuditResult
+from schema.audits import AuditGroup, AuditHeadline, AuditResult
 from schema.enums import AuditMetric, GroupLevel, OrgKind, PartyOrgKind, RegionLevel
 from schema.types import (
     AFTER,
@@ -120,6 +120,15 @@ class Query:
         return await _list(info, Label.ORGANIZATION, "organizations",
                            kind.value if kind else None, scope, first, after,
                            Organization.from_record)
+
+    @strawberry.field(description="Headline figures of every audit for a scope (总览).")
+    async def overview(self, info: GInfo, scope: Scope = None) -> list[AuditHeadline]:
+        s = await r.effective_scope(info.context, scope)
+        s = await audit_resolvers.check_scope_and_group(info.context.store, scope=s,
+                                                        group_by=None)
+        return [AuditHeadline(metric=a.id, title=a.zh, title_en=a.en, eligible=x.eligible,
+                              covered=x.covered, gaps=x.gap_count, rate=x.rate)
+                for a, x in await audit_resolvers.overview(info.context.store, scope=s)]
 
     @strawberry.field(description="A coverage audit (覆盖率审计) for a scope, grouped by a "
                                   "level below it, with paginated gaps.")

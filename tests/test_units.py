@@ -147,3 +147,10 @@ def test_scope_predicates_follow_links_to_places() -> None:
     assert in_scope("x", load.Label.COMPOUND) == "(x)-[:IN*0..5]->(:Place {code: $scope})"
     assert "LIVES_IN" in in_scope("p", load.Label.PERSON)
     assert "COVERS" in in_scope("o", load.Label.PARTY_ORG)
+
+
+def test_graphql_audit_metrics_match_the_catalogue() -> None:
+    from graph.queries.audits import AUDITS
+    from schema.enums import AuditMetric
+
+    assert [m.value for m in AuditMetric] == list(AUDITS)

@@ -51,8 +51,259 @@ COMPOUND_PARTY_ORG = AuditDef(
     reasons=(Reason("no_party_org", "无党组织覆盖", "no party organization"),),
 )
 
-AUDITS: dict[str, AuditDef] = {a.id: a for a in (COMPOUND_PARTY_ORG,)}
+CURRENT = "({v}.end IS NULL OR {v}.end > $today)"
 
+
+def _current(var: str) -> str:
+    return CURRENT.format(v=var)
+
+
+def _covered_by_flag(flag: str, reason: str) -> str:
+    return f"""WITH x, {flag} AS covered
+        WITH x, covered, CASE WHEN covered THEN [] ELSE ['{reason}'] END AS reasons"""
+
+
+COMPOUND_PROPERTY = AuditDef(
+    id="compound-property", zh="专业化物业覆盖率", en="Professional property management",
+    eligible=Label.COMPOUND,
+    coverage="""
+        OPTIONAL MATCH (p:Organization {kind: 'property_company'})-[:MANAGES]->(x)
+        """ + _covered_by_flag("count(p) > 0", "no_property_company"),
+    reasons=(Reason("no_property_company", "无物业服务企业", "no property company"),),
+)
+
+COMPOUND_OWNERS_COMMITTEE = AuditDef(
+    id="compound-owners-committee", zh="业委会(自管委)组建率",
+    en="Owners' (self-management) committees", eligible=Label.COMPOUND,
+    coverage="""
+        OPTIONAL MATCH (p:Organization {kind: 'property_company'})-[:MANAGES]->(x)
+        WITH x, count(p) > 0 AS managed
+        OPTIONAL MATCH (o:Organization {kind: 'owners_committee'})-[:SERVES]->(x)
+        WITH x, managed, count(o) > 0 AS owners
+        OPTIONAL MATCH (s:Organization {kind: 'self_mgmt_committee'})-[:SERVES]->(x)
+        WITH x, managed, owners, count(s) > 0 AS self_managed
+        WITH x, managed, owners OR (NOT managed AND self_managed) AS covered
+        WITH x, covered, CASE WHEN covered THEN [] WHEN managed THEN ['no_owners_committee']
+                              ELSE ['no_committee'] END AS reasons""",
+    reasons=(Reason("no_owners_committee", "无业主委员会", "no owners' committee"),
+             Reason("no_committee", "无业主委员会或自管委员会",
+                    "no owners' or self-management committee")),
+)
+
+THREE_NO_COMPOUND = AuditDef(
+    id="three-no-compound", zh="三无小区", en="Three-no compounds", eligible=Label.COMPOUND,
+    coverage="""
+        OPTIONAL MATCH (p:Organization {kind: 'property_company'})-[:MANAGES]->(x)
+        WITH x, count(p) > 0 AS managed
+        OPTIONAL MATCH (u:Organization)-[:RESPONSIBLE_FOR]->(x)
+        WITH x, managed, count(u) > 0 AS responsible
+        OPTIONAL MATCH (i:Organization)-[:PAIRED_WITH]->(x)
+        WITH x, managed, responsible, coalesce(x.has_security, false) AS secure,
+             count(i) > 0 AS paired
+        WITH x, managed OR responsible OR secure AS covered, paired
+        WITH x, covered, CASE WHEN covered THEN [] ELSE
+             ['no_property_company', 'no_responsible_unit', 'no_security',
+              CASE WHEN paired THEN 'paired_institution' ELSE 'no_paired_institution' END]
+             END AS reasons""",
+    reasons=(Reason("no_property_company", "无物业服务企业", "no property company"),
+             Reason("no_responsible_unit", "无主管单位", "no responsible unit"),
+             Reason("no_security", "无物防技防", "no physical/technical security"),
+             Reason("paired_institution", "已有结对共建单位（一包五帮）",
+                    "an institution is paired with it"),
+             Reason("no_paired_institution", "无结对共建单位", "no paired institution")),
+)
+
+GRID_PARTY_ORG = AuditDef(
+    id="grid-party-org", zh="网格党组织覆盖", en="Grid party-organization coverage",
+    eligible=Label.GRID,
+    coverage="""
+        OPTIONAL MATCH (o:PartyOrg)-[:COVERS]->(x)
+        """ + _covered_by_flag("count(o) > 0", "no_party_org"),
+    reasons=(Reason("no_party_org", "无党组织覆盖", "no party organization"),),
+)
+
+GRID_WORKER = AuditDef(
+    id="grid-worker", zh="网格员配备", en="Grid workers", eligible=Label.GRID,
+    coverage=f"""
+        OPTIONAL MATCH (:Person)-[f:HOLDS_POST {{role: 'grid_worker_full'}}]->(x)
+        WHERE {_current("f")}
+        WITH x, count(f) AS full_time
+        OPTIONAL MATCH (:Person)-[h:HOLDS_POST {{role: 'grid_worker_part'}}]->(x)
+        WHERE {_current("h")}
+        WITH x, full_time > 0 AS covered, count(h) AS part_time
+        WITH x, covered, CASE WHEN covered THEN [] WHEN part_time > 0 THEN ['only_part_time']
+                              ELSE ['no_grid_worker'] END AS reasons""",
+    reasons=(Reason("no_grid_worker", "无网格员", "no grid worker"),
+             Reason("only_part_time", "仅有兼职网格员", "only part-time grid workers")),
+)
+
+BUILDING_PARTY_GROUP = AuditDef(
+    id="building-party-group", zh="楼栋党小组", en="Building party groups",
+    eligible=Label.BUILDING, filter="x.kind = 'residential'",
+    coverage=f"""
+        OPTIONAL MATCH (o:PartyOrg)-[:COVERS]->(x)
+        WITH x, count(o) AS orgs
+        OPTIONAL MATCH (:Person)-[h:HOLDS_POST {{role: 'member_household'}}]->(x)
+        WHERE {_current("h")}
+        WITH x, orgs, count(h) AS households
+        """ + _covered_by_flag("orgs > 0 OR households > 0", "no_party_group"),
+    reasons=(Reason("no_party_group", "无楼栋党小组或党员中心户",
+                    "no party group or member household"),),
+)
+
+BUILDING_CHIEF = AuditDef(
+    id="building-chief", zh="楼长配备", en="Building chiefs", eligible=Label.BUILDING,
+    filter="x.kind = 'residential'",
+    coverage=f"""
+        OPTIONAL MATCH (:Person)-[c:HOLDS_POST {{role: 'building_chief'}}]->(x)
+        WHERE {_current("c")}
+        """ + _covered_by_flag("count(c) > 0", "no_building_chief"),
+    reasons=(Reason("no_building_chief", "无楼长", "no building chief"),),
+)
+
+TWO_NEW_PARTY_ORG = AuditDef(
+    id="two-new-party-org", zh="两新组织党组织覆盖", en="Party coverage of two-new organizations",
+    eligible=Label.ORGANIZATION, filter="x.kind IN ['enterprise', 'social_org']",
+    coverage=f"""
+        OPTIONAL MATCH (m:Person {{political_status: 'member'}})-[:EMPLOYED_BY]->(x)
+        WITH x, count(DISTINCT m) AS members
+        OPTIONAL MATCH (own:PartyOrg)-[:COVERS]->(x)
+        WHERE own.category IN ['enterprise', 'social_org']
+        WITH x, members, count(own) AS own_orgs
+        OPTIONAL MATCH (any:PartyOrg)-[:COVERS]->(x)
+        WITH x, members, own_orgs, count(any) AS any_orgs
+        OPTIONAL MATCH (:Person)-[i:HOLDS_POST {{role: 'party_instructor'}}]->(x)
+        WHERE {_current("i")}
+        WITH x, members, own_orgs, any_orgs, count(i) AS instructors
+        WITH x, members, CASE WHEN members >= 3 THEN own_orgs > 0
+                              WHEN members >= 1 THEN any_orgs > 0
+                              ELSE any_orgs > 0 OR instructors > 0 END AS covered
+        WITH x, covered, CASE WHEN covered THEN []
+                              WHEN members >= 3 THEN ['should_form_own']
+                              WHEN members >= 1 THEN ['not_in_joint_branch']
+                              ELSE ['no_instructor_or_coverage'] END AS reasons""",
+    reasons=(Reason("should_form_own", "党员3名以上，未单独组建党组织（应单建）",
+                    "3+ members, no own party organization (should form one)"),
+             Reason("not_in_joint_branch", "党员1–2名，未纳入联合党支部",
+                    "1–2 members, not in a joint branch"),
+             Reason("no_instructor_or_coverage", "无党员，未选派党建指导员也未覆盖",
+                    "no members, no instructor or coverage")),
+)
+
+_GOVERNANCE = "['property_company', 'owners_committee', 'self_mgmt_committee']"
+
+CROSS_APPOINTMENT = AuditDef(
+    id="cross-appointment", zh="双向进入、交叉任职", en="Cross-appointment",
+    eligible=Label.COMPOUND,
+    coverage=f"""
+        OPTIONAL MATCH (po:PartyOrg)-[:COVERS]->(x)
+        WITH x, count(po) AS party_orgs
+        OPTIONAL MATCH (gov:Organization)-[:MANAGES|SERVES]->(x)
+        WHERE gov.kind IN ['property_company', 'owners_committee']
+        WITH x, party_orgs, count(gov) AS governance
+        WHERE party_orgs > 0 AND governance > 0
+        OPTIONAL MATCH (x)-[:IN*0..2]->(:Place)<-[:COVERS]-(:PartyOrg)<-[pp:HOLDS_POST]-(p:Person)
+                       -[gp:HOLDS_POST]->(g:Organization)-[:MANAGES|SERVES]->(x)
+        WHERE {_current("pp")} AND {_current("gp")} AND g.kind IN {_GOVERNANCE}
+        """ + _covered_by_flag("count(DISTINCT p) > 0", "no_cross_appointment"),
+    reasons=(Reason("no_cross_appointment", "无交叉任职人员", "no cross-appointed person"),),
+)
+
+DUAL_ROLE = AuditDef(
+    id="dual-role", zh="一肩挑", en="Dual role", eligible=Label.COMPOUND,
+    coverage=f"""
+        OPTIONAL MATCH (:PartyOrg)-[:COVERS]->(x)
+        WITH x
+        OPTIONAL MATCH (s:Person)-[sp:HOLDS_POST {{role: 'secretary'}}]->(:PartyOrg)-[:COVERS]->(x)
+        WHERE {_current("sp")}
+        WITH x, collect(DISTINCT s.code) AS secretaries
+        OPTIONAL MATCH (c:Person)-[cp:HOLDS_POST {{role: 'chair'}}]->
+                       (:Organization {{kind: 'owners_committee'}})-[:SERVES]->(x)
+        WHERE {_current("cp")}
+        WITH x, secretaries, collect(DISTINCT c.code) AS chairs
+        WHERE size(secretaries) > 0 AND size(chairs) > 0
+        """ + _covered_by_flag(
+            "size([s IN secretaries WHERE s IN chairs]) > 0", "different_people"),
+    reasons=(Reason("different_people", "书记与业委会主任非同一人",
+                    "secretary and chair are different people"),),
+)
+
+SECRETARY_VACANCY = AuditDef(
+    id="secretary-vacancy", zh="书记配备", en="Secretaries in post", eligible=Label.PARTY_ORG,
+    filter="x.kind <> 'group'",
+    coverage=f"""
+        OPTIONAL MATCH (:Person)-[s:HOLDS_POST {{role: 'secretary'}}]->(x)
+        WHERE {_current("s")}
+        """ + _covered_by_flag("count(s) > 0", "secretary_vacant"),
+    reasons=(Reason("secretary_vacant", "书记空缺", "secretary vacant"),),
+)
+
+BRANCH_SIZE = AuditDef(
+    id="branch-size", zh="支部党员人数", en="Branch size", eligible=Label.PARTY_ORG,
+    filter="x.kind = 'branch'",
+    coverage="""
+        OPTIONAL MATCH (m:Person {political_status: 'member'})-[:MEMBER_OF]->(x)
+        """ + _covered_by_flag("count(DISTINCT m) >= 3", "too_few_members"),
+    reasons=(Reason("too_few_members", "正式党员不足3名，应组建联合党支部",
+                    "fewer than 3 formal members: should be a joint branch"),),
+)
+
+DUAL_REGISTRATION = AuditDef(
+    id="dual-registration", zh="在职党员双报到", en="Dual registration of in-service members",
+    eligible=Label.PERSON,
+    filter="x.member_status = 'in_service' AND x.political_status IN ['member', 'probationary']"
+           " AND (x)-[:LIVES_IN]->(:Place)",
+    coverage="""
+        MATCH (x)-[:LIVES_IN]->(:Place)-[:IN*0..5]->(home:Region {level: 'community'})
+        OPTIONAL MATCH (x)-[:REPORTS_TO]->(reg:Region)
+        WITH x, home, collect(reg.code) AS registered
+        WITH x, home.code IN registered AS covered, size(registered) > 0 AS elsewhere
+        WITH x, covered, CASE WHEN covered THEN [] WHEN elsewhere THEN ['registered_elsewhere']
+                              ELSE ['not_registered'] END AS reasons""",
+    reasons=(Reason("not_registered", "未到居住地社区报到", "not registered with their community"),
+             Reason("registered_elsewhere", "报到社区与居住地社区不一致",
+                    "registered with another community than the one they live in")),
+)
+
+HIERARCHY_INTEGRITY = AuditDef(
+    id="hierarchy-integrity", zh="组织体系完整性", en="Party hierarchy integrity",
+    eligible=Label.PARTY_ORG,
+    coverage="""
+        OPTIONAL MATCH (x)-[:UNDER]->(parent:PartyOrg)
+        WITH x, parent
+        OPTIONAL MATCH (x)-[:COVERS]->(d:Region {level: 'district'})
+        WITH x, parent, count(d) > 0 AS top
+        OPTIONAL MATCH (parent)-[:COVERS]->(area:Place)
+        WITH x, parent, top, count(area) AS areas
+        OPTIONAL MATCH (x)-[:COVERS]->(place:Place)
+        WITH x, parent, top, areas, count(DISTINCT place) AS places
+        OPTIONAL MATCH (x)-[:COVERS]->(within:Place)-[:IN*0..5]->(:Place)<-[:COVERS]-(parent)
+        WITH x, parent, top, areas, places, count(DISTINCT within) AS inside_places
+        WITH x, parent IS NOT NULL OR top AS rooted,
+             areas = 0 OR inside_places = places AS inside
+        WITH x, rooted AND inside AS covered, rooted, inside
+        WITH x, covered, CASE WHEN covered THEN [] ELSE
+             (CASE WHEN rooted THEN [] ELSE ['orphan'] END) +
+             (CASE WHEN inside THEN [] ELSE ['covers_outside_parent'] END) END AS reasons""",
+    reasons=(Reason("orphan", "无上级党组织（孤立组织）", "orphan: no parent organization"),
+             Reason("covers_outside_parent", "覆盖范围超出上级党组织所辖区域",
+                    "covers places outside its parent's area")),
+)
+
+AUDITS: dict[str, AuditDef] = {a.id: a for a in (
+    COMPOUND_PARTY_ORG, COMPOUND_PROPERTY, COMPOUND_OWNERS_COMMITTEE, THREE_NO_COMPOUND,
+    GRID_PARTY_ORG, GRID_WORKER, BUILDING_PARTY_GROUP, BUILDING_CHIEF, TWO_NEW_PARTY_ORG,
+    CROSS_APPOINTMENT, DUAL_ROLE, SECRETARY_VACANCY, BRANCH_SIZE, DUAL_REGISTRATION,
+    HIERARCHY_INTEGRITY,
+)}
+
+#: How an eligible node reaches the places it is grouped and located by.
+_ANCHOR: dict[Label, str] = {
+    Label.COMPOUND: "(x)", Label.GRID: "(x)", Label.BUILDING: "(x)",
+    Label.ORGANIZATION: "(x)-[:LOCATED_IN]->(:Place)",
+    Label.PARTY_ORG: "(x)-[:COVERS|LOCATED_IN*1..2]->(:Place)",
+    Label.PERSON: "(x)-[:LIVES_IN]->(:Place)",
+}
 #: Group-by levels and the label/level of the group place.
 GROUP_LEVELS: dict[str, tuple[Label, str | None]] = {
     "street": (Label.REGION, "street"),
@@ -61,20 +312,34 @@ GROUP_LEVELS: dict[str, tuple[Label, str | None]] = {
 }
 
 
+#: The same links read from the place side, to start a scoped audit at the scope place.
+_FROM_PLACE: dict[Label, str] = {
+    Label.COMPOUND: "", Label.GRID: "", Label.BUILDING: "",
+    Label.ORGANIZATION: "(:Place)<-[:LOCATED_IN]-",
+    Label.PARTY_ORG: "(:Place)<-[:COVERS|LOCATED_IN*1..2]-",  # directly or via a covered unit
+    Label.PERSON: "(:Place)<-[:LIVES_IN]-",
+}
+
+
 def _eligible(audit: AuditDef, *, scoped: bool, extra: str = "") -> str:
-    conditions = [c for c in (
-        audit.filter,
-        extra,
-        scope_clause("x", audit.eligible, scoped=scoped, keyword="").strip(),
-    ) if c]
+    """Eligible `x`; scoped audits walk down from the scope place (audits.md: places by
+    containment, organizations and people by the place they are linked to)."""
+    conditions = [c for c in (audit.filter, extra) if c]
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    return f"MATCH (x:{audit.eligible.value}) {where}"
+    label = audit.eligible.value
+    if not scoped:
+        return f"MATCH (x:{label}) {where}"
+    return (f"MATCH (:Place {{code: $scope}})<-[:IN*0..5]-{_FROM_PLACE[audit.eligible]}"
+            f"(x:{label}) WITH DISTINCT x {where}")
 
 
-def _group_match(group_by: str) -> str:
+def _group_match(audit: AuditDef, group_by: str) -> str:
+    """The group place of each `x` (one, even when `x` is linked to several places)."""
     label, level = GROUP_LEVELS[group_by]
     props = " {level: $group_level}" if level else ""
-    return f"OPTIONAL MATCH (x)-[:IN*1..5]->(g:{label.value}{props})"
+    return f"""OPTIONAL MATCH {_ANCHOR[audit.eligible]}-[:IN*0..5]->(g:{label.value}{props})
+               WITH x, covered, min(g.code) AS group_code
+               OPTIONAL MATCH (g:{label.value} {{code: group_code}})"""
 
 
 _AUDIT_EXAMPLES = [
@@ -90,7 +355,7 @@ def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool) -> Stat
         tail = """RETURN null AS code, null AS name, count(x) AS eligible,
                   count(CASE WHEN covered THEN 1 END) AS covered"""
     else:
-        tail = f"""{_group_match(group_by)}
+        tail = f"""{_group_match(audit, group_by)}
                    RETURN g.code AS code, g.name AS name, count(x) AS eligible,
                           count(CASE WHEN covered THEN 1 END) AS covered"""
     return compose(
@@ -98,7 +363,7 @@ def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool) -> Stat
         f"""{_eligible(audit, scoped=scoped)}
             {audit.coverage}
             {tail}""",
-        params={"scope": "S", "group_level": "community"},
+        params={"scope": "S", "group_level": "community", "today": "2024-01-01"},
     )
 
 
@@ -125,12 +390,15 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
             {audit.coverage}
             WITH x, covered, reasons WHERE NOT covered
             WITH x, reasons ORDER BY x.code LIMIT $limit
-            OPTIONAL MATCH (x)-[:IN*0..5]->(cm:Region {{level: 'community'}})
-            OPTIONAL MATCH (x)-[:IN*0..5]->(st:Region {{level: 'street'}})
+            OPTIONAL MATCH {_ANCHOR[audit.eligible]}-[:IN*0..5]->(c:Region {{level: 'community'}})
+            WITH x, reasons, min(c.code) AS community
+            OPTIONAL MATCH (cm:Region {{code: community}})
+            OPTIONAL MATCH (cm)-[:IN]->(st:Region {{level: 'street'}})
             RETURN x.code AS code, x.name AS name, reasons,
                    cm.code AS community_code, cm.name AS community_name,
-                   st.code AS street_code, st.name AS street_name""",
-        params={"scope": "S", "after": None, "limit": 10},
+                   st.code AS street_code, st.name AS street_name
+            ORDER BY code""",
+        params={"scope": "S", "after": None, "limit": 10, "today": "2024-01-01"},
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from graph.queries import audits as q
 from graph.records import AuditGap, AuditGroup, AuditSummary, NodeRecord
 from graph.store import GraphStore
@@ -12,13 +14,18 @@ async def place_by_code(store: GraphStore, *, code: str) -> NodeRecord | None:
     return NodeRecord.from_row({**rows[0], "labels": rows[0]["labels"]}) if rows else None
 
 
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
 async def audit_summary(
-    store: GraphStore, *, audit: q.AuditDef, scope: str | None, group_by: str | None
+    store: GraphStore, *, audit: q.AuditDef, scope: str | None, group_by: str | None,
+    today: str | None = None,
 ) -> AuditSummary:
     """Totals for the scope and, with `group_by`, one entry per group place (empty ones too)."""
     scoped = scope is not None
     level = q.GROUP_LEVELS[group_by][1] if group_by else None
-    params = {"scope": scope, "group_level": level}
+    params = {"scope": scope, "group_level": level, "today": today or _today()}
     rows = await store.read(q.audit_totals(audit=audit, group_by=group_by, scoped=scoped),
                             params)
     eligible = sum(int(r["eligible"]) for r in rows)
@@ -37,9 +44,9 @@ async def audit_summary(
 
 async def audit_gaps(
     store: GraphStore, *, audit: q.AuditDef, scope: str | None, after: str | None,
-    limit: int,
+    limit: int, today: str | None = None,
 ) -> list[AuditGap]:
-    rows = await store.read(q.audit_gaps(audit=audit, scoped=scope is not None),
-                            {"scope": scope, "after": after, "limit": limit})
+    rows = await store.read(q.audit_gaps(audit=audit, scoped=scope is not None), {
+        "scope": scope, "after": after, "limit": limit, "today": today or _today()})
     return [AuditGap(r["code"], r["name"], list(r["reasons"]), r["community_code"],
                      r["community_name"], r["street_code"], r["street_name"]) for r in rows]
