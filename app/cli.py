@@ -233,6 +233,61 @@ class _Progress:
 
 
 @cli.command()
+def audit(
+    metric: Annotated[str, typer.Option(help="Audit id from audits.md, or all.")] = "all",
+    scope: Annotated[str | None, typer.Option(help="Place code; default everything.")] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", help="street, community or grid (below the scope).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
+    output: Annotated[Path | None, typer.Option(help="File to write (required for xlsx).")]
+    = None,
+) -> None:
+    """Run coverage audits; gap lists are complete (not paginated)."""
+    from app import audit_export
+    from graph.queries.audits import AUDITS
+    from resolvers import audits as audit_resolvers
+
+    if fmt not in ("table", "json", "csv", "xlsx"):
+        raise _fail(f"--format must be table, json, csv or xlsx, not {fmt!r}")
+    if fmt == "xlsx" and output is None:
+        raise _fail("--format xlsx needs --output FILE.xlsx")
+    settings = _settings()
+    logs.configure("WARNING", "text")
+
+    async def main() -> list[audit_export.AuditReport]:
+        audits = list(AUDITS.values()) if metric == "all" else [
+            audit_resolvers.audit_definition(metric)]
+        store = await open_store(settings.store_config())
+        try:
+            code = await audit_resolvers.check_scope_and_group(store, scope=scope,
+                                                               group_by=group_by)
+            reports = []
+            for one in audits:
+                summary = await audit_resolvers.summary(store, audit=one, scope=code,
+                                                        group_by=group_by)
+                gaps = await audit_resolvers.gaps(store, audit=one, scope=code, after=None,
+                                                  limit=max(summary.gap_count, 1))
+                reports.append(audit_export.AuditReport(one, summary, gaps))
+            return reports
+        finally:
+            await store.close()
+
+    reports = _run(main)
+    if fmt == "xlsx":
+        assert output is not None
+        audit_export.write_xlsx(reports, output)
+        typer.echo(str(output))
+        return
+    text = {"table": audit_export.to_table, "json": audit_export.to_json,
+            "csv": audit_export.to_csv}[fmt](reports)
+    if output is not None:
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        typer.echo(str(output))
+    else:
+        typer.echo(text)
+
+
+@cli.command()
 def templates(
     out: Annotated[Path, typer.Option(help="Directory for the blank workbook.")] = Path("."),
 ) -> None:

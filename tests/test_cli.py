@@ -93,3 +93,30 @@ def test_schema_prints_the_committed_sdl() -> None:
     result = runner.invoke(cli, ["schema"])
     assert result.exit_code == 0
     assert result.output == (ROOT / "schema.graphql").read_text(encoding="utf-8")
+
+
+def test_audit_command_formats_and_errors(env: Path) -> None:
+    runner.invoke(cli, ["demo", "--scale", "tiny", "--out", str(env / "r")])
+    assert runner.invoke(cli, ["load", str(env / "r")]).exit_code == 0
+    result = runner.invoke(cli, ["audit", "--metric", "compound-party-org", "--format", "json",
+                                 "--group-by", "community"])
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.output)
+    assert set(report) == {"metric", "scope", "eligible", "covered", "rate", "groups", "gaps"}
+    assert report["eligible"] - report["covered"] == len(report["gaps"])
+    assert sum(g["eligible"] for g in report["groups"]) == report["eligible"]
+    out = env / "audit.xlsx"
+    assert runner.invoke(cli, ["audit", "--format", "xlsx", "--output", str(out)]).exit_code == 0
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(out)
+    assert workbook.sheetnames[0] == "汇总"
+    assert len(workbook.sheetnames) == 16
+    assert workbook["汇总"]["G2"].number_format == "0.0%"
+    csv_out = runner.invoke(cli, ["audit", "--metric", "grid-worker", "--format", "csv"])
+    assert csv_out.output.splitlines()[0].startswith("指标,类别,编码")
+    for args in (["--metric", "nope"], ["--scope", "NOPE"],
+                 ["--scope", "371327001", "--group-by", "street"]):
+        failed = runner.invoke(cli, ["audit", *args])
+        assert failed.exit_code == 2, args
+        assert failed.output.startswith("orgcover: error:")
