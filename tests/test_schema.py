@@ -165,3 +165,30 @@ async def test_depth_limit(tiny_store: FalkorStore) -> None:
 def test_committed_sdl_is_current() -> None:
     committed = (ROOT / "schema.graphql").read_text(encoding="utf-8")
     assert committed == SCHEMA.as_str() + "\n", "run `orgcover schema > schema.graphql`"
+
+
+@pytest.mark.parametrize("metric", [
+    "COMPOUND_PARTY_ORG", "COMPOUND_PROPERTY", "COMPOUND_OWNERS_COMMITTEE", "THREE_NO_COMPOUND",
+    "GRID_PARTY_ORG", "GRID_WORKER", "BUILDING_PARTY_GROUP", "BUILDING_CHIEF",
+    "TWO_NEW_PARTY_ORG", "CROSS_APPOINTMENT", "DUAL_ROLE", "SECRETARY_VACANCY", "BRANCH_SIZE",
+    "DUAL_REGISTRATION", "HIERARCHY_INTEGRITY"])
+async def test_every_audit_answers_over_graphql(tiny_store: FalkorStore, metric: str) -> None:
+    result = await run(tiny_store, """query($m: AuditMetric!) {
+        audit(metric: $m, groupBy: COMMUNITY) { metric eligible covered rate
+          groups { code eligible covered }
+          gaps(first: 500) { totalCount nodes { code reasons { code label } } } } }""",
+                       m=metric)
+    assert result.errors is None
+    audit = result.data["audit"]
+    assert audit["eligible"] > 0
+    assert audit["gaps"]["totalCount"] == audit["eligible"] - audit["covered"]
+    assert len(audit["gaps"]["nodes"]) == audit["gaps"]["totalCount"]
+    assert all(gap["reasons"] for gap in audit["gaps"]["nodes"])
+
+
+async def test_overview_has_every_audit(tiny_store: FalkorStore) -> None:
+    result = await run(tiny_store, "{ overview { metric title eligible covered gaps rate } }")
+    assert result.errors is None
+    rows = result.data["overview"]
+    assert len(rows) == 15
+    assert all(r["gaps"] == r["eligible"] - r["covered"] for r in rows)

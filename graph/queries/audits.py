@@ -168,7 +168,7 @@ TWO_NEW_PARTY_ORG = AuditDef(
         OPTIONAL MATCH (m:Person {{political_status: 'member'}})-[:EMPLOYED_BY]->(x)
         WITH x, count(DISTINCT m) AS members
         OPTIONAL MATCH (own:PartyOrg)-[:COVERS]->(x)
-        WHERE own.category IN ['enterprise', 'social_org']
+        WHERE own.category IN ['enterprise', 'social_org'] AND own.kind <> 'joint_branch'
         WITH x, members, count(own) AS own_orgs
         OPTIONAL MATCH (any:PartyOrg)-[:COVERS]->(x)
         WITH x, members, own_orgs, count(any) AS any_orgs

@@ -1,0 +1,234 @@
+"""The audit catalogue on hand-built rosters whose figures and reasons are known, and on
+rosters modeled on the seeds' own figures (seed 000 莒南, 001 云阳, 003 信阳)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from graph.backends.embedded import EmbeddedFalkorServer
+from graph.backends.falkordb import FalkorStore
+from graph.queries.audits import AUDITS
+from graph.repo import audits as repo
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from tests.rosters import write_rosters
+
+TODAY = "2026-01-01"
+ENDED = "2020-12-31"
+
+
+def person(code: str, status: str = "群众", org: str = "", employer: str = "",
+           residence: str = "", member_status: str = "") -> list[str]:
+    return [code, f"人员{code}", "", "", "", status, member_status, org, employer, residence]
+
+
+EDGES: dict[str, list[list[object]]] = {
+    "regions": [["D", "县", "区县", "", ""], ["S", "街道", "街道", "D", ""],
+                ["C1", "一社区", "社区", "S", ""], ["C2", "二社区", "社区", "S", ""]],
+    "grids": [["G1", "网格1", "C1", ""], ["G2", "网格2", "C1", ""], ["G3", "网格3", "C2", ""]],
+    "compounds": [["X1", "阳光花园小区", "G1", "", "是"], ["X2", "锦绣家园小区", "G3", "", "否"]],
+    "buildings": [["B1", "1号楼", "X1", "住宅", ""], ["B2", "2号楼", "X1", "住宅", ""],
+                  ["B3", "3号楼", "X2", "住宅", ""]],
+    "organizations": [
+        ["E3", "三人企业", "非公企业", "G1", ""], ["E3B", "三人无支部企业", "非公企业", "G1", ""],
+        ["E2", "两人企业", "非公企业", "G1", ""], ["E2P", "两正一预企业", "非公企业", "G1", ""],
+        ["E0", "有指导员企业", "社会组织", "G1", ""], ["E0B", "空白企业", "社会组织", "G1", ""],
+    ],
+    "party_orgs": [
+        ["PD", "县委", "党委", "区域", "", "D", ""],
+        ["PC1", "一社区党委", "党委", "区域", "PD", "C1", ""],
+        ["PE3", "三人企业党支部", "党支部", "非公企业", "PC1", "E3", ""],
+        ["PJ", "联合党支部", "联合党支部", "非公企业", "PC1", "E2；E3B", ""],
+        ["PS", "小支部", "党支部", "网格", "PC1", "G2", ""],
+    ],
+    "people": [
+        *(person(f"M3{i}", "中共党员", "PE3", "E3") for i in range(3)),
+        *(person(f"M3B{i}", "中共党员", "PJ", "E3B") for i in range(3)),
+        *(person(f"M2{i}", "中共党员", "PJ", "E2") for i in range(2)),
+        person("M2P0", "中共党员", "PS", "E2P"), person("M2P1", "中共党员", "PS", "E2P"),
+        person("M2P2", "中共预备党员", "PS", "E2P"),
+        person("W1"), person("W2"), person("W3"), person("I1", "中共党员", "PC1"),
+        person("K1"), person("K2"), person("SEC", "中共党员", "PC1"),
+        # in-service members: correct registration, none, registered elsewhere
+        person("H1", "中共党员", "PC1", residence="B1", member_status="在职党员"),
+        person("H2", "中共党员", "PC1", residence="B2", member_status="在职党员"),
+        person("H3", "中共党员", "PC1", residence="B3", member_status="在职党员"),
+        person("H4", "中共党员", "PC1", residence="", member_status="在职党员"),
+    ],
+    "posts": [
+        ["W1", "G1", "专职网格员", "2020-01-01", ""],
+        ["W2", "G2", "专职网格员", "2019-01-01", ENDED],
+        ["W3", "G2", "兼职网格员", "2020-01-01", ""],
+        ["I1", "E0", "党建指导员", "2021-01-01", ""],
+        ["K1", "B1", "楼长", "2020-01-01", ""],
+        ["K2", "B2", "楼长", "2019-01-01", ENDED],
+        ["SEC", "PC1", "书记", "2019-01-01", ENDED],
+        ["M30", "PE3", "书记", "2020-01-01", ""],
+    ],
+    "relations": [["H1", "双报到", "C1", ""], ["H3", "双报到", "C1", ""]],
+}
+
+
+@pytest.fixture(scope="module")
+async def edge_store(falkor_server: EmbeddedFalkorServer,
+                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
+    store = FalkorStore(graph_name="audit_edges", unix_socket=falkor_server.socket_path)
+    await store.ensure_schema()
+    rosters = write_rosters(tmp_path_factory.mktemp("edges"), EDGES)
+    await load_rosters(store, [rosters], protector=IdProtector(None))
+    yield store
+    await store.delete_graph()
+    await store.close()
+
+
+async def _gaps(store: FalkorStore, metric: str, scope: str | None = None
+                ) -> dict[str, list[str]]:
+    gaps = await repo.audit_gaps(store, audit=AUDITS[metric], scope=scope, after=None,
+                                 limit=1000, today=TODAY)
+    return {g.code: g.reasons for g in gaps}
+
+
+async def _figures(store: FalkorStore, metric: str, scope: str | None = None
+                   ) -> tuple[int, int]:
+    s = await repo.audit_summary(store, audit=AUDITS[metric], scope=scope, group_by=None,
+                                 today=TODAY)
+    return s.eligible, s.covered
+
+
+async def test_grid_workers_ended_and_part_time(edge_store: FalkorStore) -> None:
+    assert await _figures(edge_store, "grid-worker") == (3, 1)
+    assert await _gaps(edge_store, "grid-worker") == {
+        "G2": ["only_part_time"], "G3": ["no_grid_worker"]}
+
+
+async def test_two_new_organizations_by_member_count(edge_store: FalkorStore) -> None:
+    assert await _figures(edge_store, "two-new-party-org") == (6, 3)
+    assert await _gaps(edge_store, "two-new-party-org") == {
+        "E0B": ["no_instructor_or_coverage"],
+        "E2P": ["not_in_joint_branch"],  # 2 formal members + 1 probationary: 1–2 rule
+        "E3B": ["should_form_own"],  # exactly 3 members, only in a joint branch
+    }
+
+
+async def test_branch_size_counts_formal_members_only(edge_store: FalkorStore) -> None:
+    assert await _gaps(edge_store, "branch-size") == {"PS": ["too_few_members"]}
+
+
+async def test_ended_posts_do_not_count(edge_store: FalkorStore) -> None:
+    assert await _gaps(edge_store, "building-chief") == {
+        "B2": ["no_building_chief"], "B3": ["no_building_chief"]}
+    vacant = await _gaps(edge_store, "secretary-vacancy")
+    assert vacant["PC1"] == ["secretary_vacant"]
+    assert "PE3" not in vacant
+
+
+async def test_dual_registration_by_residence_community(edge_store: FalkorStore) -> None:
+    # H4 has no residence: not eligible. H3 lives in X2 (community C2) but registered in C1.
+    assert await _figures(edge_store, "dual-registration") == (3, 1)
+    assert await _gaps(edge_store, "dual-registration") == {
+        "H2": ["not_registered"], "H3": ["registered_elsewhere"]}
+    assert await _figures(edge_store, "dual-registration", scope="C2") == (1, 0)
+
+
+async def test_three_no_and_pairing_reasons(edge_store: FalkorStore) -> None:
+    assert await _gaps(edge_store, "three-no-compound") == {"X2": [
+        "no_property_company", "no_responsible_unit", "no_security", "no_paired_institution"]}
+
+
+async def test_hierarchy_orphans(edge_store: FalkorStore) -> None:
+    assert await _gaps(edge_store, "hierarchy-integrity") == {}
+    assert await _figures(edge_store, "hierarchy-integrity") == (5, 5)
+
+
+# -- rosters modeled on the seeds --------------------------------------------------------
+
+
+def _county(communities: int, grids: int, compounds: int, *, managed: int, owners: int,
+            self_managed: int, compound_orgs: int, grid_orgs: int) -> dict[str, list[list[object]]]:
+    """A county shaped by a seed's figures: grids and compounds spread over communities."""
+    regions: list[list[object]] = [["D", "县", "区县", "", ""], ["S", "街道", "街道", "D", ""]]
+    regions += [[f"C{i:03d}", f"社区{i}", "社区", "S", ""] for i in range(communities)]
+    grid_rows = [[f"G{i:04d}", f"网格{i}", f"C{i % communities:03d}", ""] for i in range(grids)]
+    compound_rows = [[f"X{i:04d}", f"小区{i}", f"G{i % grids:04d}", "", "是"]
+                     for i in range(compounds)]
+    orgs: list[list[object]] = [["PM", "物业公司", "物业服务企业", "D", ""]]
+    orgs += [[f"Y{i:04d}", f"业委会{i}", "业主委员会", "", f"X{i:04d}"] for i in range(owners)]
+    orgs += [[f"Z{i:04d}", f"自管委{i}", "自管委员会", "", f"X{managed + i:04d}"]
+             for i in range(self_managed)]
+    party: list[list[object]] = [["PD", "县委", "党委", "区域", "", "D", ""]]
+    party += [[f"PG{i:04d}", f"网格党支部{i}", "党支部", "网格", "PD", f"G{i:04d}", ""]
+              for i in range(grid_orgs)]
+    party += [[f"PX{i:04d}", f"小区党支部{i}", "党支部", "小区", "PD", f"X{i:04d}", ""]
+              for i in range(compound_orgs)]
+    relations = [["PM", "物业服务", f"X{i:04d}", ""] for i in range(managed)]
+    return {"regions": regions, "grids": grid_rows, "compounds": compound_rows,
+            "organizations": orgs, "party_orgs": party, "relations": relations}
+
+
+async def _load_seed(falkor_server: EmbeddedFalkorServer, tmp_path: Path, name: str,
+                     rosters: dict[str, list[list[object]]]) -> FalkorStore:
+    store = FalkorStore(graph_name=f"seed_{name}", unix_socket=falkor_server.socket_path)
+    await store.ensure_schema()
+    await load_rosters(store, [write_rosters(tmp_path, rosters)], protector=IdProtector(None))
+    return store
+
+
+async def test_seed_000_junan_county(falkor_server: EmbeddedFalkorServer,
+                                     tmp_path: Path) -> None:
+    """23 communities, 301 grids, 148 compounds: property, owners' committees and compound
+    party organizations all at 100%."""
+    store = await _load_seed(falkor_server, tmp_path, "000", _county(
+        23, 301, 148, managed=148, owners=148, self_managed=0, compound_orgs=148, grid_orgs=301))
+    try:
+        for metric in ("compound-property", "compound-owners-committee", "compound-party-org"):
+            s = await repo.audit_summary(store, audit=AUDITS[metric], scope=None,
+                                         group_by="community")
+            assert (s.eligible, s.covered, s.rate) == (148, 148, 1.0), metric
+            assert len(s.groups) == 23
+        grids = await repo.audit_summary(store, audit=AUDITS["grid-party-org"], scope=None,
+                                         group_by=None)
+        assert (grids.eligible, grids.rate) == (301, 1.0)
+    finally:
+        await store.delete_graph()
+        await store.close()
+
+
+async def test_seed_003_xinyang_committees(falkor_server: EmbeddedFalkorServer,
+                                           tmp_path: Path) -> None:
+    """3,800 compounds, 754 managed, 121 owners' committees and 1,466 self-management
+    committees (placed on managed and unmanaged compounds respectively)."""
+    store = await _load_seed(falkor_server, tmp_path, "003", _county(
+        40, 400, 3800, managed=754, owners=121, self_managed=1466, compound_orgs=0,
+        grid_orgs=0))
+    try:
+        prop = await repo.audit_summary(store, audit=AUDITS["compound-property"], scope=None,
+                                        group_by=None)
+        assert (prop.eligible, prop.covered) == (3800, 754)
+        committees = await repo.audit_summary(store, audit=AUDITS["compound-owners-committee"],
+                                              scope=None, group_by=None)
+        assert (committees.eligible, committees.covered) == (3800, 121 + 1466)
+        gaps = await repo.audit_gaps(store, audit=AUDITS["compound-owners-committee"],
+                                     scope=None, after=None, limit=5000)
+        reasons = {tuple(g.reasons) for g in gaps}
+        assert reasons == {("no_owners_committee",), ("no_committee",)}
+        assert len(gaps) == 3800 - 1587
+    finally:
+        await store.delete_graph()
+        await store.close()
+
+
+async def test_seed_001_yunyang_grids(falkor_server: EmbeddedFalkorServer,
+                                      tmp_path: Path) -> None:
+    """242 grids, every one with a party organization."""
+    store = await _load_seed(falkor_server, tmp_path, "001", _county(
+        20, 242, 0, managed=0, owners=0, self_managed=0, compound_orgs=0, grid_orgs=242))
+    try:
+        s = await repo.audit_summary(store, audit=AUDITS["grid-party-org"], scope=None,
+                                     group_by="community")
+        assert (s.eligible, s.covered, s.rate) == (242, 242, 1.0)
+    finally:
+        await store.delete_graph()
+        await store.close()
