@@ -23,7 +23,7 @@ from typing import Any
 from app.graphql import build_schema
 from bench.bulk_baseline import bulk_load_seconds
 from graph.factory import StoreConfig, open_store
-from graph.queries.audits import COMPOUND_PARTY_ORG
+from graph.queries.audits import AUDITS, COMPOUND_PARTY_ORG
 from graph.repo import audits
 from graph.repo.load import count_graph
 from graph.store import GraphStore
@@ -38,6 +38,8 @@ NESTED = """{ regions(level: COMMUNITY, first: 20) { nodes { code
     grids(first: 50) { nodes { code compounds { nodes { code
         buildings(first: 50) { nodes { code posts { roleLabel holder { code } } } }
         coveringPartyOrgs { code posts { roleLabel } } } } } } } } }"""
+AUDIT_SUMMARY = """query($m: AuditMetric!) { audit(metric: $m, groupBy: COMMUNITY) {
+    eligible covered rate groups { code eligible covered rate } } }"""
 AUDIT = """query($scope: String) { audit(metric: COMPOUND_PARTY_ORG, scope: $scope,
     groupBy: COMMUNITY) { eligible covered rate groups { code rate }
     gaps(first: 50) { totalCount nodes { code reasons { label } } } } }"""
@@ -109,6 +111,15 @@ async def main(scale: str, runs: int, keep: bool) -> None:
                     lambda: _gql(store, AUDIT))
         await timed("audit compound-party-org, one street by community (GraphQL)",
                     lambda: _gql(store, AUDIT, scope=street))
+        audit_rows: list[tuple[str, float, float]] = []
+        for one in AUDITS.values():
+            direct = await _median_ms(lambda one=one: audits.audit_summary(
+                store, audit=one, scope=None, group_by="community"), runs)
+            via_gql = await _median_ms(lambda one=one: _gql(
+                store, AUDIT_SUMMARY, m=one.id.upper().replace("-", "_")), runs)
+            audit_rows.append((one.id, direct, via_gql))
+        await timed("overview: every audit's headline figures, whole district (GraphQL)",
+                    lambda: _gql(store, "{ overview { metric eligible covered rate } }"))
         await timed("compound lookup with grid/buildings (GraphQL)", lambda: _gql(
             store, 'query($c: String!) { compound(code: $c) { name grid { name community '
                    '{ name } } buildings { nodes { code } } coveringPartyOrgs { name } } }',
@@ -141,6 +152,12 @@ async def main(scale: str, runs: int, keep: bool) -> None:
     if bulk_s:
         print(f"| falkordb-bulk-loader, same data, no validation (ceiling) | {bulk_s:.1f} s = "
               f"{rows / bulk_s:,.0f} rows/s; orgcover reaches {bulk_s / load_s:.0%} of it |")
+    print()
+    print(f"| audit, whole district grouped by community (median of {runs}) | store ms | "
+          "GraphQL ms | ratio |")
+    print("|---|---|---|---|")
+    for metric, direct, via_gql in audit_rows:
+        print(f"| {metric} | {direct:.1f} | {via_gql:.1f} | {via_gql / direct:.2f} |")
     print()
     print(f"| query (median of {runs}) | ms | store round trips |")
     print("|---|---|---|")
