@@ -9,6 +9,7 @@ from typing import Any
 
 from graph.errors import OrgcoverError
 from loaders.messages import render
+from loaders.templates import TEMPLATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,8 @@ class RosterInvalid(OrgcoverError):
         self.report = report
 
 
+_ZH_NAMES = {t.key: t.zh for t in TEMPLATES}
+
 SUMMARY_WORDS = {
     "zh": ("行数", "新建", "更新", "未变", "错误", " 个错误，未写入任何数据。", "错误", "警告",
            "删除", "将删除"),
@@ -125,7 +128,9 @@ def format_text(report: LoadReport, lang: str = "zh") -> list[str]:
               for p in report.problems]
     for template, c in report.counts.items():
         tail_removed = f"  {removed} {c.removed:>6}" if report.removed else ""
-        lines.append(f"{template:14} {rows} {c.rows:>8}  {created} {c.created:>8}  "
+        title = _ZH_NAMES.get(template, template) if lang == "zh" else template
+        width = 14 - sum(1 for ch in title if ord(ch) > 0x2E80)  # CJK takes two columns
+        lines.append(f"{title:{width}} {rows} {c.rows:>8}  {created} {c.created:>8}  "
                      f"{updated} {c.updated:>8}  {unchanged} {c.unchanged:>8}  "
                      f"{errors} {c.errors:>6}{tail_removed}")
     if report.errors:

@@ -40,7 +40,7 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "tiny": Scale(1, 2, 0.3),  # tests: ≈1k nodes
     "demo": Scale(2, 5, 2.0),  # ≈20k nodes
-    "district": Scale(12, 12, 2.0),  # ≈300k nodes, ≈400k relationships
+    "district": Scale(12, 13, 2.0),  # ≈300k nodes, ≈400k relationships
     "city": Scale(48, 20, 2.0),  # ≈2M nodes, ≥2M roster rows
 }
 
@@ -352,7 +352,7 @@ class DistrictGenerator:
         members = []
         for _ in range(count):
             residence = (self.rng.choice(residences)
-                         if residences and self.rng.random() < 0.45 else None)
+                         if residences and self.rng.random() < 0.2 else None)
             in_service = True if employer else None
             code = self.person(party_org=branch, residence=residence, employer=employer,
                                in_service=in_service)

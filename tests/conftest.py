@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from graph.backends.falkordb import FalkorStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.synthetic import SCALES, generate, write_csv
+from tests.rosters import write_rosters
 
 PII_SECRET = "test-pii-secret"
 
@@ -49,6 +51,19 @@ async def bare_store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[Falko
     yield s
     await s.delete_graph()
     await s.close()
+
+
+@asynccontextmanager
+async def graph_from_rosters(server: EmbeddedFalkorServer, folder: Path,
+                             tables: dict[str, list[list[object]]]) -> AsyncIterator[FalkorStore]:
+    """A graph of its own loaded from hand-built rosters, deleted afterwards."""
+    store = await _new_store(server)
+    try:
+        await load_rosters(store, [write_rosters(folder, tables)], protector=IdProtector(None))
+        yield store
+    finally:
+        await store.delete_graph()
+        await store.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,7 @@ from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import AUDITS
 from graph.repo import audits as repo
-from loaders.pii import IdProtector
-from loaders.pipeline import load_rosters
-from tests.rosters import write_rosters
+from tests.conftest import graph_from_rosters
 
 TODAY = "2026-01-01"
 ENDED = "2020-12-31"
@@ -75,13 +73,9 @@ EDGES: dict[str, list[list[object]]] = {
 @pytest.fixture(scope="module")
 async def edge_store(falkor_server: EmbeddedFalkorServer,
                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
-    store = FalkorStore(graph_name="audit_edges", unix_socket=falkor_server.socket_path)
-    await store.ensure_schema()
-    rosters = write_rosters(tmp_path_factory.mktemp("edges"), EDGES)
-    await load_rosters(store, [rosters], protector=IdProtector(None))
-    yield store
-    await store.delete_graph()
-    await store.close()
+    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("edges"),
+                                  EDGES) as store:
+        yield store
 
 
 async def _gaps(store: FalkorStore, metric: str, scope: str | None = None
@@ -168,21 +162,13 @@ def _county(communities: int, grids: int, compounds: int, *, managed: int, owner
             "organizations": orgs, "party_orgs": party, "relations": relations}
 
 
-async def _load_seed(falkor_server: EmbeddedFalkorServer, tmp_path: Path, name: str,
-                     rosters: dict[str, list[list[object]]]) -> FalkorStore:
-    store = FalkorStore(graph_name=f"seed_{name}", unix_socket=falkor_server.socket_path)
-    await store.ensure_schema()
-    await load_rosters(store, [write_rosters(tmp_path, rosters)], protector=IdProtector(None))
-    return store
-
-
 async def test_seed_000_junan_county(falkor_server: EmbeddedFalkorServer,
                                      tmp_path: Path) -> None:
     """23 communities, 301 grids, 148 compounds: property, owners' committees and compound
     party organizations all at 100%."""
-    store = await _load_seed(falkor_server, tmp_path, "000", _county(
-        23, 301, 148, managed=148, owners=148, self_managed=0, compound_orgs=148, grid_orgs=301))
-    try:
+    async with graph_from_rosters(falkor_server, tmp_path, _county(
+            23, 301, 148, managed=148, owners=148, self_managed=0, compound_orgs=148,
+            grid_orgs=301)) as store:
         for metric in ("compound-property", "compound-owners-committee", "compound-party-org"):
             s = await repo.audit_summary(store, audit=AUDITS[metric], scope=None,
                                          group_by="community")
@@ -191,19 +177,15 @@ async def test_seed_000_junan_county(falkor_server: EmbeddedFalkorServer,
         grids = await repo.audit_summary(store, audit=AUDITS["grid-party-org"], scope=None,
                                          group_by=None)
         assert (grids.eligible, grids.rate) == (301, 1.0)
-    finally:
-        await store.delete_graph()
-        await store.close()
 
 
 async def test_seed_003_xinyang_committees(falkor_server: EmbeddedFalkorServer,
                                            tmp_path: Path) -> None:
     """3,800 compounds, 754 managed, 121 owners' committees and 1,466 self-management
     committees (placed on managed and unmanaged compounds respectively)."""
-    store = await _load_seed(falkor_server, tmp_path, "003", _county(
-        40, 400, 3800, managed=754, owners=121, self_managed=1466, compound_orgs=0,
-        grid_orgs=0))
-    try:
+    async with graph_from_rosters(falkor_server, tmp_path, _county(
+            40, 400, 3800, managed=754, owners=121, self_managed=1466, compound_orgs=0,
+            grid_orgs=0)) as store:
         prop = await repo.audit_summary(store, audit=AUDITS["compound-property"], scope=None,
                                         group_by=None)
         assert (prop.eligible, prop.covered) == (3800, 754)
@@ -215,20 +197,14 @@ async def test_seed_003_xinyang_committees(falkor_server: EmbeddedFalkorServer,
         reasons = {tuple(g.reasons) for g in gaps}
         assert reasons == {("no_owners_committee",), ("no_committee",)}
         assert len(gaps) == 3800 - 1587
-    finally:
-        await store.delete_graph()
-        await store.close()
 
 
 async def test_seed_001_yunyang_grids(falkor_server: EmbeddedFalkorServer,
                                       tmp_path: Path) -> None:
     """242 grids, every one with a party organization."""
-    store = await _load_seed(falkor_server, tmp_path, "001", _county(
-        20, 242, 0, managed=0, owners=0, self_managed=0, compound_orgs=0, grid_orgs=242))
-    try:
+    async with graph_from_rosters(falkor_server, tmp_path, _county(
+            20, 242, 0, managed=0, owners=0, self_managed=0, compound_orgs=0,
+            grid_orgs=242)) as store:
         s = await repo.audit_summary(store, audit=AUDITS["grid-party-org"], scope=None,
                                      group_by="community")
         assert (s.eligible, s.covered, s.rate) == (242, 242, 1.0)
-    finally:
-        await store.delete_graph()
-        await store.close()

@@ -17,10 +17,8 @@ from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import COMPOUND_PARTY_ORG
 from graph.repo import audits as repo
-from loaders.pii import IdProtector
-from loaders.pipeline import load_rosters
 from resolvers.context import Context
-from tests.rosters import write_rosters
+from tests.conftest import graph_from_rosters
 
 ROSTERS: dict[str, list[list[object]]] = {
     "regions": [
@@ -52,13 +50,9 @@ ROSTERS: dict[str, list[list[object]]] = {
 @pytest.fixture(scope="module")
 async def audit_store(falkor_server: EmbeddedFalkorServer,
                       tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
-    store = FalkorStore(graph_name="audit_cpo", unix_socket=falkor_server.socket_path)
-    await store.ensure_schema()
-    rosters = write_rosters(tmp_path_factory.mktemp("cpo"), ROSTERS)
-    await load_rosters(store, [rosters], protector=IdProtector(None))
-    yield store
-    await store.delete_graph()
-    await store.close()
+    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("cpo"),
+                                  ROSTERS) as store:
+        yield store
 
 
 async def _groups(store: FalkorStore, scope: str | None, group_by: str | None
