@@ -58,6 +58,15 @@ def _current(var: str) -> str:
     return CURRENT.format(v=var)
 
 
+def _posts(var: str, role: str) -> str:
+    """Count of current posts of one role among the HOLDS_POST relationships `var`.
+
+    FalkorDB answers "expand once, then count with CASE" several times faster than a
+    pattern with the role as a property filter (measured at district scale).
+    """
+    return f"sum(CASE WHEN {var}.role = '{role}' AND {_current(var)} THEN 1 ELSE 0 END)"
+
+
 def _covered_by_flag(flag: str, reason: str) -> str:
     return f"""WITH x, {flag} AS covered
         WITH x, covered, CASE WHEN covered THEN [] ELSE ['{reason}'] END AS reasons"""
@@ -67,8 +76,9 @@ COMPOUND_PROPERTY = AuditDef(
     id="compound-property", zh="专业化物业覆盖率", en="Professional property management",
     eligible=Label.COMPOUND,
     coverage="""
-        OPTIONAL MATCH (p:Organization {kind: 'property_company'})-[:MANAGES]->(x)
-        """ + _covered_by_flag("count(p) > 0", "no_property_company"),
+        OPTIONAL MATCH (x)<-[:MANAGES]-(p)
+        WITH x, sum(CASE WHEN p.kind = 'property_company' THEN 1 ELSE 0 END) AS companies
+        """ + _covered_by_flag("companies > 0", "no_property_company"),
     reasons=(Reason("no_property_company", "无物业服务企业", "no property company"),),
 )
 
@@ -76,12 +86,12 @@ COMPOUND_OWNERS_COMMITTEE = AuditDef(
     id="compound-owners-committee", zh="业委会(自管委)组建率",
     en="Owners' (self-management) committees", eligible=Label.COMPOUND,
     coverage="""
-        OPTIONAL MATCH (p:Organization {kind: 'property_company'})-[:MANAGES]->(x)
-        WITH x, count(p) > 0 AS managed
-        OPTIONAL MATCH (o:Organization {kind: 'owners_committee'})-[:SERVES]->(x)
-        WITH x, managed, count(o) > 0 AS owners
-        OPTIONAL MATCH (s:Organization {kind: 'self_mgmt_committee'})-[:SERVES]->(x)
-        WITH x, managed, owners, count(s) > 0 AS self_managed
+        OPTIONAL MATCH (x)<-[:MANAGES]-(p)
+        WITH x, sum(CASE WHEN p.kind = 'property_company' THEN 1 ELSE 0 END) > 0 AS managed
+        OPTIONAL MATCH (x)<-[:SERVES]-(o)
+        WITH x, managed,
+             sum(CASE WHEN o.kind = 'owners_committee' THEN 1 ELSE 0 END) > 0 AS owners,
+             sum(CASE WHEN o.kind = 'self_mgmt_committee' THEN 1 ELSE 0 END) > 0 AS self_managed
         WITH x, managed, owners OR (NOT managed AND self_managed) AS covered
         WITH x, covered, CASE WHEN covered THEN [] WHEN managed THEN ['no_owners_committee']
                               ELSE ['no_committee'] END AS reasons""",
@@ -93,13 +103,13 @@ COMPOUND_OWNERS_COMMITTEE = AuditDef(
 THREE_NO_COMPOUND = AuditDef(
     id="three-no-compound", zh="三无小区", en="Three-no compounds", eligible=Label.COMPOUND,
     coverage="""
-        OPTIONAL MATCH (p:Organization {kind: 'property_company'})-[:MANAGES]->(x)
-        WITH x, count(p) > 0 AS managed
-        OPTIONAL MATCH (u:Organization)-[:RESPONSIBLE_FOR]->(x)
-        WITH x, managed, count(u) > 0 AS responsible
-        OPTIONAL MATCH (i:Organization)-[:PAIRED_WITH]->(x)
-        WITH x, managed, responsible, coalesce(x.has_security, false) AS secure,
-             count(i) > 0 AS paired
+        OPTIONAL MATCH (x)<-[link:MANAGES|RESPONSIBLE_FOR|PAIRED_WITH]-(o)
+        WITH x,
+             sum(CASE WHEN type(link) = 'MANAGES' AND o.kind = 'property_company'
+                      THEN 1 ELSE 0 END) > 0 AS managed,
+             sum(CASE WHEN type(link) = 'RESPONSIBLE_FOR' THEN 1 ELSE 0 END) > 0 AS responsible,
+             sum(CASE WHEN type(link) = 'PAIRED_WITH' THEN 1 ELSE 0 END) > 0 AS paired
+        WITH x, managed, responsible, coalesce(x.has_security, false) AS secure, paired
         WITH x, managed OR responsible OR secure AS covered, paired
         WITH x, covered, CASE WHEN covered THEN [] ELSE
              ['no_property_company', 'no_responsible_unit', 'no_security',
@@ -117,7 +127,7 @@ GRID_PARTY_ORG = AuditDef(
     id="grid-party-org", zh="网格党组织覆盖", en="Grid party-organization coverage",
     eligible=Label.GRID,
     coverage="""
-        OPTIONAL MATCH (o:PartyOrg)-[:COVERS]->(x)
+        OPTIONAL MATCH (x)<-[:COVERS]-(o)
         """ + _covered_by_flag("count(o) > 0", "no_party_org"),
     reasons=(Reason("no_party_org", "无党组织覆盖", "no party organization"),),
 )
@@ -125,12 +135,9 @@ GRID_PARTY_ORG = AuditDef(
 GRID_WORKER = AuditDef(
     id="grid-worker", zh="网格员配备", en="Grid workers", eligible=Label.GRID,
     coverage=f"""
-        OPTIONAL MATCH (:Person)-[f:HOLDS_POST {{role: 'grid_worker_full'}}]->(x)
-        WHERE {_current("f")}
-        WITH x, count(f) AS full_time
-        OPTIONAL MATCH (:Person)-[h:HOLDS_POST {{role: 'grid_worker_part'}}]->(x)
-        WHERE {_current("h")}
-        WITH x, full_time > 0 AS covered, count(h) AS part_time
+        OPTIONAL MATCH (x)<-[p:HOLDS_POST]-()
+        WITH x, {_posts("p", "grid_worker_full")} > 0 AS covered,
+             {_posts("p", "grid_worker_part")} AS part_time
         WITH x, covered, CASE WHEN covered THEN [] WHEN part_time > 0 THEN ['only_part_time']
                               ELSE ['no_grid_worker'] END AS reasons""",
     reasons=(Reason("no_grid_worker", "无网格员", "no grid worker"),
@@ -141,11 +148,10 @@ BUILDING_PARTY_GROUP = AuditDef(
     id="building-party-group", zh="楼栋党小组", en="Building party groups",
     eligible=Label.BUILDING, filter="x.kind = 'residential'",
     coverage=f"""
-        OPTIONAL MATCH (o:PartyOrg)-[:COVERS]->(x)
+        OPTIONAL MATCH (x)<-[:COVERS]-(o)
         WITH x, count(o) AS orgs
-        OPTIONAL MATCH (:Person)-[h:HOLDS_POST {{role: 'member_household'}}]->(x)
-        WHERE {_current("h")}
-        WITH x, orgs, count(h) AS households
+        OPTIONAL MATCH (x)<-[h:HOLDS_POST]-()
+        WITH x, orgs, {_posts("h", "member_household")} AS households
         """ + _covered_by_flag("orgs > 0 OR households > 0", "no_party_group"),
     reasons=(Reason("no_party_group", "无楼栋党小组或党员中心户",
                     "no party group or member household"),),
@@ -155,9 +161,9 @@ BUILDING_CHIEF = AuditDef(
     id="building-chief", zh="楼长配备", en="Building chiefs", eligible=Label.BUILDING,
     filter="x.kind = 'residential'",
     coverage=f"""
-        OPTIONAL MATCH (:Person)-[c:HOLDS_POST {{role: 'building_chief'}}]->(x)
-        WHERE {_current("c")}
-        """ + _covered_by_flag("count(c) > 0", "no_building_chief"),
+        OPTIONAL MATCH (x)<-[c:HOLDS_POST]-()
+        WITH x, {_posts("c", "building_chief")} AS chiefs
+        """ + _covered_by_flag("chiefs > 0", "no_building_chief"),
     reasons=(Reason("no_building_chief", "无楼长", "no building chief"),),
 )
 
@@ -165,16 +171,14 @@ TWO_NEW_PARTY_ORG = AuditDef(
     id="two-new-party-org", zh="两新组织党组织覆盖", en="Party coverage of two-new organizations",
     eligible=Label.ORGANIZATION, filter="x.kind IN ['enterprise', 'social_org']",
     coverage=f"""
-        OPTIONAL MATCH (m:Person {{political_status: 'member'}})-[:EMPLOYED_BY]->(x)
-        WITH x, count(DISTINCT m) AS members
-        OPTIONAL MATCH (own:PartyOrg)-[:COVERS]->(x)
-        WHERE own.category IN ['enterprise', 'social_org'] AND own.kind <> 'joint_branch'
-        WITH x, members, count(own) AS own_orgs
-        OPTIONAL MATCH (any:PartyOrg)-[:COVERS]->(x)
-        WITH x, members, own_orgs, count(any) AS any_orgs
-        OPTIONAL MATCH (:Person)-[i:HOLDS_POST {{role: 'party_instructor'}}]->(x)
-        WHERE {_current("i")}
-        WITH x, members, own_orgs, any_orgs, count(i) AS instructors
+        OPTIONAL MATCH (x)<-[:EMPLOYED_BY]-(m)
+        WITH x, sum(CASE WHEN m.political_status = 'member' THEN 1 ELSE 0 END) AS members
+        OPTIONAL MATCH (x)<-[:COVERS]-(o)
+        WITH x, members, count(o) AS any_orgs,
+             sum(CASE WHEN o.category IN ['enterprise', 'social_org']
+                       AND o.kind <> 'joint_branch' THEN 1 ELSE 0 END) AS own_orgs
+        OPTIONAL MATCH (x)<-[i:HOLDS_POST]-()
+        WITH x, members, own_orgs, any_orgs, {_posts("i", "party_instructor")} AS instructors
         WITH x, members, CASE WHEN members >= 3 THEN own_orgs > 0
                               WHEN members >= 1 THEN any_orgs > 0
                               ELSE any_orgs > 0 OR instructors > 0 END AS covered
@@ -232,9 +236,9 @@ SECRETARY_VACANCY = AuditDef(
     id="secretary-vacancy", zh="书记配备", en="Secretaries in post", eligible=Label.PARTY_ORG,
     filter="x.kind <> 'group'",
     coverage=f"""
-        OPTIONAL MATCH (:Person)-[s:HOLDS_POST {{role: 'secretary'}}]->(x)
-        WHERE {_current("s")}
-        """ + _covered_by_flag("count(s) > 0", "secretary_vacant"),
+        OPTIONAL MATCH (x)<-[s:HOLDS_POST]-()
+        WITH x, {_posts("s", "secretary")} AS secretaries
+        """ + _covered_by_flag("secretaries > 0", "secretary_vacant"),
     reasons=(Reason("secretary_vacant", "书记空缺", "secretary vacant"),),
 )
 
@@ -242,8 +246,9 @@ BRANCH_SIZE = AuditDef(
     id="branch-size", zh="支部党员人数", en="Branch size", eligible=Label.PARTY_ORG,
     filter="x.kind = 'branch'",
     coverage="""
-        OPTIONAL MATCH (m:Person {political_status: 'member'})-[:MEMBER_OF]->(x)
-        """ + _covered_by_flag("count(DISTINCT m) >= 3", "too_few_members"),
+        OPTIONAL MATCH (x)<-[:MEMBER_OF]-(m)
+        WITH x, sum(CASE WHEN m.political_status = 'member' THEN 1 ELSE 0 END) AS formal
+        """ + _covered_by_flag("formal >= 3", "too_few_members"),
     reasons=(Reason("too_few_members", "正式党员不足3名，应组建联合党支部",
                     "fewer than 3 formal members: should be a joint branch"),),
 )
@@ -251,8 +256,8 @@ BRANCH_SIZE = AuditDef(
 DUAL_REGISTRATION = AuditDef(
     id="dual-registration", zh="在职党员双报到", en="Dual registration of in-service members",
     eligible=Label.PERSON,
-    filter="x.member_status = 'in_service' AND x.political_status IN ['member', 'probationary']"
-           " AND (x)-[:LIVES_IN]->(:Place)",
+    # "with a residence" is the MATCH below: a pattern predicate here is ten times slower
+    filter="x.member_status = 'in_service' AND x.political_status IN ['member', 'probationary']",
     coverage="""
         MATCH (x)-[:LIVES_IN]->(:Place)-[:IN*0..5]->(home:Region {level: 'community'})
         OPTIONAL MATCH (x)-[:REPORTS_TO]->(reg:Region)
@@ -297,13 +302,33 @@ AUDITS: dict[str, AuditDef] = {a.id: a for a in (
     HIERARCHY_INTEGRITY,
 )}
 
-#: How an eligible node reaches the places it is grouped and located by.
+#: How an eligible node reaches the place it is grouped and located by (bound as `a0`).
 _ANCHOR: dict[Label, str] = {
-    Label.COMPOUND: "(x)", Label.GRID: "(x)", Label.BUILDING: "(x)",
-    Label.ORGANIZATION: "(x)-[:LOCATED_IN]->(:Place)",
-    Label.PARTY_ORG: "(x)-[:COVERS|LOCATED_IN*1..2]->(:Place)",
-    Label.PERSON: "(x)-[:LIVES_IN]->(:Place)",
+    Label.ORGANIZATION: "OPTIONAL MATCH (x)-[:LOCATED_IN]->(a0:Place)",
+    Label.PARTY_ORG: "OPTIONAL MATCH (x)-[:COVERS|LOCATED_IN*1..2]->(a0:Place)",
+    Label.PERSON: "OPTIONAL MATCH (x)-[:LIVES_IN]->(a0:Place)",
 }
+#: IN hops from a building (the deepest place) up to the district.
+_MAX_DEPTH = 5
+
+
+def _ancestors(audit: AuditDef, keep: str) -> str:
+    """Bind `a0` (the anchor place) and `a1`…`a5` above it, one IN hop at a time.
+
+    A chain of single-hop OPTIONAL MATCHes is about 2.5× faster on FalkorDB than one
+    variable-length `[:IN*0..5]` (9,302 buildings → community: 56 ms against 139 ms).
+    """
+    anchor = _ANCHOR.get(audit.eligible, f"WITH x, {keep}, x AS a0")
+    hops = " ".join(f"OPTIONAL MATCH (a{i})-[:IN]->(a{i + 1})" for i in range(_MAX_DEPTH))
+    return f"{anchor} {hops}"
+
+
+def _pick(condition: str) -> str:
+    """Code of the first of a0…a5 that meets `condition` (on `n`), or null."""
+    chain = ", ".join(f"a{i}" for i in range(_MAX_DEPTH + 1))
+    return f"head([n IN [{chain}] WHERE n IS NOT NULL AND {condition} | n.code])"
+
+
 #: Group-by levels and the label/level of the group place.
 GROUP_LEVELS: dict[str, tuple[Label, str | None]] = {
     "street": (Label.REGION, "street"),
@@ -336,9 +361,9 @@ def _eligible(audit: AuditDef, *, scoped: bool, extra: str = "") -> str:
 def _group_match(audit: AuditDef, group_by: str) -> str:
     """The group place of each `x` (one, even when `x` is linked to several places)."""
     label, level = GROUP_LEVELS[group_by]
-    props = " {level: $group_level}" if level else ""
-    return f"""OPTIONAL MATCH {_ANCHOR[audit.eligible]}-[:IN*0..5]->(g:{label.value}{props})
-               WITH x, covered, min(g.code) AS group_code
+    condition = "n.level = $group_level" if level else f"'{label.value}' IN labels(n)"
+    return f"""{_ancestors(audit, "covered")}
+               WITH x, covered, min({_pick(condition)}) AS group_code
                OPTIONAL MATCH (g:{label.value} {{code: group_code}})"""
 
 
@@ -390,8 +415,8 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
             {audit.coverage}
             WITH x, covered, reasons WHERE NOT covered
             WITH x, reasons ORDER BY x.code LIMIT $limit
-            OPTIONAL MATCH {_ANCHOR[audit.eligible]}-[:IN*0..5]->(c:Region {{level: 'community'}})
-            WITH x, reasons, min(c.code) AS community
+            {_ancestors(audit, "reasons")}
+            WITH x, reasons, min({_pick("n.level = 'community'")}) AS community
             OPTIONAL MATCH (cm:Region {{code: community}})
             OPTIONAL MATCH (cm)-[:IN]->(st:Region {{level: 'street'}})
             RETURN x.code AS code, x.name AS name, reasons,
