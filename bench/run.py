@@ -22,6 +22,7 @@ from typing import Any
 
 from app.graphql import build_schema
 from bench.bulk_baseline import bulk_load_seconds
+from graph.backends.falkordb import FalkorStore
 from graph.factory import StoreConfig, open_store
 from graph.queries.audits import AUDITS, COMPOUND_PARTY_ORG
 from graph.repo import audits
@@ -93,6 +94,8 @@ async def main(scale: str, runs: int, keep: bool) -> None:
         started = time.perf_counter()
         await load_rosters(store, [rosters], protector=protector, who="bench")
         reload_s = time.perf_counter() - started
+        if isinstance(store, FalkorStore):
+            await store.settle()  # let the AOF rewrite the loads started finish first
         street = next(r[0] for r in tables.rows["regions"] if r[2] == "街道")
         compound = tables.rows["compounds"][len(tables.rows["compounds"]) // 2][0]
 

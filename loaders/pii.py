@@ -16,12 +16,17 @@ class IdProtector:
 
     secret: str | None
 
-    def protect(self, id_number: str) -> tuple[str, str]:
-        """(id_hash, id_masked) for a validated, upper-cased ID-card number."""
+    def require(self) -> str:
+        """The secret, or a ConfigError naming the setting."""
         if not self.secret:
             raise ConfigError(
                 "the people roster has ID-card numbers but no PII secret is set",
                 setting="ORGCOVER_PII_SECRET",
             )
-        digest = hmac.new(self.secret.encode(), id_number.encode(), hashlib.sha256).hexdigest()
+        return self.secret
+
+    def protect(self, id_number: str) -> tuple[str, str]:
+        """(id_hash, id_masked) for a validated, upper-cased ID-card number."""
+        secret = self.require()
+        digest = hmac.new(secret.encode(), id_number.encode(), hashlib.sha256).hexdigest()
         return digest, mask_id_number(id_number)
