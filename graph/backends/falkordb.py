@@ -169,12 +169,11 @@ class FalkorStore(GraphStore):
                 return
             await asyncio.sleep(0.05)
 
-    async def settle(self, timeout: float = 600.0) -> None:
-        """Wait until the server has no append-only-file rewrite running (benchmarks: a
-        rewrite forked after a large load competes for the same cores)."""
+    async def settle(self) -> None:
+        """Wait (up to 10 minutes) until the server has no append-only-file rewrite running
+        (benchmarks: a rewrite forked after a large load competes for the same cores)."""
         conn = self._db.connection
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
+        for _ in range(3000):
             info = await conn.info("persistence")
             if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
                     info.get("aof_rewrite_scheduled", 0)):
