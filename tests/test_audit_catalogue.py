@@ -27,13 +27,18 @@ EDGES: dict[str, list[list[object]]] = {
     "regions": [["D", "县", "区县", "", ""], ["S", "街道", "街道", "D", ""],
                 ["C1", "一社区", "社区", "S", ""], ["C2", "二社区", "社区", "S", ""]],
     "grids": [["G1", "网格1", "C1", ""], ["G2", "网格2", "C1", ""], ["G3", "网格3", "C2", ""]],
-    "compounds": [["X1", "阳光花园小区", "G1", "", "是"], ["X2", "锦绣家园小区", "G3", "", "否"]],
+    "compounds": [["X1", "阳光花园小区", "G1", "", "是"], ["X2", "锦绣家园小区", "G3", "", "否"],
+                  ["X3", "和平新村小区", "G2", "", "是"], ["X4", "东方名苑小区", "G2", "", "是"]],
     "buildings": [["B1", "1号楼", "X1", "住宅", ""], ["B2", "2号楼", "X1", "住宅", ""],
                   ["B3", "3号楼", "X2", "住宅", ""]],
     "organizations": [
         ["E3", "三人企业", "非公企业", "G1", ""], ["E3B", "三人无支部企业", "非公企业", "G1", ""],
         ["E2", "两人企业", "非公企业", "G1", ""], ["E2P", "两正一预企业", "非公企业", "G1", ""],
         ["E0", "有指导员企业", "社会组织", "G1", ""], ["E0B", "空白企业", "社会组织", "G1", ""],
+        ["PM", "万家物业", "物业服务企业", "S", ""],
+        ["YX1", "阳光花园业委会", "业主委员会", "X1", "X1"],
+        ["ZX2", "锦绣家园自管委", "自管委员会", "X2", "X2"],
+        ["YX3", "和平新村业委会", "业主委员会", "X3", "X3"],
     ],
     "party_orgs": [
         ["PD", "县委", "党委", "区域", "", "D", ""],
@@ -41,6 +46,11 @@ EDGES: dict[str, list[list[object]]] = {
         ["PE3", "三人企业党支部", "党支部", "非公企业", "PC1", "E3", ""],
         ["PJ", "联合党支部", "联合党支部", "非公企业", "PC1", "E2；E3B", ""],
         ["PS", "小支部", "党支部", "网格", "PC1", "G2", ""],
+        ["PX1", "阳光花园党总支", "党总支", "小区", "PC1", "X1", ""],
+        ["PB1", "1号楼党小组", "党小组", "楼栋", "PX1", "B1", ""],
+        ["PX3", "和平新村党总支", "党总支", "小区", "PS", "X3", ""],
+        ["PBAD", "越界党总支", "党总支", "小区", "PS", "X1", ""],
+        ["PO", "孤立党总支", "党总支", "小区", "", "X4", ""],
     ],
     "people": [
         *(person(f"M3{i}", "中共党员", "PE3", "E3") for i in range(3)),
@@ -55,6 +65,7 @@ EDGES: dict[str, list[list[object]]] = {
         person("H2", "中共党员", "PC1", residence="B2", member_status="在职党员"),
         person("H3", "中共党员", "PC1", residence="B3", member_status="在职党员"),
         person("H4", "中共党员", "PC1", residence="", member_status="在职党员"),
+        person("SX"), person("S3"), person("C3"), person("HH"),
     ],
     "posts": [
         ["W1", "G1", "专职网格员", "2020-01-01", ""],
@@ -65,8 +76,13 @@ EDGES: dict[str, list[list[object]]] = {
         ["K2", "B2", "楼长", "2019-01-01", ENDED],
         ["SEC", "PC1", "书记", "2019-01-01", ENDED],
         ["M30", "PE3", "书记", "2020-01-01", ""],
+        ["SX", "PX1", "书记", "2020-01-01", ""], ["SX", "YX1", "业委会主任", "2020-01-01", ""],
+        ["S3", "PX3", "书记", "2020-01-01", ""], ["C3", "YX3", "业委会主任", "2020-01-01", ""],
+        ["HH", "B2", "党员中心户", "2020-01-01", ""],
     ],
-    "relations": [["H1", "双报到", "C1", ""], ["H3", "双报到", "C1", ""]],
+    "relations": [["H1", "双报到", "C1", ""], ["H3", "双报到", "C1", ""],
+                  ["PM", "物业服务", "X1", ""], ["PM", "物业服务", "X3", ""],
+                  ["PM", "物业服务", "X4", ""]],
 }
 
 
@@ -132,9 +148,37 @@ async def test_three_no_and_pairing_reasons(edge_store: FalkorStore) -> None:
         "no_property_company", "no_responsible_unit", "no_security", "no_paired_institution"]}
 
 
-async def test_hierarchy_orphans(edge_store: FalkorStore) -> None:
-    assert await _gaps(edge_store, "hierarchy-integrity") == {}
-    assert await _figures(edge_store, "hierarchy-integrity") == (5, 5)
+async def test_hierarchy_orphans_and_out_of_area(edge_store: FalkorStore) -> None:
+    # PBAD sits under the branch of grid G2 but covers X1, which lies in G1
+    assert await _gaps(edge_store, "hierarchy-integrity") == {
+        "PBAD": ["covers_outside_parent"], "PO": ["orphan"]}
+    assert await _figures(edge_store, "hierarchy-integrity") == (10, 8)
+
+
+async def test_compound_management_and_committees(edge_store: FalkorStore) -> None:
+    assert await _gaps(edge_store, "compound-property") == {"X2": ["no_property_company"]}
+    # X2 is unmanaged with a self-management committee: covered; X4 is managed without one
+    assert await _gaps(edge_store, "compound-owners-committee") == {
+        "X4": ["no_owners_committee"]}
+    assert await _gaps(edge_store, "compound-party-org") == {"X2": ["no_party_org"]}
+
+
+async def test_grid_and_building_party_coverage(edge_store: FalkorStore) -> None:
+    assert await _gaps(edge_store, "grid-party-org") == {
+        "G1": ["no_party_org"], "G3": ["no_party_org"]}
+    # B1: a party group covers it; B2: a current party-member household; B3: neither
+    assert await _gaps(edge_store, "building-party-group") == {"B3": ["no_party_group"]}
+
+
+async def test_cross_appointment_and_dual_role(edge_store: FalkorStore) -> None:
+    # eligible: compounds with a covering party org and a property company or owners'
+    # committee — X1 (SX is secretary and owners' chair), X3 (different people), X4 (PO
+    # covers it, PM manages it, nobody holds posts on both sides)
+    assert await _figures(edge_store, "cross-appointment") == (3, 1)
+    assert await _gaps(edge_store, "cross-appointment") == {
+        "X3": ["no_cross_appointment"], "X4": ["no_cross_appointment"]}
+    assert await _figures(edge_store, "dual-role") == (2, 1)
+    assert await _gaps(edge_store, "dual-role") == {"X3": ["different_people"]}
 
 
 # -- rosters modeled on the seeds --------------------------------------------------------
