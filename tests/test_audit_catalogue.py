@@ -35,7 +35,7 @@ EDGES: dict[str, list[list[object]]] = {
         ["E3", "三人企业", "非公企业", "G1", ""], ["E3B", "三人无支部企业", "非公企业", "G1", ""],
         ["E2", "两人企业", "非公企业", "G1", ""], ["E2P", "两正一预企业", "非公企业", "G1", ""],
         ["E0", "有指导员企业", "社会组织", "G1", ""], ["E0B", "空白企业", "社会组织", "G1", ""],
-        ["PM", "万家物业", "物业服务企业", "S", ""],
+        ["PM", "万家物业", "物业服务企业", "S", ""], ["INS", "县医院", "机关事业单位", "D", ""],
         ["YX1", "阳光花园业委会", "业主委员会", "X1", "X1"],
         ["ZX2", "锦绣家园自管委", "自管委员会", "X2", "X2"],
         ["YX3", "和平新村业委会", "业主委员会", "X3", "X3"],
@@ -82,7 +82,7 @@ EDGES: dict[str, list[list[object]]] = {
     ],
     "relations": [["H1", "双报到", "C1", ""], ["H3", "双报到", "C1", ""],
                   ["PM", "物业服务", "X1", ""], ["PM", "物业服务", "X3", ""],
-                  ["PM", "物业服务", "X4", ""]],
+                  ["PM", "物业服务", "X4", ""], ["INS", "结对共建", "X2", ""]],
 }
 
 
@@ -144,8 +144,9 @@ async def test_dual_registration_by_residence_community(edge_store: FalkorStore)
 
 
 async def test_three_no_and_pairing_reasons(edge_store: FalkorStore) -> None:
+    # X2 has nothing of the three; an institution is paired with it (一包五帮)
     assert await _gaps(edge_store, "three-no-compound") == {"X2": [
-        "no_property_company", "no_responsible_unit", "no_security", "no_paired_institution"]}
+        "no_property_company", "no_responsible_unit", "no_security", "paired_institution"]}
 
 
 async def test_hierarchy_orphans_and_out_of_area(edge_store: FalkorStore) -> None:
