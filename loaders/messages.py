@@ -67,6 +67,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "replace scope {code} is not a known place code"),
 }
 
+KIND_ZH = {
+    "district": "区县", "street": "街道", "community": "社区", "grid": "网格",
+    "compound": "小区", "building": "楼栋", "party_org": "党组织", "organization": "单位",
+    "person": "人员",
+}
+
 KIND_EN = {
     "district": "district", "street": "street", "community": "community", "grid": "grid",
     "compound": "compound", "building": "building", "party_org": "party organization",

@@ -32,7 +32,7 @@ from graph.queries import load as q
 from graph.repo import load as repo
 from graph.store import GraphStore
 from loaders import cells
-from loaders.messages import KIND_EN, CellError
+from loaders.messages import KIND_EN, KIND_ZH, CellError
 from loaders.pii import IdProtector
 from loaders.readers import RosterSource, discover, read_rows, sha256_of
 from loaders.report import LoadReport, RosterInvalid, RosterProblem
@@ -46,11 +46,6 @@ KIND_LABEL = {
     "district": Label.REGION, "street": Label.REGION, "community": Label.REGION,
     "grid": Label.GRID, "compound": Label.COMPOUND, "building": Label.BUILDING,
     "party_org": Label.PARTY_ORG, "organization": Label.ORGANIZATION, "person": Label.PERSON,
-}
-KIND_ZH = {
-    "district": "区县", "street": "街道", "community": "社区", "grid": "网格",
-    "compound": "小区", "building": "楼栋", "party_org": "党组织", "organization": "单位",
-    "person": "人员",
 }
 REGION_PARENT = {"street": "district", "community": "street"}
 TEMPLATE_KINDS: dict[str, q.NodeKind] = {
