@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from graph.domain import Label
-from graph.errors import NotFound
+from graph.errors import BadInput, NotFound
 from graph.queries.navigation import EDGES
 from graph.records import NodeRecord, Page, PostRecord
 from graph.repo import nodes as repo
@@ -66,6 +66,23 @@ async def posts_of(ctx: Context, *, code: str, scope: str | None) -> list[PostRe
 async def posts_on(ctx: Context, *, label: Label, code: str, scope: str | None
                    ) -> list[PostRecord]:
     return await ctx.loaders.posts_on(label, scope).load(code)
+
+
+async def search(
+    ctx: Context, *, text: str, label: Label | None, scope: str | None, first: int | None,
+    after: str | None,
+) -> Page:
+    query = unicodedata.normalize("NFKC", text).strip()
+    if not query:
+        raise BadInput("search text is empty")
+    return await repo.search(ctx.store, text=query, label=label, scope=scope,
+                             after=decode_cursor(search_list_id(text, label), after),
+                             first=page_size(first))
+
+
+def search_list_id(text: str, label: Label | None) -> str:
+    query = unicodedata.normalize("NFKC", text).strip()
+    return f"search:{label.value if label else 'all'}:{query}"
 
 
 async def list_page(

@@ -38,6 +38,14 @@ Gender = domain.Gender
 Role = domain.Role
 
 
+@strawberry.enum(description="What a search looks at.")
+class SearchType(Enum):
+    PLACE = "Place"
+    PARTY_ORG = "PartyOrg"
+    ORGANIZATION = "Organization"
+    PERSON = "Person"
+
+
 @strawberry.enum(description="Level to group an audit by; must lie below the scope's level.")
 class GroupLevel(Enum):
     STREET = "street"

@@ -14,7 +14,14 @@ from resolvers import audits as audit_resolvers
 from resolvers import nodes as r
 from resolvers.context import Context
 from schema.audits import AuditGroup, AuditHeadline, AuditResult
-from schema.enums import AuditMetric, GroupLevel, OrgKind, PartyOrgKind, RegionLevel
+from schema.enums import (
+    AuditMetric,
+    GroupLevel,
+    OrgKind,
+    PartyOrgKind,
+    RegionLevel,
+    SearchType,
+)
 from schema.types import (
     AFTER,
     FIRST,
@@ -22,11 +29,13 @@ from schema.types import (
     Compound,
     Connection,
     Grid,
+    Node,
     Organization,
     PartyOrg,
     Person,
     Region,
     connection,
+    node_from_record,
 )
 
 GInfo = Info[Context, None]
@@ -120,6 +129,22 @@ class Query:
         return await _list(info, Label.ORGANIZATION, "organizations",
                            kind.value if kind else None, scope, first, after,
                            Organization.from_record)
+
+    @strawberry.field(description="Nodes whose name or code contains the text (搜索); Chinese "
+                                  "substrings work (阳光 finds 阳光花园小区).")
+    async def search(
+        self, info: GInfo,
+        text: Annotated[str, strawberry.argument(description="Text to look for.")],
+        type: Annotated[SearchType | None, strawberry.argument(
+            description="Only this kind of node; default every kind.")] = None,
+        scope: Scope = None, first: First = None, after: After = None,
+    ) -> Connection[Node]:
+        s = await r.effective_scope(info.context, scope)
+        label = Label(type.value) if type else None
+        page = await r.search(info.context, text=text, label=label, scope=s, first=first,
+                              after=after)
+        return connection(page, r.search_list_id(text, label),
+                          lambda rec: node_from_record(rec, s), started_after=after is not None)
 
     @strawberry.field(description="Headline figures of every audit for a scope (总览).")
     async def overview(self, info: GInfo, scope: Scope = None) -> list[AuditHeadline]:

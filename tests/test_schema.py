@@ -192,3 +192,49 @@ async def test_overview_has_every_audit(tiny_store: FalkorStore) -> None:
     rows = result.data["overview"]
     assert len(rows) == 15
     assert all(r["gaps"] == r["eligible"] - r["covered"] for r in rows)
+
+
+SEARCH = """query($text: String!, $type: SearchType, $scope: String, $first: Int,
+                  $after: String) {
+  search(text: $text, type: $type, scope: $scope, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } nodes { __typename code name } } }"""
+
+
+async def test_search_finds_chinese_substrings(tiny_store: FalkorStore,
+                                               tiny_rosters: Path) -> None:
+    compound = _csv(tiny_rosters / "小区.csv")[0]
+    fragment = compound[1][:2]
+    names = [r for f in ("行政区划", "网格", "小区", "楼栋", "党组织", "单位", "人员")
+             for r in _csv(tiny_rosters / f"{f}.csv") if fragment in r[1] or fragment in r[0]]
+    result = await run(tiny_store, SEARCH, text=fragment, first=500)
+    assert result.errors is None
+    found = result.data["search"]
+    assert found["totalCount"] == len(names)
+    assert compound[0] in {n["code"] for n in found["nodes"]}
+    places = await run(tiny_store, SEARCH, text=fragment, type="PLACE", first=500)
+    assert {n["__typename"] for n in places.data["search"]["nodes"]} <= {
+        "Region", "Grid", "Compound", "Building"}
+
+
+async def test_search_pages_and_scope(tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+    seen: list[str] = []
+    after = None
+    while True:
+        result = await run(tiny_store, SEARCH, text="3713", type="PLACE", first=40,
+                           after=after)
+        page = result.data["search"]
+        seen.extend(n["code"] for n in page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == sorted(seen)
+    assert len(seen) == page["totalCount"]
+    communities = [r[0] for r in _csv(tiny_rosters / "行政区划.csv") if r[2] == "社区"]
+    scoped = await run(tiny_store, SEARCH, text="3713", scope=communities[0], first=500)
+    codes = [n["code"] for n in scoped.data["search"]["nodes"]]
+    assert codes
+    assert not any(c.startswith(communities[1]) for c in codes)  # the other community
+    full_width = await run(tiny_store, SEARCH, text="３７１３", type="PLACE", first=1)
+    assert full_width.data["search"]["totalCount"] == page["totalCount"]
+    empty = await run(tiny_store, SEARCH, text="  ")
+    assert empty.errors[0].extensions["code"] == "BAD_USER_INPUT"
