@@ -15,6 +15,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bad_date": ("不是可识别的日期，应为 2023-05-01、2023/5/1、2023.5.1 或 2023年5月1日",
                  "not a date; use 2023-05-01, 2023/5/1, 2023.5.1 or 2023年5月1日"),
     "no_such_date": ("日期不存在", "no such date"),
+    "control_chars": ("含有不可见的控制字符（如 NUL），请清理后重新导出",
+                      "contains control characters (such as NUL); clean it and export again"),
     "code_space": ("编码不能含空格", "a code cannot contain spaces"),
     "bad_enum": ("未知的{what}，应为 {allowed}", "unknown {what_en}; expected {allowed}"),
     "bad_id": ("身份证号格式或校验位不正确",

@@ -14,6 +14,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from loaders.templates import TEMPLATES, Template, template_for_name
 from loaders.workbook import is_notes_row
 
 CHUNK = 1 << 20
+#: Control characters a roster cell may not contain (tab, CR and LF are allowed).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ENCODINGS = ("utf-8-sig", "gb18030")
 SUFFIXES = (".csv", ".xlsx")
 
@@ -143,6 +146,12 @@ def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[R
         if not any(_filled(cell) for cell in record) or is_notes_row(record):
             continue
         cells = {k: _cell(v) for k, v in zip(keys, record, strict=False) if k is not None}
+        for key, value in list(cells.items()):
+            if isinstance(value, str) and CONTROL.search(value):
+                problems.append(RosterProblem(
+                    source.display, "control_chars", sheet=source.sheet, row=number,
+                    column=source.headers.get(key, key), value=CONTROL.sub("?", value)))
+                cells[key] = None  # never sent on: the load already has an error
         yield RawRow(source.template, source.display, number, cells, source.sheet)
 
 

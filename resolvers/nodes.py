@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from graph.domain import Label
@@ -12,9 +13,13 @@ from graph.repo import nodes as repo
 from resolvers.context import Context
 from resolvers.pagination import MAX_PAGE, decode_cursor, page_size
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def normalize(code: str) -> str:
     """Codes are stored NFKC-normalized and trimmed; so are the codes clients send."""
+    if CONTROL.search(code):
+        raise BadInput("codes and search text cannot contain control characters")
     return unicodedata.normalize("NFKC", code).strip()
 
 
@@ -72,7 +77,7 @@ async def search(
     ctx: Context, *, text: str, label: Label | None, scope: str | None, first: int | None,
     after: str | None,
 ) -> Page:
-    query = unicodedata.normalize("NFKC", text).strip()
+    query = normalize(text)
     if not query:
         raise BadInput("search text is empty")
     return await repo.search(ctx.store, text=query, label=label, scope=scope,
@@ -81,7 +86,7 @@ async def search(
 
 
 def search_list_id(text: str, label: Label | None) -> str:
-    query = unicodedata.normalize("NFKC", text).strip()
+    query = normalize(text)
     return f"search:{label.value if label else 'all'}:{query}"
 
 

@@ -19,7 +19,8 @@ from loaders.templates import TEMPLATES
 cell = st.one_of(
     st.just(""), st.text(max_size=12),
     st.sampled_from(["区县", "街道", "社区", "是", "否", "12.5", "2023-02-30", "中共党员",
-                     "楼长", "书记", "371327198204021179", "１２３", " ", "；", "C1", "D"]),
+                     "楼长", "书记", "371327198204021179", "１２３", " ", "；", "C1", "D",
+                     "C\x001", "\x7f", "`", "\\", "\"", "${x}"]),
     st.integers(-5, 10**6).map(str),
 )
 row = st.lists(cell, min_size=0, max_size=8)

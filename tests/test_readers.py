@@ -128,3 +128,14 @@ async def test_template_workbook_filled_in_loads(store: FalkorStore, tmp_path: P
     report = await load_rosters(store, [path], protector=IdProtector(None))
     assert report.counts["regions"].created == 1
     assert report.counts["compounds"].rows == 0
+
+
+async def test_control_characters_are_reported_not_sent_on(store: FalkorStore,
+                                                           tmp_path: Path) -> None:
+    path = tmp_path / "网格.csv"
+    path.write_text("网格编码,网格名称,所属社区编码\nG1,网格,C\x001\n", encoding="utf-8")
+    with pytest.raises(RosterInvalid) as err:
+        await load_rosters(store, [path], protector=IdProtector(None))
+    problem = err.value.report.errors[0]
+    assert (problem.key, problem.row, problem.column, problem.value) == (
+        "control_chars", 2, "所属社区编码", "C?1")

@@ -238,3 +238,9 @@ async def test_search_pages_and_scope(tiny_store: FalkorStore, tiny_rosters: Pat
     assert full_width.data["search"]["totalCount"] == page["totalCount"]
     empty = await run(tiny_store, SEARCH, text="  ")
     assert empty.errors[0].extensions["code"] == "BAD_USER_INPUT"
+
+
+async def test_control_characters_in_arguments_are_bad_input(tiny_store: FalkorStore) -> None:
+    result = await run(tiny_store, 'query($c: String!) { region(code: $c) { code } }',
+                       c="37\x001327")
+    assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
