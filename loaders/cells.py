@@ -19,6 +19,9 @@ _DATE_RES = (
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
 )
+#: Control characters no cell or argument may carry (tab, CR and LF are allowed): a NUL
+#: truncates the query text the FalkorDB client sends.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TRUE_WORDS = frozenset({"是", "y", "yes", "true", "1", "有"})
 FALSE_WORDS = frozenset({"否", "n", "no", "false", "0", "无"})
 

@@ -14,19 +14,17 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loaders.cells import CONTROL_CHARS
 from loaders.report import RosterProblem
 from loaders.templates import TEMPLATES, Template, template_for_name
 from loaders.workbook import is_notes_row
 
 CHUNK = 1 << 20
-#: Control characters a roster cell may not contain (tab, CR and LF are allowed).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ENCODINGS = ("utf-8-sig", "gb18030")
 SUFFIXES = (".csv", ".xlsx")
 
@@ -147,10 +145,10 @@ def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[R
             continue
         cells = {k: _cell(v) for k, v in zip(keys, record, strict=False) if k is not None}
         for key, value in list(cells.items()):
-            if isinstance(value, str) and CONTROL.search(value):
+            if isinstance(value, str) and CONTROL_CHARS.search(value):
                 problems.append(RosterProblem(
                     source.display, "control_chars", sheet=source.sheet, row=number,
-                    column=source.headers.get(key, key), value=CONTROL.sub("?", value)))
+                    column=source.headers.get(key, key), value=CONTROL_CHARS.sub("?", value)))
                 cells[key] = None  # never sent on: the load already has an error
         yield RawRow(source.template, source.display, number, cells, source.sheet)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from graph.domain import Label
@@ -10,15 +9,14 @@ from graph.errors import BadInput, NotFound
 from graph.queries.navigation import EDGES
 from graph.records import NodeRecord, Page, PostRecord
 from graph.repo import nodes as repo
+from loaders.cells import CONTROL_CHARS
 from resolvers.context import Context
 from resolvers.pagination import MAX_PAGE, decode_cursor, page_size
-
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def normalize(code: str) -> str:
     """Codes are stored NFKC-normalized and trimmed; so are the codes clients send."""
-    if CONTROL.search(code):
+    if CONTROL_CHARS.search(code):
         raise BadInput("codes and search text cannot contain control characters")
     return unicodedata.normalize("NFKC", code).strip()
 

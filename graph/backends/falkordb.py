@@ -162,23 +162,18 @@ class FalkorStore(GraphStore):
         except redis_errors.ResponseError as exc:
             log.warning("could not rewrite the append-only file: %s", exc)
             return
-        for _ in range(1200):
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait (up to 10 minutes) until the server has no append-only-file rewrite running
+        (after DDL; and benchmarks: a rewrite forked after a large load competes for cores)."""
+        conn = self._db.connection
+        for _ in range(12000):
             info = await conn.info("persistence")
             if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
                     info.get("aof_rewrite_scheduled", 0)):
                 return
             await asyncio.sleep(0.05)
-
-    async def settle(self) -> None:
-        """Wait (up to 10 minutes) until the server has no append-only-file rewrite running
-        (benchmarks: a rewrite forked after a large load competes for the same cores)."""
-        conn = self._db.connection
-        for _ in range(3000):
-            info = await conn.info("persistence")
-            if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
-                    info.get("aof_rewrite_scheduled", 0)):
-                return
-            await asyncio.sleep(0.2)
 
     async def delete_graph(self) -> None:
         """Drop the whole graph (tests and `--replace` tooling); missing graphs are fine."""

@@ -33,6 +33,16 @@ def _scope(label: Label | None, scoped: bool) -> str:
     return f"AND ({either})"
 
 
+def _where(label: Label | None, scoped: bool) -> str:
+    return f"""{_match(label)}
+              AND (n.name CONTAINS $text OR n.code CONTAINS $text)
+              {_scope(label, scoped)}"""
+
+
+def _name(kind: str, label: Label | None, scoped: bool) -> str:
+    return f"search.{kind}.{label.value if label else 'all'}{'.scoped' if scoped else ''}"
+
+
 _EXAMPLES = [{"label": lbl, "scoped": s} for lbl in (None, *SEARCH_LABELS) for s in (False, True)]
 
 
@@ -40,11 +50,9 @@ _EXAMPLES = [{"label": lbl, "scoped": s} for lbl in (None, *SEARCH_LABELS) for s
 def search_page(*, label: Label | None, scoped: bool) -> Statement:
     """One page of matches in code order (`label` None: every searchable label)."""
     return compose(
-        f"search.page.{label.value if label else 'all'}{'.scoped' if scoped else ''}",
-        f"""{_match(label)}
-              AND (n.name CONTAINS $text OR n.code CONTAINS $text)
+        _name("page", label, scoped),
+        f"""{_where(label, scoped)}
               AND ($after IS NULL OR n.code > $after)
-              {_scope(label, scoped)}
             WITH n ORDER BY n.code LIMIT $limit
             RETURN n {{.*, labels: labels(n)}} AS node""",
         params={"text": "阳光", "after": None, "limit": 10, "scope": "S"},
@@ -54,10 +62,8 @@ def search_page(*, label: Label | None, scoped: bool) -> Statement:
 @builder(*_EXAMPLES)
 def search_count(*, label: Label | None, scoped: bool) -> Statement:
     return compose(
-        f"search.count.{label.value if label else 'all'}{'.scoped' if scoped else ''}",
-        f"""{_match(label)}
-              AND (n.name CONTAINS $text OR n.code CONTAINS $text)
-              {_scope(label, scoped)}
+        _name("count", label, scoped),
+        f"""{_where(label, scoped)}
             RETURN count(n) AS total""",
         params={"text": "阳光", "scope": "S"},
     )
