@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph.domain import Label
+from graph.domain import PLACE_KINDS, Label
 
 _KIND_ORDER = (Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING,
                Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON)
@@ -32,6 +32,17 @@ class NodeRecord:
     @property
     def name(self) -> str:
         return str(self.props.get("name") or "")
+
+    @property
+    def base_label(self) -> Label:
+        """The label codes are unique under: Place for every kind of place."""
+        return Label.PLACE if self.label in PLACE_KINDS or self.label is Label.PLACE \
+            else self.label
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity across labels: (base label, code)."""
+        return (self.base_label.value, self.code)
 
     @property
     def level(self) -> str:
@@ -100,3 +111,74 @@ class AuditGap:
     community_name: str | None
     street_code: str | None
     street_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CrossAppointmentRecord:
+    """A person cross-appointed for a compound, with the posts on each side."""
+
+    compound: NodeRecord
+    person: NodeRecord
+    party: list[PostRecord]
+    governance: list[PostRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityCount:
+    code: str | None
+    name: str | None
+    people: int
+    compounds: int
+    pairs: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One party org of a chain of command; depth 0 is the nearest."""
+
+    org: NodeRecord
+    depth: int
+    secretaries: list[NodeRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A relationship between two nodes of a path or neighbourhood, by node key."""
+
+    type: str
+    start: tuple[str, str]
+    end: tuple[str, str]
+    props: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PathRecord:
+    nodes: list[NodeRecord]
+    links: list[LinkRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourhoodRecord:
+    center: NodeRecord
+    #: Nodes with their distance in hops from the center (the center itself at 0).
+    nodes: list[tuple[NodeRecord, int]]
+    links: list[LinkRecord]
+    #: True when the node limit cut the neighbourhood short.
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PairingRecord:
+    relation: str
+    institution: NodeRecord
+    place: NodeRecord
+    members: list[NodeRecord]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceGaps:
+    """One audit's gaps inside a place: the first few and how many in all."""
+
+    metric: str
+    total: int
+    gaps: list[AuditGap]

@@ -14,7 +14,9 @@ from strawberry.dataloader import DataLoader
 
 from graph.domain import Label
 from graph.queries.navigation import Edge
-from graph.records import NodeRecord, Page, PostRecord
+from graph.records import CrossAppointmentRecord, NodeRecord, Page, PlaceGaps, PostRecord
+from graph.repo import audits as audit_repo
+from graph.repo import linkage as link_repo
 from graph.repo import nodes as repo
 from graph.store import GraphStore
 
@@ -62,3 +64,25 @@ class Loaders:
         async def fetch(codes: Sequence[str]) -> dict[str, list[PostRecord]]:
             return await repo.posts_on_targets(self.store, label=label, codes=codes, scope=scope)
         return self._get(("posts_on", label, scope), fetch, [])
+
+    def enclosing(self, scope: str | None) -> DataLoader[str, list[NodeRecord]]:
+        """Regions each place lies in, nearest first."""
+        async def fetch(codes: Sequence[str]) -> dict[str, list[NodeRecord]]:
+            return await link_repo.enclosing_regions(self.store, codes=codes, scope=scope)
+        return self._get(("enclosing", scope), fetch, [])
+
+    def cross_appointments(self, by: str, scope: str | None,
+                           today: str) -> DataLoader[str, list[CrossAppointmentRecord]]:
+        """Cross-appointments per compound (`by` compound) or per person."""
+        async def fetch(codes: Sequence[str]) -> dict[str, list[CrossAppointmentRecord]]:
+            return await link_repo.cross_appointments_of(self.store, by=by, codes=codes,
+                                                         scope=scope, today=today)
+        return self._get(("cross", by, scope, today), fetch, [])
+
+    def place_gaps(self, limit: int, today: str) -> DataLoader[str, list[PlaceGaps]]:
+        """Every audit's gaps inside each place (the place is already in scope, and so is
+        everything inside it)."""
+        async def fetch(codes: Sequence[str]) -> dict[str, list[PlaceGaps]]:
+            return await audit_repo.gaps_of_places(self.store, codes=codes, limit=limit,
+                                                   today=today)
+        return self._get(("place_gaps", limit, today), fetch, [])

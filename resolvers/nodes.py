@@ -7,7 +7,7 @@ import unicodedata
 from graph.domain import Label
 from graph.errors import BadInput, NotFound
 from graph.queries.navigation import EDGES
-from graph.records import NodeRecord, Page, PostRecord
+from graph.records import CrossAppointmentRecord, NodeRecord, Page, PlaceGaps, PostRecord
 from graph.repo import nodes as repo
 from loaders.cells import CONTROL_CHARS
 from resolvers.context import Context
@@ -94,3 +94,28 @@ async def list_page(
 ) -> Page:
     return await repo.list_nodes(ctx.store, label=label, kind=kind, scope=scope,
                                  after=decode_cursor(list_id, after), first=page_size(first))
+
+
+async def enclosing(ctx: Context, *, code: str, scope: str | None) -> list[NodeRecord]:
+    """Regions a place lies in, nearest first (those inside the scope)."""
+    return await ctx.loaders.enclosing(scope).load(code)
+
+
+async def enclosing_at(ctx: Context, *, code: str, level: str, scope: str | None
+                       ) -> NodeRecord | None:
+    regions = await enclosing(ctx, code=code, scope=scope)
+    return next((r for r in regions if r.get("level") == level), None)
+
+
+async def cross_appointments_of(ctx: Context, *, by: str, code: str, scope: str | None
+                                ) -> list[CrossAppointmentRecord]:
+    return await ctx.loaders.cross_appointments(by, scope, ctx.today).load(code)
+
+
+#: Gaps listed per audit on a place page unless the client asks for more (at most MAX_PAGE).
+DEFAULT_PLACE_GAPS = 20
+
+
+async def place_gaps(ctx: Context, *, code: str, first: int | None) -> list[PlaceGaps]:
+    limit = DEFAULT_PLACE_GAPS if first is None else page_size(first)
+    return await ctx.loaders.place_gaps(limit, ctx.today).load(code)

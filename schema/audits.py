@@ -7,8 +7,9 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from graph.queries.audits import AuditDef
+from graph.queries.audits import AUDITS, AuditDef
 from graph.records import AuditGap as GapRecord
+from graph.records import PlaceGaps
 from resolvers import audits as r
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
@@ -61,6 +62,23 @@ class AuditGap:
                    community_name=gap.community_name, street_code=gap.street_code,
                    street_name=gap.street_name,
                    reasons=[GapReason(code=x.code, label=x.zh, label_en=x.en) for x in reasons])
+
+
+@strawberry.type(description="One audit's gaps inside a place (on place pages).")
+class PlaceAuditGaps:
+    metric: str = strawberry.field(description="Metric id, e.g. building-chief.")
+    title: str = strawberry.field(description="Metric name in Chinese (指标).")
+    title_en: str = strawberry.field(description="Metric name in English.")
+    total: int = strawberry.field(description="Gaps of this audit inside the place (缺口数).")
+    gaps: list[AuditGap] = strawberry.field(
+        description="The first gaps in code order (community and street are left empty: "
+                    "the place says where they are).")
+
+    @classmethod
+    def from_record(cls, rec: PlaceGaps) -> PlaceAuditGaps:
+        audit = AUDITS[rec.metric]
+        return cls(metric=audit.id, title=audit.zh, title_en=audit.en, total=rec.total,
+                   gaps=[AuditGap.from_record(g, audit) for g in rec.gaps])
 
 
 @strawberry.type(description="Result of one audit for a scope.")

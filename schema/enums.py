@@ -25,6 +25,9 @@ for _enum, _description in (
     (domain.Role, "Role of a post (书记, 专职网格员, 楼长, …)."),
 ):
     strawberry.enum(_enum, description=_description)
+strawberry.enum(domain.Rel, name="RelType",
+                description="Relationship type of the graph (design/domain.md: IN 包含, "
+                            "UNDER 隶属, COVERS 覆盖, HOLDS_POST 任职 …).")
 
 RegionLevel = domain.RegionLevel
 GridKind = domain.GridKind
@@ -36,6 +39,7 @@ PoliticalStatus = domain.PoliticalStatus
 MemberStatus = domain.MemberStatus
 Gender = domain.Gender
 Role = domain.Role
+RelType = domain.Rel
 
 
 @strawberry.enum(description="What a search looks at.")

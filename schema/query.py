@@ -11,6 +11,7 @@ from strawberry.types import Info
 from graph.domain import Label
 from graph.records import NodeRecord
 from resolvers import audits as audit_resolvers
+from resolvers import linkage as link
 from resolvers import nodes as r
 from resolvers.context import Context
 from schema.audits import AuditGroup, AuditHeadline, AuditResult
@@ -20,7 +21,18 @@ from schema.enums import (
     OrgKind,
     PartyOrgKind,
     RegionLevel,
+    RelType,
     SearchType,
+)
+from schema.linkage import (
+    ChainLink,
+    ConnectionPaths,
+    CrossAppointmentConnection,
+    CrossAppointmentCount,
+    CrossAppointmentEdge,
+    Neighbourhood,
+    Pairing,
+    PairingLink,
 )
 from schema.types import (
     AFTER,
@@ -28,9 +40,11 @@ from schema.types import (
     Building,
     Compound,
     Connection,
+    CrossAppointment,
     Grid,
     Node,
     Organization,
+    PageInfo,
     PartyOrg,
     Person,
     Region,
@@ -44,6 +58,8 @@ CODE = "Code to look up (编码); unknown codes give null."
 SCOPE = "Place code to stay inside (街道/社区/网格 …); default everything."
 
 Code = Annotated[str, strawberry.argument(description=CODE)]
+NodeCode = Annotated[str, strawberry.argument(
+    description="Code of a node (编码); NOT_FOUND when no node has it inside the scope.")]
 Scope = Annotated[str | None, strawberry.argument(description=SCOPE)]
 First = Annotated[int | None, strawberry.argument(description=FIRST)]
 After = Annotated[str | None, strawberry.argument(description=AFTER)]
@@ -174,3 +190,82 @@ class Query:
             groups=[AuditGroup(code=g.code, name=g.name, eligible=g.eligible,
                                covered=g.covered, rate=g.rate) for g in result.groups],
             audit=audit, gap_total=result.gap_count)
+
+    @strawberry.field(description="Chain of command (指挥链): from the nearest party org "
+                                  "covering (or owning) the node up UNDER to the top, each "
+                                  "with its secretaries. Takes a party org, place or "
+                                  "organization code; with a scope the chain ends at its edge.")
+    async def chain_of_command(self, info: GInfo, code: NodeCode,
+                               scope: Scope = None) -> list[ChainLink]:
+        s = await r.effective_scope(info.context, scope)
+        chain = await link.chain_of_command(info.context, code=code, scope=s)
+        return [ChainLink.from_record(c, s) for c in chain]
+
+    @strawberry.field(description="How two nodes are linked (关联路径): every shortest path "
+                                  "between them, ignoring direction, up to maxHops. With a "
+                                  "scope, paths leaving it are left out.")
+    async def connection_paths(
+        self, info: GInfo,
+        source: Annotated[str, strawberry.argument(
+            name="from", description="Code of the first node.")],
+        target: Annotated[str, strawberry.argument(
+            name="to", description="Code of the second node.")],
+        max_hops: Annotated[int, strawberry.argument(
+            description=f"Longest path looked for, 1–{link.MAX_HOPS}.")] = link.MAX_HOPS,
+        types: Annotated[list[RelType] | None, strawberry.argument(
+            description="Only these relationship types; default every type.")] = None,
+        limit: Annotated[int, strawberry.argument(
+            description=f"Most paths returned, 1–{link.MAX_PATHS}.")] = 10,
+        scope: Scope = None,
+    ) -> ConnectionPaths:
+        s = await r.effective_scope(info.context, scope)
+        a, b, paths = await link.connection_paths(
+            info.context, source=source, target=target, max_hops=max_hops,
+            types=list(types) if types is not None else None, scope=s, limit=limit)
+        return ConnectionPaths.build(a, b, paths, s)
+
+    @strawberry.field(description="Nodes and relationships around a node (周边关系), breadth "
+                                  "first, for graph views.")
+    async def neighbourhood(
+        self, info: GInfo, code: NodeCode,
+        hops: Annotated[int, strawberry.argument(
+            description=f"Hops from the node, 1–{link.MAX_NEIGHBOURHOOD_HOPS}.")] = 1,
+        limit: Annotated[int | None, strawberry.argument(
+            description=f"Most nodes returned (default {link.DEFAULT_NEIGHBOURHOOD_NODES}, at "
+                        f"most {link.MAX_NEIGHBOURHOOD_NODES}).")] = None,
+        scope: Scope = None,
+    ) -> Neighbourhood:
+        s = await r.effective_scope(info.context, scope)
+        found = await link.neighbourhood(info.context, code=code, hops=hops, limit=limit,
+                                         scope=s)
+        return Neighbourhood.from_record(found, s)
+
+    @strawberry.field(description="Pairing (结对共建): the institutions paired with or "
+                                  "responsible for a place, or the places an institution is "
+                                  "paired with or responsible for, with its in-service members "
+                                  "registered there.")
+    async def pairing(self, info: GInfo, code: NodeCode, scope: Scope = None) -> Pairing:
+        s = await r.effective_scope(info.context, scope)
+        subject, links = await link.pairing(info.context, code=code, scope=s)
+        return Pairing(subject=node_from_record(subject, s),
+                       links=[PairingLink.from_record(x, s) for x in links])
+
+    @strawberry.field(description="Every cross-appointed person (双向进入、交叉任职) in the "
+                                  "scope with the compound and the posts that make them so, "
+                                  "and counts by community.")
+    async def cross_appointments(self, info: GInfo, scope: Scope = None, first: First = None,
+                                 after: After = None) -> CrossAppointmentConnection:
+        s = await r.effective_scope(info.context, scope)
+        found, more = await link.cross_appointment_page(info.context, scope=s, first=first,
+                                                        after=after)
+        counts = await link.cross_appointment_counts(info.context, scope=s)
+        today = info.context.today
+        edges = [CrossAppointmentEdge(cursor=link.cross_cursor(x),
+                                      node=CrossAppointment.from_record(x, today, s))
+                 for x in found]
+        return CrossAppointmentConnection(
+            edges=edges, total_count=sum(c.pairs for c in counts),
+            by_community=[CrossAppointmentCount.from_record(c) for c in counts],
+            page_info=PageInfo(has_next_page=more, has_previous_page=after is not None,
+                               start_cursor=edges[0].cursor if edges else None,
+                               end_cursor=edges[-1].cursor if edges else None))

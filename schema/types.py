@@ -8,14 +8,15 @@ in, so nested fields stay inside it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from graph import domain
 from graph.domain import Label
-from graph.records import NodeRecord, Page, PostRecord
+from graph.records import CrossAppointmentRecord, NodeRecord, Page, PostRecord
 from resolvers import nodes as r
 from resolvers.context import Context
 from resolvers.pagination import encode_cursor
@@ -31,6 +32,9 @@ from schema.enums import (
     RegionLevel,
     Role,
 )
+
+if TYPE_CHECKING:
+    from schema.audits import PlaceAuditGaps
 
 T = TypeVar("T")
 E = TypeVar("E", bound=domain.ZhEnum)
@@ -102,6 +106,21 @@ async def _all(node: Node, info: GInfo, edge: str,
     return [convert(rec, node.scope) for rec in recs]
 
 
+async def _current_holders(node: Node, info: GInfo, label: Label, *roles: domain.Role
+                           ) -> list[Person]:
+    """People holding a current post of one of `roles` on the node, in code order."""
+    posts = await r.posts_on(info.context, label=label, code=node.code, scope=node.scope)
+    wanted = {role.value for role in roles}
+    holders = {p.node.code: p.node for p in posts
+               if p.role in wanted and p.is_current(info.context.today)}
+    return [Person.from_record(holders[c], node.scope) for c in sorted(holders)]
+
+
+async def _region_at(node: Node, info: GInfo, level: str) -> Region | None:
+    rec = await r.enclosing_at(info.context, code=node.code, level=level, scope=node.scope)
+    return Region.from_record(rec, node.scope) if rec else None
+
+
 def _enum(enum: type[E], value: Any) -> E | None:
     try:
         return enum(value) if value is not None else None
@@ -127,6 +146,22 @@ class Place(Node):
         posts = await r.posts_on(info.context, label=Label.PLACE, code=self.code,
                                  scope=self.scope)
         return Post.many(posts, info.context.today, self.scope, current_only)
+
+    @strawberry.field(description="Institutions paired with this place (结对共建 / 一包五帮).")
+    async def paired_units(self, info: GInfo) -> list[Organization]:
+        return await _all(self, info, "place_paired", Organization.from_record)
+
+    @strawberry.field(description="Gaps of every audit inside this place (覆盖缺口): for each "
+                                  "audit with gaps, how many and the first ones in code order.")
+    async def gaps(
+        self, info: GInfo,
+        first: Annotated[int | None, strawberry.argument(
+            description="Gaps listed per audit (default 20, at most 500).")] = None,
+    ) -> list[Annotated[PlaceAuditGaps, strawberry.lazy("schema.audits")]]:
+        from schema.audits import PlaceAuditGaps
+
+        found = await r.place_gaps(info.context, code=self.code, first=first)
+        return [PlaceAuditGaps.from_record(g) for g in found]
 
 
 @strawberry.type(description="A region (行政区划): district 区县, street 街道 or community 社区.")
@@ -172,6 +207,19 @@ class Grid(Place):
     async def community(self, info: GInfo) -> Region | None:
         return await _one(self, info, "grid_community", Region.from_record)
 
+    @strawberry.field(description="The street the grid lies in (所属街道).")
+    async def street(self, info: GInfo) -> Region | None:
+        return await _region_at(self, info, "street")
+
+    @strawberry.field(description="Current grid leader and grid workers (网格长, 网格员).")
+    async def grid_workers(self, info: GInfo) -> list[Post]:
+        posts = await r.posts_on(info.context, label=Label.PLACE, code=self.code,
+                                 scope=self.scope)
+        roles = {domain.Role.GRID_LEADER.value, domain.Role.GRID_WORKER_FULL.value,
+                 domain.Role.GRID_WORKER_PART.value}
+        return Post.many([p for p in posts if p.role in roles], info.context.today,
+                         self.scope, current_only=True)
+
     @strawberry.field(description="Compounds in the grid (小区).")
     async def compounds(
         self, info: GInfo,
@@ -203,6 +251,22 @@ class Compound(Place):
     @strawberry.field(description="The grid the compound lies in (所属网格).")
     async def grid(self, info: GInfo) -> Grid | None:
         return await _one(self, info, "compound_grid", Grid.from_record)
+
+    @strawberry.field(description="The community the compound lies in (所属社区).")
+    async def community(self, info: GInfo) -> Region | None:
+        return await _region_at(self, info, "community")
+
+    @strawberry.field(description="The street the compound lies in (所属街道).")
+    async def street(self, info: GInfo) -> Region | None:
+        return await _region_at(self, info, "street")
+
+    @strawberry.field(description="People cross-appointed for the compound (双向进入、交叉任职): "
+                                  "a current post in a party org covering it, its grid or "
+                                  "community, and one in its property company or committee.")
+    async def cross_appointments(self, info: GInfo) -> list[CrossAppointment]:
+        found = await r.cross_appointments_of(info.context, by="compound", code=self.code,
+                                              scope=self.scope)
+        return [CrossAppointment.from_record(x, info.context.today, self.scope) for x in found]
 
     @strawberry.field(description="Buildings of the compound (楼栋).")
     async def buildings(
@@ -239,6 +303,29 @@ class Building(Place):
     @strawberry.field(description="The compound or grid the building lies in (所属).")
     async def parent(self, info: GInfo) -> Place | None:
         return await _one(self, info, "building_parent", place_from_record)
+
+    @strawberry.field(description="The community the building lies in (所属社区).")
+    async def community(self, info: GInfo) -> Region | None:
+        return await _region_at(self, info, "community")
+
+    @strawberry.field(description="The street the building lies in (所属街道).")
+    async def street(self, info: GInfo) -> Region | None:
+        return await _region_at(self, info, "street")
+
+    @strawberry.field(description="Current building chiefs (楼长).")
+    async def building_chiefs(self, info: GInfo) -> list[Person]:
+        return await _current_holders(self, info, Label.PLACE, domain.Role.BUILDING_CHIEF)
+
+    @strawberry.field(description="Current party-member households (党员中心户).")
+    async def member_households(self, info: GInfo) -> list[Person]:
+        return await _current_holders(self, info, Label.PLACE, domain.Role.MEMBER_HOUSEHOLD)
+
+    @strawberry.field(description="A party group covers it or a member household is in post "
+                                  "(楼栋党小组, as the building-party-group audit counts it).")
+    async def has_party_group(self, info: GInfo) -> bool:
+        orgs = await r.neighbour_all(info.context, edge="place_party_orgs", code=self.code,
+                                     scope=self.scope)
+        return bool(orgs) or bool(await self.member_households(info))
 
 
 @strawberry.type(description="A party organization (党组织): committee, branch, group ….")
@@ -282,6 +369,11 @@ class PartyOrg(Node):
     ) -> Connection[Person]:
         return await _page(self, info, "party_org_members", first, after, Person.from_record)
 
+    @strawberry.field(description="Current secretary (书记); the first by code if several.")
+    async def secretary(self, info: GInfo) -> Person | None:
+        found = await _current_holders(self, info, Label.PARTY_ORG, domain.Role.SECRETARY)
+        return found[0] if found else None
+
     @strawberry.field(description="Posts in the organization, e.g. secretary (书记, 委员).")
     async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
         posts = await r.posts_on(info.context, label=Label.PARTY_ORG, code=self.code,
@@ -319,6 +411,18 @@ class Organization(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Person]:
         return await _page(self, info, "organization_employees", first, after, Person.from_record)
+
+    @strawberry.field(
+        description="Current chair (主任 / 业委会主任); the first by code if several.")
+    async def chair(self, info: GInfo) -> Person | None:
+        found = await _current_holders(self, info, Label.ORGANIZATION, domain.Role.CHAIR)
+        return found[0] if found else None
+
+    @strawberry.field(description="Current project manager of a property company (项目经理).")
+    async def project_manager(self, info: GInfo) -> Person | None:
+        found = await _current_holders(self, info, Label.ORGANIZATION,
+                                       domain.Role.PROJECT_MANAGER)
+        return found[0] if found else None
 
     @strawberry.field(description="Posts in the organization, e.g. chair (主任, 项目经理).")
     async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
@@ -361,6 +465,43 @@ class Person(Node):
     async def reports_to(self, info: GInfo) -> Region | None:
         return await _one(self, info, "person_reports_to", Region.from_record)
 
+    @strawberry.field(description="The community the residence lies in (居住地社区).")
+    async def residence_community(self, info: GInfo) -> Region | None:
+        home = await r.neighbour_one(info.context, edge="person_residence", code=self.code,
+                                     scope=self.scope)
+        if home is None:
+            return None
+        if home.label is Label.REGION and home.get("level") == "community":
+            return Region.from_record(home, self.scope)
+        rec = await r.enclosing_at(info.context, code=home.code, level="community",
+                                   scope=self.scope)
+        return Region.from_record(rec, self.scope) if rec else None
+
+    @strawberry.field(description="Dual registration (双报到) of an in-service party member "
+                                  "against the community they live in; null when the "
+                                  "residence's community is not known (or outside the scope).")
+    async def dual_registration(self, info: GInfo) -> DualRegistration | None:
+        if (self.member_status is not domain.MemberStatus.IN_SERVICE
+                or self.political_status not in (domain.PoliticalStatus.MEMBER,
+                                                 domain.PoliticalStatus.PROBATIONARY)):
+            return DualRegistration.NOT_APPLICABLE
+        home = await self.residence_community(info)
+        if home is None:
+            return None
+        registered = await r.neighbour_all(info.context, edge="person_reports_to",
+                                           code=self.code, scope=self.scope)
+        if any(reg.code == home.code for reg in registered):
+            return DualRegistration.REGISTERED
+        return DualRegistration.REGISTERED_ELSEWHERE if registered \
+            else DualRegistration.NOT_REGISTERED
+
+    @strawberry.field(description="Compounds the person is cross-appointed for, with the posts "
+                                  "on each side (双向进入、交叉任职).")
+    async def cross_appointments(self, info: GInfo) -> list[CrossAppointment]:
+        found = await r.cross_appointments_of(info.context, by="person", code=self.code,
+                                              scope=self.scope)
+        return [CrossAppointment.from_record(x, info.context.today, self.scope) for x in found]
+
     @strawberry.field(description="Posts the person holds or held (任职), with their targets.")
     async def posts(self, info: GInfo, current_only: bool = False) -> list[Post]:
         posts = await r.posts_of(info.context, code=self.code, scope=self.scope)
@@ -399,6 +540,33 @@ class Post:
     def target(self) -> Node | None:
         return None if self.other.label is Label.PERSON else node_from_record(self.other,
                                                                               self.scope)
+
+
+@strawberry.enum(description="Dual-registration status of a person (双报到).")
+class DualRegistration(Enum):
+    REGISTERED = "registered"  # 已到居住地社区报到
+    REGISTERED_ELSEWHERE = "registered_elsewhere"  # 报到社区与居住地社区不一致
+    NOT_REGISTERED = "not_registered"  # 未报到
+    NOT_APPLICABLE = "not_applicable"  # 非在职党员
+
+
+@strawberry.type(description="A person cross-appointed for a compound (交叉任职): posts on the "
+                             "party side and on the governance side.")
+class CrossAppointment:
+    compound: Compound = strawberry.field(description="The compound (小区).")
+    person: Person = strawberry.field(description="The cross-appointed person.")
+    party_posts: list[Post] = strawberry.field(
+        description="Current posts in party orgs covering the compound (党组织任职).")
+    governance_posts: list[Post] = strawberry.field(
+        description="Current posts in its property company or committee (物业/业委会任职).")
+
+    @classmethod
+    def from_record(cls, rec: CrossAppointmentRecord, today: str,
+                    scope: str | None) -> CrossAppointment:
+        return cls(compound=Compound.from_record(rec.compound, scope),
+                   person=Person.from_record(rec.person, scope),
+                   party_posts=Post.many(rec.party, today, scope, False),
+                   governance_posts=Post.many(rec.governance, today, scope, False))
 
 
 _PLACE_TYPES: dict[Label, Any] = {

@@ -9,6 +9,7 @@ community and street. Each is one round trip whatever the number of compounds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from graph.domain import Label
@@ -447,3 +448,35 @@ PLACE_BY_CODE = statement(
        RETURN p.code AS code, p.name AS name, labels(p) AS labels, p.level AS level""",
     params={"code": "X"},
 )
+
+
+def _per_key(cypher: str) -> str:
+    """Carry the key `k` through every WITH of a coverage block (blocks are written for `x`)."""
+    return re.sub(r"\bWITH x\b", "WITH k, x", cypher)
+
+
+def _gaps_of_places_branch(audit: AuditDef) -> str:
+    where = f"WHERE {audit.filter}" if audit.filter else ""
+    down = f"{_FROM_PLACE[audit.eligible]}(x:{audit.eligible.value})"
+    return f"""UNWIND $codes AS k
+        MATCH (:Place {{code: k}})<-[:IN*0..5]-{down}
+        WITH DISTINCT k, x {where}
+        {_per_key(audit.coverage)}
+        WITH k, x, reasons WHERE NOT covered
+        WITH k, x, reasons ORDER BY x.code
+        RETURN k AS key, '{audit.id}' AS metric, count(x) AS total,
+               collect({{code: x.code, name: x.name, reasons: reasons}})[0..$limit] AS items"""
+
+
+@builder({})
+def gaps_of_places() -> Statement:
+    """Every audit's gaps inside each place (`$codes`), first `$limit` per audit and place.
+
+    One statement for all fifteen audits (a UNION ALL), so a compound page with its gaps,
+    or a list of compounds with theirs, costs one round trip.
+    """
+    return compose(
+        "audit.gaps_of_places",
+        " UNION ALL ".join(_gaps_of_places_branch(a) for a in AUDITS.values()),
+        params={"codes": ["X"], "limit": 10, "today": "2024-01-01"},
+    )

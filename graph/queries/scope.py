@@ -53,3 +53,15 @@ def in_scope(var: str, label: Label) -> str:
 def scope_clause(var: str, label: Label, *, scoped: bool, keyword: str = "WHERE") -> str:
     """`WHERE <predicate>` when scoped, else nothing."""
     return f"{keyword} {in_scope(var, label)}" if scoped else ""
+
+
+#: Labels whose scope predicate `in_scope_any` distinguishes (every node is one of these).
+_BASE_LABELS: tuple[Label, ...] = (
+    Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON,
+)
+
+
+def in_scope_any(var: str) -> str:
+    """Cypher predicate for a node of any label: its own label's scope rule applies."""
+    either = " OR ".join(f"({var}:{lbl.value} AND {in_scope(var, lbl)})" for lbl in _BASE_LABELS)
+    return f"({either})"

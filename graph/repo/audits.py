@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from graph.queries import audits as q
-from graph.records import AuditGap, AuditGroup, AuditSummary, NodeRecord
+from graph.records import AuditGap, AuditGroup, AuditSummary, NodeRecord, PlaceGaps
 from graph.store import GraphStore
 
 
@@ -50,3 +51,20 @@ async def audit_gaps(
         "scope": scope, "after": after, "limit": limit, "today": today or _today()})
     return [AuditGap(r["code"], r["name"], list(r["reasons"]), r["community_code"],
                      r["community_name"], r["street_code"], r["street_name"]) for r in rows]
+
+
+async def gaps_of_places(
+    store: GraphStore, *, codes: Sequence[str], limit: int, today: str | None = None,
+) -> dict[str, list[PlaceGaps]]:
+    """Per place code, every audit with gaps inside it (catalogue order), first `limit`."""
+    rows = await store.read(q.gaps_of_places(), {"codes": list(codes), "limit": limit,
+                                                 "today": today or _today()})
+    order = {metric: i for i, metric in enumerate(q.AUDITS)}
+    out: dict[str, list[PlaceGaps]] = {code: [] for code in codes}
+    for r in rows:
+        gaps = [AuditGap(g["code"], g["name"], list(g["reasons"]), None, None, None, None)
+                for g in r["items"]]
+        out[r["key"]].append(PlaceGaps(r["metric"], int(r["total"]), gaps))
+    for found in out.values():
+        found.sort(key=lambda g: order[g.metric])
+    return out
