@@ -7,6 +7,7 @@ in, so nested fields stay inside it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -323,9 +324,12 @@ class Building(Place):
     @strawberry.field(description="A party group covers it or a member household is in post "
                                   "(楼栋党小组, as the building-party-group audit counts it).")
     async def has_party_group(self, info: GInfo) -> bool:
-        orgs = await r.neighbour_all(info.context, edge="place_party_orgs", code=self.code,
-                                     scope=self.scope)
-        return bool(orgs) or bool(await self.member_households(info))
+        # both loads in the same tick, so each joins its level's batch
+        orgs, households = await asyncio.gather(
+            r.neighbour_all(info.context, edge="place_party_orgs", code=self.code,
+                            scope=self.scope),
+            self.member_households(info))
+        return bool(orgs) or bool(households)
 
 
 @strawberry.type(description="A party organization (党组织): committee, branch, group ….")
@@ -485,11 +489,12 @@ class Person(Node):
                 or self.political_status not in (domain.PoliticalStatus.MEMBER,
                                                  domain.PoliticalStatus.PROBATIONARY)):
             return DualRegistration.NOT_APPLICABLE
-        home = await self.residence_community(info)
+        home, registered = await asyncio.gather(
+            self.residence_community(info),
+            r.neighbour_all(info.context, edge="person_reports_to", code=self.code,
+                            scope=self.scope))
         if home is None:
             return None
-        registered = await r.neighbour_all(info.context, edge="person_reports_to",
-                                           code=self.code, scope=self.scope)
         if any(reg.code == home.code for reg in registered):
             return DualRegistration.REGISTERED
         return DualRegistration.REGISTERED_ELSEWHERE if registered \

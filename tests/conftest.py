@@ -87,3 +87,14 @@ async def tiny_store(falkor_server: EmbeddedFalkorServer, tiny_rosters: Path,
     yield s
     await s.delete_graph()
     await s.close()
+
+
+@pytest.fixture(scope="module")
+async def edge_store(falkor_server: EmbeddedFalkorServer,
+                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
+    """The hand-built rosters of tests/edges.py, loaded once per module; tests only read."""
+    from tests.edges import EDGES
+
+    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("edges"),
+                                  EDGES) as store:
+        yield store

@@ -3,25 +3,14 @@ rosters modeled on the seeds' own figures (seed 000 莒南, 001 云阳, 003 信�
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import AUDITS
 from graph.repo import audits as repo
 from tests.conftest import graph_from_rosters
-from tests.edges import EDGES, TODAY
-
-
-@pytest.fixture(scope="module")
-async def edge_store(falkor_server: EmbeddedFalkorServer,
-                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
-    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("edges"),
-                                  EDGES) as store:
-        yield store
+from tests.edges import TODAY
 
 
 async def _gaps(store: FalkorStore, metric: str, scope: str | None = None

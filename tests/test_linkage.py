@@ -5,28 +5,17 @@ connection paths, neighbourhood, pairing and cross-appointments, with and withou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from app.graphql import build_schema
-from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.repo import linkage as repo
 from resolvers.context import Context
-from tests.conftest import graph_from_rosters
-from tests.edges import EDGES, TODAY
+from tests.edges import TODAY
 
 SCHEMA = build_schema()
-
-
-@pytest.fixture(scope="module")
-async def edge_store(falkor_server: EmbeddedFalkorServer,
-                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
-    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("links"),
-                                  EDGES) as store:
-        yield store
 
 
 async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
