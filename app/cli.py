@@ -297,6 +297,33 @@ def templates(
     typer.echo(write_template_workbook(out / "名册模板.xlsx"))
 
 
+@cli.command("store")
+def store_command() -> None:
+    """Run the embedded FalkorDB in the foreground for several API workers to share.
+
+    Prints the URI to give the workers (ORGCOVER_GRAPH_URI); stops on Ctrl-C / SIGTERM.
+    """
+    settings = _settings()
+
+    async def main() -> None:
+        from graph.backends.embedded import EmbeddedFalkorServer
+
+        server = EmbeddedFalkorServer(settings.data_dir)
+        await server.start()
+        try:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            typer.echo(f"falkordb+unix://{server.socket_path}", err=False)
+            sys.stdout.flush()
+            await stop.wait()
+        finally:
+            await server.stop()
+
+    _run(main)
+
+
 @cli.command()
 def schema() -> None:
     """Print the GraphQL schema (SDL)."""
@@ -311,3 +338,7 @@ def main() -> None:
     except OrgcoverError as exc:  # pragma: no cover - _run handles the usual paths
         typer.echo(f"orgcover: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
@@ -13,6 +13,9 @@ from graph.store import GraphStore
 
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 FALKOR_SCHEMES = ("falkordb", "redis")
+#: A FalkorDB server on a Unix socket, e.g. the one `orgcover store` runs for several
+#: API workers: falkordb+unix:///abs/path/falkordb.sock (optionally ?graph=NAME).
+FALKOR_UNIX_SCHEMES = ("falkordb+unix", "redis+unix", "unix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,14 @@ async def _connect(config: StoreConfig) -> GraphStore:
         return EmbeddedStore(server, config.graph_name)
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
+    if scheme in FALKOR_UNIX_SCHEMES:
+        if not parts.path:
+            raise ConfigError(f"{uri!r} names no socket path", setting="ORGCOVER_GRAPH_URI")
+        graph = dict(parse_qsl(parts.query)).get("graph") or config.graph_name
+        unix = FalkorStore(graph_name=graph, unix_socket=unquote(parts.path),
+                           description=f"FalkorDB on {parts.path}")
+        await unix.ping()
+        return unix
     if scheme in FALKOR_SCHEMES:
         if not parts.hostname:
             raise ConfigError(f"{uri!r} names no host", setting="ORGCOVER_GRAPH_URI")
@@ -90,6 +101,7 @@ async def _connect(config: StoreConfig) -> GraphStore:
         return neo
     raise ConfigError(
         f"unknown URI scheme {scheme or '(none)'!r} in {uri!r}; use falkordb://host:port, "
+        "falkordb+unix:///path/to/socket, "
         "bolt://, neo4j:// or neo4j+s://, or leave it unset for the embedded store",
         setting="ORGCOVER_GRAPH_URI",
     )

@@ -82,6 +82,47 @@ async def test_remote_falkordb_by_uri(tcp_falkordb: int) -> None:
         await store.close()
 
 
+def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None:
+    """`orgcover store` runs the embedded server alone and prints the URI API workers use;
+    two stores opened on that URI see each other's writes; SIGTERM stops it."""
+    import asyncio
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ORGCOVER_DATA_DIR": str(tmp_path / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "store"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        uri = proc.stdout.readline().strip()
+        assert uri.startswith("falkordb+unix:///")
+
+        async def share() -> str:
+            first = await open_store(StoreConfig(uri=f"{uri}?graph=shared"))
+            second = await open_store(StoreConfig(uri=f"{uri}?graph=shared"))
+            try:
+                await first.write(q.upsert_nodes(kind=q.REGION), {
+                    "rows": [{"code": "R1", "props": {"name": "共享", "level": "district"}}],
+                    "now": "t", "load_id": "l"})
+                rows = await second.read(q.fetch_existing(kind=q.REGION), {"codes": ["R1"]})
+                return str(rows[0]["props"]["name"])
+            finally:
+                await first.close()
+                await second.close()
+
+        assert asyncio.run(share()) == "共享"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+
+
+async def test_unix_uri_without_a_path_names_the_setting() -> None:
+    with pytest.raises(ConfigError, match="ORGCOVER_GRAPH_URI"):
+        await open_store(StoreConfig(uri="falkordb+unix://"))
+
+
 class _Record:
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
