@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from graph.domain import OrgKind, Role, ZhEnum
 from graph.errors import BadInput
 from graph.queries import audits, load, navigation
-from graph.queries.scope import in_scope
+from graph.queries.scope import in_scope, scope_filter
 from loaders import cells
 from loaders.rows import (
     CompoundRow,
@@ -144,7 +144,11 @@ def test_builders_are_parameterized() -> None:
 
 
 def test_scope_predicates_follow_links_to_places() -> None:
-    assert in_scope("x", load.Label.COMPOUND) == "(x)-[:IN*0..5]->(:Place {code: $scope})"
+    assert in_scope("x", load.Label.COMPOUND) == "(x)-[:IN*0..5]->(scope_place)"
+    # the scope place is matched in a clause of its own, after every variable is carried
+    assert scope_filter("p", scoped=True) == (
+        "WITH * MATCH (scope_place:Place {code: $scope}) WHERE p")
+    assert scope_filter("p", scoped=False) == ""
     assert "LIVES_IN" in in_scope("p", load.Label.PERSON)
     assert "COVERS" in in_scope("o", load.Label.PARTY_ORG)
 

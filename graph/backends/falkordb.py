@@ -8,6 +8,8 @@ from typing import Any
 
 from falkordb.asyncio import FalkorDB
 from redis import exceptions as redis_errors
+from redis.asyncio import BlockingConnectionPool
+from redis.asyncio.connection import UnixDomainSocketConnection
 
 from graph.dialects import falkordb as ddl
 from graph.domain import UNIQUE_CODE_LABELS
@@ -19,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Connections kept open to the server; enough for uvicorn's concurrency per worker.
 MAX_CONNECTIONS = 32
+#: Seconds a query waits for a free connection before the store counts as unavailable.
+POOL_TIMEOUT = 30
 
 
 class FalkorStore(GraphStore):
@@ -40,12 +44,19 @@ class FalkorStore(GraphStore):
         self.graph_name = graph_name
         self.description = description or (unix_socket or f"{host}:{port}")
         try:  # the client probes the server (cluster or not) while it is constructed
+            # a blocking pool: more concurrent queries than connections wait for one
+            # instead of failing with "Too many connections" (16 clients on 2 workers did)
+            pool: BlockingConnectionPool
             if unix_socket:
-                self._db = FalkorDB(unix_socket_path=unix_socket,
-                                    max_connections=MAX_CONNECTIONS)
+                pool = BlockingConnectionPool(
+                    connection_class=UnixDomainSocketConnection, path=unix_socket,
+                    max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT,
+                    decode_responses=True)
             else:
-                self._db = FalkorDB(host=host, port=port, password=password,
-                                    max_connections=MAX_CONNECTIONS)
+                pool = BlockingConnectionPool(
+                    host=host, port=port, password=password, max_connections=MAX_CONNECTIONS,
+                    timeout=POOL_TIMEOUT, decode_responses=True)
+            self._db = FalkorDB(connection_pool=pool)
         except (redis_errors.RedisError, OSError) as exc:
             raise StoreUnavailable(
                 f"FalkorDB at {self.description} does not answer: {exc}",

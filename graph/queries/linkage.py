@@ -10,7 +10,14 @@ not there, the rule the jurisdiction binding of the security issue relies on.
 from __future__ import annotations
 
 from graph.domain import Label, Rel
-from graph.queries.scope import in_scope, in_scope_any, scope_clause
+from graph.queries.scope import (
+    SCOPE_VAR,
+    bind_scope,
+    in_scope,
+    in_scope_any,
+    scope_clause,
+    scope_filter,
+)
 from graph.statements import Statement, builder, compose
 
 #: Labels a code is resolved against, in the order of preference when several match.
@@ -86,7 +93,7 @@ _CROSS_FROM_PERSON = ("(p:Person {code: k})-[gp:HOLDS_POST]->(g:Organization)"
 
 
 def _cross_return(scoped: bool) -> str:
-    scope_po = f"AND {in_scope('po', Label.PARTY_ORG)}" if scoped else ""
+    scope_po = scope_clause("po", Label.PARTY_ORG, scoped=scoped)
     return f"""{scope_po}
             WITH k, x, p, collect(DISTINCT {{post: properties(pp), node: {_node("po")}}}) AS party,
                  collect(DISTINCT {{post: properties(gp), node: {_node("g")}}}) AS governance
@@ -111,7 +118,8 @@ def cross_appointments_of(*, by: str, scoped: bool) -> Statement:
 def _cross_in_scope(scoped: bool) -> str:
     if not scoped:
         return "MATCH (x:Compound)"
-    return "MATCH (:Place {code: $scope})<-[:IN*0..5]-(x:Compound) WITH DISTINCT x"
+    return (f"MATCH ({SCOPE_VAR}:Place {{code: $scope}})<-[:IN*0..5]-(x:Compound) "
+            f"WITH DISTINCT {SCOPE_VAR}, x")
 
 
 _CROSS_ALL = ("(x)-[:IN*0..2]->(:Place)<-[:COVERS]-(po:PartyOrg)<-[pp:HOLDS_POST]-(p:Person)"
@@ -184,7 +192,7 @@ def chain_of_command(*, label: Label, scoped: bool) -> Statement:
         f"""{start}
             MATCH up = (o)-[:UNDER*0..{MAX_UNDER}]->(a:PartyOrg)
             WITH a, length(up) AS depth
-            {scope_clause("a", Label.PARTY_ORG, scoped=scoped)}
+            {scope_filter(in_scope("a", Label.PARTY_ORG), scoped=scoped)}
             OPTIONAL MATCH (a)<-[h:HOLDS_POST]-(s:Person)
             WHERE h.role = 'secretary' AND {_current("h")}
             WITH a, depth, s ORDER BY s.code
@@ -217,7 +225,7 @@ def connection_paths(*, source: Label, target: Label, hops: int, types: tuple[Re
     keep = ""
     if scoped:
         keep = f"""UNWIND nodes(p) AS n
-            WITH p, n WHERE {in_scope_any("n")}
+            {scope_filter(in_scope_any("n"), scoped=True)}
             WITH p, count(n) AS inside WHERE inside = length(p) + 1"""
     name = "all" if not types else "-".join(t.value for t in sorted(types))
     return compose(
@@ -251,7 +259,7 @@ def neighbourhood_hop(*, scoped: bool) -> Statement:
     The frontier comes as code lists per base label so each lookup uses the code index.
     Rows are ordered (frontier code, type, neighbour code) and capped at `$limit` per label.
     """
-    where = f"WHERE {in_scope_any('m')}" if scoped else ""
+    where = scope_filter(in_scope_any("m"), scoped=scoped)
     branches = [
         f"""UNWIND ${param} AS k
             MATCH (n:{label.value} {{code: k}})-[r]-(m)
@@ -291,14 +299,15 @@ def pairing(*, side: str, scoped: bool) -> Statement:
     if side == "place":
         match = f"""MATCH (p:Place {{code: $code}})<-[rel:PAIRED_WITH|RESPONSIBLE_FOR]-
                           (i:Organization)
-                    {scope_clause("i", Label.ORGANIZATION, scoped=scoped)}"""
+                    {scope_clause("i", Label.ORGANIZATION, scoped=scoped, keyword="WHERE")}"""
     else:
         match = f"""MATCH (i:Organization {{code: $code}})-[rel:PAIRED_WITH|RESPONSIBLE_FOR]->
                           (p:Place)
-                    {scope_clause("p", Label.PLACE, scoped=scoped)}"""
+                    {scope_clause("p", Label.PLACE, scoped=scoped, keyword="WHERE")}"""
     return compose(
         f"link.pairing.{side}{_suffix(scoped)}",
-        f"""{match}
+        f"""{bind_scope(scoped)}
+            {match}
             {_pairing_tail(scoped)}""",
         params={"code": "X", "scope": "S"},
     )

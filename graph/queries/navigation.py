@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.domain import Label, Rel
-from graph.queries.scope import scope_clause
+from graph.queries.scope import bind_scope, scope_clause
 from graph.statements import Statement, builder, compose
 
 NODE_LABELS: tuple[Label, ...] = (
@@ -144,7 +144,8 @@ def list_nodes(*, label: Label, scoped: bool) -> Statement:
     """A page of all nodes of a label (optionally one region level / kind), in code order."""
     return compose(
         f"nav.list_nodes.{label.value}{'.scoped' if scoped else ''}",
-        f"""MATCH (n:{label.value})
+        f"""{bind_scope(scoped)}
+            MATCH (n:{label.value})
             WHERE ($kind IS NULL OR n.level = $kind OR n.kind = $kind)
               AND ($after IS NULL OR n.code > $after)
               {scope_clause("n", label, scoped=scoped, keyword="AND")}
@@ -161,7 +162,8 @@ def list_nodes(*, label: Label, scoped: bool) -> Statement:
 def count_nodes(*, label: Label, scoped: bool) -> Statement:
     return compose(
         f"nav.count_nodes.{label.value}{'.scoped' if scoped else ''}",
-        f"""MATCH (n:{label.value})
+        f"""{bind_scope(scoped)}
+            MATCH (n:{label.value})
             WHERE ($kind IS NULL OR n.level = $kind OR n.kind = $kind)
               {scope_clause("n", label, scoped=scoped, keyword="AND")}
             RETURN count(n) AS total""",

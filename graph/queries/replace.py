@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from graph.domain import Label, Rel
 from graph.queries.load import NODE_KINDS, NodeKind
-from graph.queries.scope import in_scope
+from graph.queries.scope import bind_scope, in_scope
 from graph.statements import Mode, Statement, builder, compose
 
 TARGET_LABELS: tuple[Label, ...] = (Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION)
@@ -21,7 +21,8 @@ RELATION_TYPES: tuple[Rel, ...] = (Rel.MANAGES, Rel.RESPONSIBLE_FOR, Rel.PAIRED_
 def nodes_in_scope(*, kind: NodeKind) -> Statement:
     return compose(
         f"replace.nodes_in_scope.{kind.name}",
-        f"""MATCH (n:{kind.key_label.value})
+        f"""{bind_scope(True)}
+            MATCH (n:{kind.key_label.value})
             WHERE n.code <> $scope AND {in_scope("n", kind.key_label)}
             RETURN n.code AS code""",
         params={"scope": "S"},
@@ -44,7 +45,8 @@ def delete_nodes(*, kind: NodeKind) -> Statement:
 def posts_in_scope(*, label: Label) -> Statement:
     return compose(
         f"replace.posts_in_scope.{label.value}",
-        f"""MATCH (p:Person)-[e:HOLDS_POST]->(t:{label.value})
+        f"""{bind_scope(True)}
+            MATCH (p:Person)-[e:HOLDS_POST]->(t:{label.value})
             WHERE {in_scope("t", label)}
             RETURN p.code AS src, t.code AS dst, e.key AS key""",
         params={"scope": "S"},
@@ -55,7 +57,8 @@ def posts_in_scope(*, label: Label) -> Statement:
 def relations_in_scope(*, rel: Rel) -> Statement:
     return compose(
         f"replace.relations_in_scope.{rel.value}",
-        f"""MATCH (a)-[e:{rel.value}]->(b:Place)
+        f"""{bind_scope(True)}
+            MATCH (a)-[e:{rel.value}]->(b:Place)
             WHERE {in_scope("b", Label.PLACE)}
             RETURN a.code AS src, b.code AS dst, e.key AS key""",
         params={"scope": "S"},

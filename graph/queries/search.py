@@ -8,7 +8,7 @@ Measured at district scale (291k nodes): a page over every label 85 ms, over pla
 from __future__ import annotations
 
 from graph.domain import Label
-from graph.queries.scope import in_scope
+from graph.queries.scope import bind_scope, in_scope
 from graph.statements import Statement, builder, compose
 
 SEARCH_LABELS: tuple[Label, ...] = (
@@ -34,7 +34,8 @@ def _scope(label: Label | None, scoped: bool) -> str:
 
 
 def _where(label: Label | None, scoped: bool) -> str:
-    return f"""{_match(label)}
+    return f"""{bind_scope(scoped)}
+              {_match(label)}
               AND (n.name CONTAINS $text OR n.code CONTAINS $text)
               {_scope(label, scoped)}"""
 

@@ -1,0 +1,246 @@
+"""Benchmark: the frontend queries through HTTP on uvicorn workers sharing one store.
+
+    python -m bench.http [--scale district] [--workers 2] [--clients 16] [--seconds 20]
+
+Runs the embedded FalkorDB alone (as `orgcover store` does), loads the district into it
+when it is empty (kept in bench/out/<scale>-http between runs), starts `uvicorn
+app.main:create_app --factory --workers N` on it, then from this process (an asyncio
+httpx client): per-query latency one request at a time (median and p95 over varied
+codes), and a mixed frontend workload with N concurrent clients (requests/s, errors, p50,
+p99). Prints a table; figures go into bench/RESULTS.md by hand with machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from graph.backends.embedded import EmbeddedFalkorServer
+from graph.backends.falkordb import FalkorStore
+from graph.queries.samples import (
+    SAMPLE_BUILDINGS,
+    SAMPLE_COMMUNITIES,
+    SAMPLE_COMPOUNDS,
+    SAMPLE_PEOPLE,
+)
+from graph.repo.load import count_graph
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from loaders.synthetic import SCALES, generate, write_csv
+
+OUT = Path(__file__).resolve().parent / "out"
+QUERIES = Path(__file__).resolve().parent.parent / "tests" / "queries"
+GRAPH = "orgcover"
+
+CHAIN = """query($c: String!) { chainOfCommand(code: $c) {
+    depth partyOrg { code name kind } secretaries { code name } } }"""
+PATHS = """query($a: String!, $b: String!) { connectionPaths(from: $a, to: $b, maxHops: 6) {
+    length paths { nodes { __typename code name }
+                   relationships { type startCode endCode } } } }"""
+SEARCH = """query($t: String!) { search(text: $t, first: 10) {
+    totalCount nodes { __typename code name } } }"""
+SEARCH_PLACES = """query($t: String!) { search(text: $t, type: PLACE, first: 10) {
+    totalCount nodes { __typename code name } } }"""
+LIST = """query($s: String!) { compounds(scope: $s, first: 50) { totalCount
+    nodes { code name grid { code } coveringPartyOrgs { code } propertyCompanies { code } } } }"""
+BASELINE = """query($c: String!) { compound(code: $c) { code name } }"""
+NEIGHBOURHOOD = """query($c: String!) { neighbourhood(code: $c, hops: 2, limit: 100) {
+    truncated nodes { distance node { __typename code name } }
+    relationships { type startCode endCode } } }"""
+
+
+def _query(name: str) -> str:
+    return (QUERIES / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+class Samples:
+    def __init__(self, compounds: list[dict[str, Any]], people: list[str],
+                 buildings: list[str], communities: list[str]) -> None:
+        self.compounds = compounds
+        self.people = people
+        self.buildings = buildings
+        self.communities = communities
+        self.rng = random.Random(7)
+
+    def compound(self) -> str:
+        return str(self.rng.choice(self.compounds)["code"])
+
+    def pair_across_streets(self) -> tuple[str, str]:
+        a = self.rng.choice(self.compounds)
+        b = self.rng.choice([c for c in self.compounds if c["street"] != a["street"]])
+        return str(a["code"]), str(b["code"])
+
+    def text(self) -> str:
+        name = str(self.rng.choice(self.compounds)["name"])
+        return name[:2]
+
+
+Request = tuple[str, dict[str, Any]]
+
+
+def _requests(s: Samples) -> dict[str, Callable[[], Request]]:
+    compound_page, person_card = _query("compound_page"), _query("person_card")
+    return {
+        "compound profile (compound_page.graphql)":
+            lambda: (compound_page, {"code": s.compound()}),
+        "person profile (person_card.graphql)":
+            lambda: (person_card, {"code": s.rng.choice(s.people)}),
+        "chain of command from a building": lambda: (CHAIN, {"c": s.rng.choice(s.buildings)}),
+        "paths between compounds in different streets":
+            lambda: (PATHS, dict(zip(("a", "b"), s.pair_across_streets(), strict=True))),
+        "search, every kind": lambda: (SEARCH, {"t": s.text()}),
+        "search, places": lambda: (SEARCH_PLACES, {"t": s.text()}),
+        "compound list of a community (50)":
+            lambda: (LIST, {"s": s.rng.choice(s.communities)}),
+        "neighbourhood of a compound, 2 hops": lambda: (NEIGHBOURHOOD, {"c": s.compound()}),
+        "baseline: one compound by code": lambda: (BASELINE, {"c": s.compound()}),
+    }
+
+
+#: The mixed frontend workload: (request kind, weight).
+MIX = (("compound profile (compound_page.graphql)", 3), ("person profile (person_card.graphql)", 2),
+       ("compound list of a community (50)", 2), ("search, places", 1),
+       ("search, every kind", 1), ("chain of command from a building", 1))
+
+
+async def _post(client: httpx.AsyncClient, req: Request) -> float:
+    started = time.perf_counter()
+    response = await client.post("/graphql", json={"query": req[0], "variables": req[1]})
+    elapsed = (time.perf_counter() - started) * 1000
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"{response.status_code}: {str(body)[:300]}")
+    return elapsed
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def _latencies(client: httpx.AsyncClient, kinds: dict[str, Callable[[], Request]],
+                     runs: int) -> list[tuple[str, float, float]]:
+    rows = []
+    for name, make in kinds.items():
+        for _ in range(3):
+            await _post(client, make())  # warm-up: plan caches
+        times = [await _post(client, make()) for _ in range(runs)]
+        rows.append((name, statistics.median(times), _pct(times, 95)))
+    return rows
+
+
+async def _throughput(client: httpx.AsyncClient, kinds: dict[str, Callable[[], Request]],
+                      clients: int, seconds: float) -> tuple[int, int, float, list[float]]:
+    names = [n for n, w in MIX for _ in range(w)]
+    rng = random.Random(11)
+    times: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def one_client() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            try:
+                times.append(await _post(client, kinds[rng.choice(names)]()))
+            except (RuntimeError, httpx.HTTPError) as exc:
+                errors += 1
+                if errors <= 3:
+                    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return len(times), errors, time.perf_counter() - started, times
+
+
+async def _prepare(data: Path, scale: str) -> tuple[EmbeddedFalkorServer, Samples, str]:
+    server = EmbeddedFalkorServer(data)
+    await server.start()
+    store = FalkorStore(graph_name=GRAPH, unix_socket=server.socket_path)
+    try:
+        await store.ensure_schema()
+        nodes, _ = await count_graph(store)
+        note = f"reused {nodes:,} nodes"
+        if nodes == 0:
+            rosters = OUT / f"{scale}-rosters"
+            write_csv(generate(SCALES[scale]), rosters)
+            started = time.perf_counter()
+            await load_rosters(store, [rosters], protector=IdProtector("bench-secret"),
+                               who="bench")
+            nodes, _ = await count_graph(store)
+            note = f"loaded {nodes:,} nodes in {time.perf_counter() - started:.0f} s"
+            await store.settle()
+        samples = Samples(
+            await store.read(SAMPLE_COMPOUNDS),
+            [r["code"] for r in await store.read(SAMPLE_PEOPLE)],
+            [r["code"] for r in await store.read(SAMPLE_BUILDINGS)],
+            [r["code"] for r in await store.read(SAMPLE_COMMUNITIES)])
+    finally:
+        await store.close()
+    return server, samples, note
+
+
+async def main(scale: str, workers: int, clients: int, seconds: float, runs: int,
+               port: int) -> None:
+    data = OUT / f"{scale}-http"
+    server, samples, note = await _prepare(data, scale)
+    env = {**os.environ, "ORGCOVER_GRAPH_URI": f"falkordb+unix://{server.socket_path}",
+           "ORGCOVER_GRAPH_NAME": GRAPH, "ORGCOVER_LOG_LEVEL": "WARNING"}
+    api = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measuring
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--workers",
+         str(workers), "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=env)
+    try:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
+                                     timeout=30) as client:
+            for _ in range(200):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            kinds = _requests(samples)
+            rows = await _latencies(client, kinds, runs)
+            done, errors, elapsed, times = await _throughput(client, kinds, clients, seconds)
+    finally:
+        api.terminate()
+        api.wait(timeout=20)
+        await server.stop()
+
+    print(f"\n{scale}: {note}; {platform.node()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(f"uvicorn --workers {workers}, one embedded FalkorDB on a Unix socket\n")
+    print(f"| query (one at a time, {runs} varied requests) | median ms | p95 ms |")
+    print("|---|---:|---:|")
+    for name, median, p95 in rows:
+        print(f"| {name} | {median:.1f} | {p95:.1f} |")
+    print(f"\nmixed workload ({', '.join(f'{n} ×{w}' for n, w in MIX)}), {clients} concurrent "
+          f"clients, {elapsed:.0f} s:")
+    print(f"{done / elapsed:.0f} requests/s, {errors} errors, p50 {_pct(times, 50):.1f} ms, "
+          f"p99 {_pct(times, 99):.1f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", default="district", choices=sorted(SCALES))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    asyncio.run(main(args.scale, args.workers, args.clients, args.seconds, args.runs,
+                     args.port))
