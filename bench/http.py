@@ -36,6 +36,7 @@ from graph.queries.samples import (
     SAMPLE_PEOPLE,
 )
 from graph.repo.load import count_graph
+from graph.repo.search import backfill_search_text
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.synthetic import SCALES, generate, write_csv
@@ -170,6 +171,7 @@ async def _prepare(data: Path, scale: str) -> tuple[EmbeddedFalkorServer, Sample
     store = FalkorStore(graph_name=GRAPH, unix_socket=server.socket_path)
     try:
         await store.ensure_schema()
+        await backfill_search_text(store)
         nodes, _ = await count_graph(store)
         note = f"reused {nodes:,} nodes"
         if nodes == 0:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.errors import ConfigError
+from graph.repo.search import backfill_search_text
 from graph.store import GraphStore
 
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -51,6 +52,7 @@ async def open_store(config: StoreConfig) -> GraphStore:
     store = await _connect(config)
     try:
         await store.ensure_schema()
+        await backfill_search_text(store)
     except BaseException:
         await store.close()
         raise

@@ -9,6 +9,7 @@ from graph.errors import BadInput, NotFound
 from graph.queries.navigation import EDGES
 from graph.records import CrossAppointmentRecord, NodeRecord, Page, PlaceGaps, PostRecord
 from graph.repo import nodes as repo
+from graph.repo import search as search_repo
 from loaders.cells import CONTROL_CHARS
 from resolvers.context import Context
 from resolvers.pagination import MAX_PAGE, decode_cursor, page_size
@@ -78,7 +79,7 @@ async def search(
     query = normalize(text)
     if not query:
         raise BadInput("search text is empty")
-    return await repo.search(ctx.store, text=query, label=label, scope=scope,
+    return await search_repo.search(ctx.store, text=query, label=label, scope=scope,
                              after=decode_cursor(search_list_id(text, label), after),
                              first=page_size(first))
 

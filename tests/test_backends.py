@@ -216,3 +216,5 @@ async def test_schema_creates_a_constraint_per_label(
     constraints = [t for t in seen if "REQUIRE n.code IS UNIQUE" in t]
     assert len(constraints) == len(UNIQUE_CODE_LABELS)
     assert all("IF NOT EXISTS" in t for t in seen)
+    # the full-text index the search statements of the Neo4j dialect query
+    assert any(t.startswith("CREATE FULLTEXT INDEX orgcover_search") for t in seen)

@@ -122,6 +122,11 @@ class FalkorStore(GraphStore):
         for label, prop in ddl.EXTRA_INDEXES:
             if (label.value, prop) not in indexed:
                 await self.write(ddl.create_property_index(label=label, prop=prop))
+        created_search = False
+        for label in ddl.SEARCH_LABELS:
+            if (label.value, "search") not in indexed:
+                await self.write(ddl.create_search_index(label=label))
+                created_search = True
         constrained = {
             row["label"] for row in await self.read(ddl.LIST_CONSTRAINTS)
             if row["properties"] == ["code"] and row["status"] != "FAILED"
@@ -138,6 +143,7 @@ class FalkorStore(GraphStore):
                 ) from exc
         if missing:
             await self._wait_constraints()
+        if missing or created_search:
             await self._compact_log()
 
     async def _wait_constraints(self) -> None:

@@ -126,6 +126,7 @@ class Neo4jStore(GraphStore):
     async def ensure_schema(self) -> None:
         statements = [ddl.create_code_constraint(label=label) for label in UNIQUE_CODE_LABELS]
         statements.append(ddl.create_property_index(label=Label.REGION, prop="level"))
+        statements.append(ddl.create_search_index())
         # Schema statements cannot share a transaction with each other's data; one each.
         for stmt in statements:
             await self.write(stmt)

@@ -52,3 +52,22 @@ def unique_constraint_command(graph_name: str, label: Label) -> tuple[str, ...]:
     """The GRAPH.CONSTRAINT command that makes `code` unique for a label."""
     return ("GRAPH.CONSTRAINT", "CREATE", graph_name, "UNIQUE", "NODE", label.value,
             "PROPERTIES", "1", "code")
+
+
+#: Labels whose `search` terms (graph/text.py) get a full-text index, one index per label.
+SEARCH_LABELS: tuple[Label, ...] = (
+    Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON,
+)
+
+
+@builder(*({"label": label} for label in SEARCH_LABELS))
+def create_search_index(*, label: Label) -> Statement:
+    """Full-text index on `search` with no stop words; `english` leaves the space-separated
+    Chinese terms whole (the `chinese` segmenter would split the character pairs again)."""
+    return compose(
+        f"falkordb.create_search_index.{label}",
+        f"CALL db.idx.fulltext.createNodeIndex({{label: '{label.value}', stopwords: [], "
+        f"language: 'english'}}, 'search')",
+        mode=Mode.WRITE,
+        backends=frozenset({"falkordb"}),
+    )

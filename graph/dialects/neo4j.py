@@ -27,3 +27,19 @@ def create_property_index(*, label: Label, prop: str) -> Statement:
         mode=Mode.WRITE,
         backends=frozenset({"neo4j"}),
     )
+
+
+#: One full-text index over every searchable label (graph/text.py terms, whitespace-split).
+SEARCH_INDEX = "orgcover_search"
+
+
+@builder({})
+def create_search_index() -> Statement:
+    return compose(
+        "neo4j.create_search_index",
+        f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS "
+        "FOR (n:Place|PartyOrg|Organization|Person) ON EACH [n.search] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}",
+        mode=Mode.WRITE,
+        backends=frozenset({"neo4j"}),
+    )

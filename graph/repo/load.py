@@ -16,6 +16,7 @@ from graph.domain import Label, Rel
 from graph.queries import load as q
 from graph.queries import replace as rq
 from graph.store import GraphStore
+from graph.text import search_text
 
 T = TypeVar("T")
 W = TypeVar("W", "NodeWrite", "RelWrite")
@@ -33,6 +34,13 @@ def fingerprint(*parts: Any) -> str:
     """Stable digest of what a row says; equal digests mean nothing to write."""
     canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
+
+
+def _with_search(props: dict[str, Any]) -> dict[str, Any]:
+    """Node properties plus the full-text `search` terms of the name (graph/text.py)."""
+    if "name" not in props:
+        return props
+    return {**props, "search": search_text(props["name"])}
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +111,7 @@ async def upsert_nodes(
     stmt = q.upsert_nodes(kind=kind)
     for batch in batched(rows):
         await store.write(stmt, {
-            "rows": [{"code": w.code, "props": w.props} for w in batch],
+            "rows": [{"code": w.code, "props": _with_search(w.props)} for w in batch],
             "now": now, "load_id": load_id,
         })
 

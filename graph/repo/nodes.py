@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from graph.domain import Label
 from graph.queries import navigation as q
-from graph.queries import search as sq
 from graph.records import NodeRecord, Page, PostRecord
 from graph.store import GraphStore
 
@@ -77,18 +76,5 @@ async def list_nodes(
         "kind": kind, "scope": scope, "after": after, "limit": first + 1})
     total = await store.read(q.count_nodes(label=label, scoped=scoped),
                              {"kind": kind, "scope": scope})
-    items = [NodeRecord.from_row(row["node"]) for row in rows]
-    return Page(items[:first], int(total[0]["total"]), len(items) > first)
-
-
-async def search(
-    store: GraphStore, *, text: str, label: Label | None, scope: str | None,
-    after: str | None, first: int,
-) -> Page:
-    """Substring search on name and code; two round trips (page and total)."""
-    scoped = scope is not None
-    params = {"text": text, "scope": scope, "after": after, "limit": first + 1}
-    rows = await store.read(sq.search_page(label=label, scoped=scoped), params)
-    total = await store.read(sq.search_count(label=label, scoped=scoped), params)
     items = [NodeRecord.from_row(row["node"]) for row in rows]
     return Page(items[:first], int(total[0]["total"]), len(items) > first)
