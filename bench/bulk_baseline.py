@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -84,7 +85,10 @@ def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
 def bulk_load_seconds(tables: Tables, out: Path, socket: str, graph: str) -> float:
     """Seconds `falkordb-bulk-insert` takes for the whole district (CSV writing excluded)."""
     node_files, rel_files = write_bulk_csvs(tables, out)
-    command = [str(Path(shutil.which("falkordb-bulk-insert") or "falkordb-bulk-insert")),
+    # next to this interpreter first: the venv's bin/ need not be on PATH
+    beside = Path(sys.executable).with_name("falkordb-bulk-insert")
+    tool = beside if beside.exists() else shutil.which("falkordb-bulk-insert")
+    command = [str(tool or "falkordb-bulk-insert"),
                graph, "-u", f"unix://{socket}"]
     for label, path in node_files:
         command += ["-N", label, str(path)]

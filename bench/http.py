@@ -143,8 +143,9 @@ async def _latencies(client: httpx.AsyncClient, kinds: dict[str, Callable[[], Re
 
 
 async def _throughput(client: httpx.AsyncClient, kinds: dict[str, Callable[[], Request]],
-                      clients: int, seconds: float) -> tuple[int, int, float, list[float]]:
-    names = [n for n, w in MIX for _ in range(w)]
+                      clients: int, seconds: float, mix: tuple[tuple[str, int], ...] = MIX,
+                      ) -> tuple[int, int, float, list[float]]:
+    names = [n for n, w in mix for _ in range(w)]
     rng = random.Random(11)
     times: list[float] = []
     errors = 0
@@ -217,6 +218,9 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
             kinds = _requests(samples)
             rows = await _latencies(client, kinds, runs)
             done, errors, elapsed, times = await _throughput(client, kinds, clients, seconds)
+            # the ceiling of the HTTP + GraphQL stack on this machine: one-field lookups
+            base = await _throughput(client, kinds, clients, seconds / 3,
+                                     (("baseline: one compound by code", 1),))
     finally:
         api.terminate()
         api.wait(timeout=20)
@@ -233,6 +237,9 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
           f"clients, {elapsed:.0f} s:")
     print(f"{done / elapsed:.0f} requests/s, {errors} errors, p50 {_pct(times, 50):.1f} ms, "
           f"p99 {_pct(times, 99):.1f} ms")
+    print(f"ceiling, one-field lookups only, {clients} clients, {base[2]:.0f} s: "
+          f"{base[0] / base[2]:.0f} requests/s, {base[1]} errors, p50 {_pct(base[3], 50):.1f} ms, "
+          f"p99 {_pct(base[3], 99):.1f} ms")
 
 
 if __name__ == "__main__":
