@@ -366,6 +366,8 @@ SCOPE_PROBES = [
     (COMPOUND_PROFILE, {"c": "X2"}),
     (PERSON_PROFILE.replace("person(code: $p)", "person(code: $p, scope: $s)")
      .replace("query($p: String!)", "query($p: String!, $s: String)"), {"p": "H3"}),
+    (PERSON_PROFILE.replace("person(code: $p)", "person(code: $p, scope: $s)")
+     .replace("query($p: String!)", "query($p: String!, $s: String)"), {"p": "P1"}),
     (NEIGHBOURHOOD, {"c": "X2", "h": 3, "l": 500}),
     (NEIGHBOURHOOD, {"c": "G3", "h": 3, "l": 500}),
     (CHAIN, {"c": "B3"}),

@@ -10,6 +10,7 @@ not there, the rule the jurisdiction binding of the security issue relies on.
 from __future__ import annotations
 
 from graph.domain import Label, Rel
+from graph.queries.projection import node_map, post_map
 from graph.queries.scope import (
     SCOPE_VAR,
     bind_scope,
@@ -31,7 +32,7 @@ _TODAY = "2024-01-01"
 
 
 def _node(var: str) -> str:
-    return f"{var} {{.*, labels: labels({var})}}"
+    return node_map(var)
 
 
 def _current(var: str) -> str:
@@ -95,8 +96,9 @@ _CROSS_FROM_PERSON = ("(p:Person {code: k})-[gp:HOLDS_POST]->(g:Organization)"
 def _cross_return(scoped: bool) -> str:
     scope_po = scope_clause("po", Label.PARTY_ORG, scoped=scoped)
     return f"""{scope_po}
-            WITH k, x, p, collect(DISTINCT {{post: properties(pp), node: {_node("po")}}}) AS party,
-                 collect(DISTINCT {{post: properties(gp), node: {_node("g")}}}) AS governance
+            WITH k, x, p,
+                 collect(DISTINCT {{post: {post_map("pp")}, node: {_node("po")}}}) AS party,
+                 collect(DISTINCT {{post: {post_map("gp")}, node: {_node("g")}}}) AS governance
             WITH k, x, p, party, governance ORDER BY x.code, p.code
             RETURN k AS key, collect({{compound: {_node("x")}, person: {_node("p")},
                                       party: party, governance: governance}}) AS items"""
@@ -138,8 +140,8 @@ def cross_appointment_page(*, scoped: bool) -> Statement:
               AND ($after_compound IS NULL OR x.code > $after_compound
                    OR (x.code = $after_compound AND p.code > $after_person))
               {scope_po}
-            WITH x, p, collect(DISTINCT {{post: properties(pp), node: {_node("po")}}}) AS party,
-                 collect(DISTINCT {{post: properties(gp), node: {_node("g")}}}) AS governance
+            WITH x, p, collect(DISTINCT {{post: {post_map("pp")}, node: {_node("po")}}}) AS party,
+                 collect(DISTINCT {{post: {post_map("gp")}, node: {_node("g")}}}) AS governance
             WITH x, p, party, governance ORDER BY x.code, p.code LIMIT $limit
             RETURN {_node("x")} AS compound, {_node("p")} AS person, party, governance""",
         params={"scope": "S", "today": _TODAY, "after_compound": None, "after_person": None,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.domain import Label, Rel
-from graph.queries.scope import bind_scope, scope_clause
+from graph.queries.projection import node_map, post_map
+from graph.queries.scope import bind_scope, in_scope_any, scope_clause, scope_filter
 from graph.statements import Statement, builder, compose
 
 NODE_LABELS: tuple[Label, ...] = (
@@ -80,7 +81,7 @@ def nodes_by_code(*, label: Label, scoped: bool) -> Statement:
         f"""UNWIND $codes AS k
             MATCH (n:{label.value} {{code: k}})
             {scope_clause("n", label, scoped=scoped)}
-            RETURN k AS key, n {{.*, labels: labels(n)}} AS node""",
+            RETURN k AS key, {node_map("n")} AS node""",
         params=_EXAMPLE,
     )
 
@@ -97,7 +98,7 @@ def neighbours(*, edge: Edge, scoped: bool) -> Statement:
             WITH k, collect(m) AS ms
             RETURN k AS key, size(ms) AS total,
                    [x IN ms WHERE $after IS NULL OR x.code > $after
-                    | x {{.*, labels: labels(x)}}][0..$limit] AS items""",
+                    | {node_map("x")}][0..$limit] AS items""",
         params=_EXAMPLE,
     )
 
@@ -112,11 +113,12 @@ def posts_of_people(*, scoped: bool) -> Statement:
     """Every post (current and past) each person holds, with its target."""
     return compose(
         f"nav.posts_of_people{'.scoped' if scoped else ''}",
-        """UNWIND $codes AS k
-            MATCH (p:Person {code: k})-[e:HOLDS_POST]->(t)
+        f"""UNWIND $codes AS k
+            MATCH (p:Person {{code: k}})-[e:HOLDS_POST]->(t)
+            {scope_filter(in_scope_any("t"), scoped=scoped)}
             WITH k, e, t ORDER BY t.code, e.key
             RETURN k AS key,
-                   collect({post: properties(e), node: t {.*, labels: labels(t)}}) AS items""",
+                   collect({{post: {post_map("e")}, node: {node_map("t")}}}) AS items""",
         params=_EXAMPLE,
     )
 
@@ -131,7 +133,7 @@ def posts_on_targets(*, label: Label, scoped: bool) -> Statement:
             {scope_clause("p", Label.PERSON, scoped=scoped)}
             WITH k, e, p ORDER BY e.key, p.code
             RETURN k AS key,
-                   collect({{post: properties(e), node: p {{.*, labels: labels(p)}}}}) AS items""",
+                   collect({{post: {post_map("e")}, node: {node_map("p")}}}) AS items""",
         params=_EXAMPLE,
     )
 
@@ -150,7 +152,7 @@ def list_nodes(*, label: Label, scoped: bool) -> Statement:
               AND ($after IS NULL OR n.code > $after)
               {scope_clause("n", label, scoped=scoped, keyword="AND")}
             WITH n ORDER BY n.code LIMIT $limit
-            RETURN n {{.*, labels: labels(n)}} AS node""",
+            RETURN {node_map("n")} AS node""",
         params={"kind": None, "after": None, "limit": 10, "scope": "S"},
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from graph.dialects.neo4j import SEARCH_INDEX
 from graph.domain import Label
+from graph.queries.projection import node_map
 from graph.queries.scope import bind_scope, in_scope, scope_filter
 from graph.statements import Mode, Statement, builder, compose
 
@@ -66,7 +67,7 @@ def search_page(*, label: Label | None, scoped: bool) -> Statement:
         f"""{_where(label, scoped)}
               AND ($after IS NULL OR n.code > $after)
             WITH n ORDER BY n.code LIMIT $limit
-            RETURN n {{.*, labels: labels(n)}} AS node""",
+            RETURN {node_map("n")} AS node""",
         params={"text": "阳光", "after": None, "limit": 10, "scope": "S"},
     )
 
@@ -120,7 +121,7 @@ def search_indexed(*, label: Label | None, scoped: bool, backend: str) -> Statem
             WITH collect(n) AS ns
             RETURN size(ns) AS total,
                    [x IN ns WHERE $after IS NULL OR x.code > $after
-                    | x {{.*, labels: labels(x)}}][0..$limit] AS items""",
+                    | {node_map("x")}][0..$limit] AS items""",
         params={"text": "阳光", "text_end": "阳光\U0010ffff", "terms": "阳光", "after": None,
                 "limit": 10, "scope": "S"},
         backends=frozenset({backend}),  # type: ignore[arg-type]
