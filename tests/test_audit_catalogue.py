@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import AUDITS
@@ -172,3 +174,20 @@ async def test_seed_001_yunyang_grids(falkor_server: EmbeddedFalkorServer,
         s = await repo.audit_summary(store, audit=AUDITS["grid-party-org"], scope=None,
                                      group_by="community")
         assert (s.eligible, s.covered, s.rate) == (242, 242, 1.0)
+
+
+@pytest.mark.parametrize("group_by", [None, "street", "community", "grid"])
+@pytest.mark.parametrize("metric", [m for m, a in AUDITS.items() if a.totals_from_places])
+async def test_faster_whole_graph_totals_equal_the_definition(
+        edge_store: FalkorStore, tiny_store: FalkorStore, metric: str,
+        group_by: str | None) -> None:
+    """An audit's whole-graph shortcut gives the figures of its definition, which runs
+    when a scope is given (the top region's scope covers the same graph)."""
+    for store, top in ((edge_store, "D"), (tiny_store, "371327")):
+        fast, defined = [await repo.audit_summary(store, audit=AUDITS[metric], scope=s,
+                                                  group_by=group_by, today=TODAY)
+                         for s in (None, top)]
+        assert fast.eligible > 0
+        assert (fast.eligible, fast.covered) == (defined.eligible, defined.covered)
+        assert [(g.code, g.eligible, g.covered) for g in fast.groups] == [
+            (g.code, g.eligible, g.covered) for g in defined.groups]

@@ -35,6 +35,10 @@ class AuditDef:
     reasons: tuple[Reason, ...]
     #: Optional extra filter on the eligible `x` (a predicate, no WHERE keyword).
     filter: str = ""
+    #: Optional faster form of the whole-graph totals: Cypher binding `x`, `covered` and
+    #: the group places `grid`, `community`, `street` (see `audit_totals`); rows may repeat
+    #: an `x`, which is counted once.
+    totals_from_places: str = ""
 
     def reason(self, code: str) -> Reason:
         return next(r for r in self.reasons if r.code == code)
@@ -254,11 +258,29 @@ BRANCH_SIZE = AuditDef(
                     "fewer than 3 formal members: should be a joint branch"),),
 )
 
+_DUAL_REGISTRATION_FILTER = (
+    "x.member_status = 'in_service' AND x.political_status IN ['member', 'probationary']")
+
 DUAL_REGISTRATION = AuditDef(
     id="dual-registration", zh="在职党员双报到", en="Dual registration of in-service members",
     eligible=Label.PERSON,
     # "with a residence" is the MATCH below: a pattern predicate here is ten times slower
-    filter="x.member_status = 'in_service' AND x.political_status IN ['member', 'probationary']",
+    filter=_DUAL_REGISTRATION_FILTER,
+    # Over the whole graph, walking down from each community to the homes in it and the
+    # people living there is 6× faster than walking up from every person (550 → 90 ms at
+    # district scale); a test keeps both forms equal. Homes: what lies directly in a grid
+    # and the buildings of compounds (domain.md: people live in buildings or compounds).
+    totals_from_places=f"""
+        MATCH (community:Region {{level: 'community'}})<-[:IN]-(grid:Grid)<-[:IN]-(p0:Place)
+        OPTIONAL MATCH (p0)<-[:IN]-(p1:Building)
+        WITH community, grid, collect(DISTINCT p0) + collect(DISTINCT p1) AS homes
+        OPTIONAL MATCH (community)-[:IN]->(street:Region {{level: 'street'}})
+        WITH street, community, grid, homes
+        UNWIND homes AS home
+        MATCH (home)<-[:LIVES_IN]-(x:Person)
+        WHERE {_DUAL_REGISTRATION_FILTER}
+        OPTIONAL MATCH (x)-[reg:REPORTS_TO]->(community)
+        WITH street, community, grid, x, reg IS NOT NULL AS covered""",
     coverage="""
         MATCH (x)-[:LIVES_IN]->(:Place)-[:IN*0..5]->(home:Region {level: 'community'})
         OPTIONAL MATCH (x)-[:REPORTS_TO]->(reg:Region)
@@ -390,6 +412,15 @@ _AUDIT_EXAMPLES = [
 @builder(*_AUDIT_EXAMPLES)
 def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool) -> Statement:
     """Eligible and covered counts, per group when `group_by` is given."""
+    if audit.totals_from_places and not scoped:
+        group = f"{group_by}.code" if group_by else "null"
+        return compose(
+            f"audit.totals.{audit.id}.{group_by or 'all'}",
+            f"""{audit.totals_from_places}
+                RETURN {group} AS code, count(DISTINCT x) AS eligible,
+                       count(DISTINCT CASE WHEN covered THEN x END) AS covered""",
+            params={"scope": "S", "group_level": "community", "today": "2024-01-01"},
+        )
     if group_by is None:
         tail = """RETURN null AS code, count(x) AS eligible,
                   count(CASE WHEN covered THEN 1 END) AS covered"""
