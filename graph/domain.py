@@ -30,6 +30,11 @@ UNIQUE_CODE_LABELS: tuple[Label, ...] = tuple(Label)
 #: Place sub-labels; every one of these nodes is also a `:Place`.
 PLACE_KINDS: tuple[Label, ...] = (Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING)
 
+#: The labels every graph node (but the load journal) has one of, and codes are unique
+#: under; in this order a code naming several nodes is read (place first).
+BASE_LABELS: tuple[Label, ...] = (Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION,
+                                  Label.PERSON)
+
 
 class Rel(StrEnum):
     """Relationship types, direction as written in design/domain.md."""

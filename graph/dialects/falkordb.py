@@ -7,7 +7,7 @@ already exists, which makes start-up idempotent.
 
 from __future__ import annotations
 
-from graph.domain import Label
+from graph.domain import BASE_LABELS, Label
 from graph.statements import Mode, Statement, builder, compose, statement
 
 LIST_INDEXES = statement(
@@ -55,9 +55,7 @@ def unique_constraint_command(graph_name: str, label: Label) -> tuple[str, ...]:
 
 
 #: Labels whose `search` terms (graph/text.py) get a full-text index, one index per label.
-SEARCH_LABELS: tuple[Label, ...] = (
-    Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON,
-)
+SEARCH_LABELS: tuple[Label, ...] = BASE_LABELS
 
 
 @builder(*({"label": label} for label in SEARCH_LABELS))

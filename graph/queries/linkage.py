@@ -9,7 +9,7 @@ not there, the rule the jurisdiction binding of the security issue relies on.
 
 from __future__ import annotations
 
-from graph.domain import Label, Rel
+from graph.domain import BASE_LABELS, Label, Rel
 from graph.queries.projection import node_map, post_map
 from graph.queries.scope import (
     SCOPE_VAR,
@@ -22,9 +22,7 @@ from graph.queries.scope import (
 from graph.statements import Statement, builder, compose
 
 #: Labels a code is resolved against, in the order of preference when several match.
-RESOLVE_LABELS: tuple[Label, ...] = (
-    Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON,
-)
+RESOLVE_LABELS: tuple[Label, ...] = BASE_LABELS
 #: Organization kinds on the governance side of a cross-appointment (domain.md).
 GOVERNANCE_KINDS = ("property_company", "owners_committee", "self_mgmt_committee")
 _GOVERNANCE = "[" + ", ".join(f"'{k}'" for k in GOVERNANCE_KINDS) + "]"

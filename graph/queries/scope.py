@@ -9,7 +9,7 @@ predicate only when a scope is given, so unscoped queries pay nothing for it.
 
 from __future__ import annotations
 
-from graph.domain import Label
+from graph.domain import BASE_LABELS, Label
 
 #: Longest IN chain: building → compound → grid → community → street → district.
 MAX_DEPTH = 5
@@ -85,13 +85,7 @@ def scope_filter(predicate: str, *, scoped: bool) -> str:
     return f"WITH * {bind_scope(True)} WHERE {predicate}" if scoped else ""
 
 
-#: Labels whose scope predicate `in_scope_any` distinguishes (every node is one of these).
-_BASE_LABELS: tuple[Label, ...] = (
-    Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON,
-)
-
-
 def in_scope_any(var: str) -> str:
     """Cypher predicate for a node of any label: its own label's scope rule applies."""
-    either = " OR ".join(f"({var}:{lbl.value} AND {in_scope(var, lbl)})" for lbl in _BASE_LABELS)
+    either = " OR ".join(f"({var}:{lbl.value} AND {in_scope(var, lbl)})" for lbl in BASE_LABELS)
     return f"({either})"

@@ -11,14 +11,12 @@ every label took 630 ms through HTTP.
 from __future__ import annotations
 
 from graph.dialects.neo4j import SEARCH_INDEX
-from graph.domain import Label
+from graph.domain import BASE_LABELS, Label
 from graph.queries.projection import node_map
 from graph.queries.scope import bind_scope, in_scope, scope_filter
 from graph.statements import Mode, Statement, builder, compose
 
-SEARCH_LABELS: tuple[Label, ...] = (
-    Label.PLACE, Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON,
-)
+SEARCH_LABELS: tuple[Label, ...] = BASE_LABELS
 
 
 def _match(label: Label | None) -> str:
