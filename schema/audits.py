@@ -13,7 +13,7 @@ from graph.records import PlaceGaps
 from resolvers import audits as r
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
-from schema.types import AFTER, FIRST, Connection, Edge, PageInfo
+from schema.types import AFTER, FIRST, Connection, Edge, page_info
 
 
 @strawberry.type(description="Eligible, covered and rate for one group (street, community, grid).")
@@ -108,7 +108,6 @@ class AuditResult:
                              after=start, limit=size + 1)
         edges = [Edge(cursor=encode_cursor(list_id, g.code),
                       node=AuditGap.from_record(g, self.audit)) for g in found[:size]]
-        return Connection(edges=edges, total_count=self.gap_total, page_info=PageInfo(
-            has_next_page=len(found) > size, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+        return Connection(edges=edges, total_count=self.gap_total, page_info=page_info(
+            [e.cursor for e in edges], has_next=len(found) > size,
+            started_after=after is not None))

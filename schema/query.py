@@ -44,12 +44,12 @@ from schema.types import (
     Grid,
     Node,
     Organization,
-    PageInfo,
     PartyOrg,
     Person,
     Region,
     connection,
     node_from_record,
+    page_info,
 )
 
 GInfo = Info[Context, None]
@@ -266,6 +266,5 @@ class Query:
         return CrossAppointmentConnection(
             edges=edges, total_count=sum(c.pairs for c in counts),
             by_community=[CrossAppointmentCount.from_record(c) for c in counts],
-            page_info=PageInfo(has_next_page=more, has_previous_page=after is not None,
-                               start_cursor=edges[0].cursor if edges else None,
-                               end_cursor=edges[-1].cursor if edges else None))
+            page_info=page_info([e.cursor for e in edges], has_next=more,
+                                started_after=after is not None))

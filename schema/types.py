@@ -70,18 +70,21 @@ class Connection(Generic[T]):
         return [edge.node for edge in self.edges]
 
 
+def page_info(cursors: list[str], *, has_next: bool, started_after: bool) -> PageInfo:
+    """Where a page of items with these cursors lies in its list."""
+    return PageInfo(has_next_page=has_next, has_previous_page=started_after,
+                    start_cursor=cursors[0] if cursors else None,
+                    end_cursor=cursors[-1] if cursors else None)
+
+
 def connection(page: Page, list_id: str, convert: Callable[[NodeRecord], T],
                *, started_after: bool) -> Connection[T]:
     edges = [Edge(cursor=encode_cursor(list_id, rec.code), node=convert(rec))
              for rec in page.items]
     return Connection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=started_after,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info([e.cursor for e in edges], has_next=page.has_next,
+                            started_after=started_after),
         total_count=page.total,
     )
 

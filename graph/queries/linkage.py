@@ -74,12 +74,13 @@ def enclosing_regions(*, scoped: bool) -> Statement:
 
 # --- cross-appointment ----------------------------------------------------------------
 
-def _cross_pattern(start: str) -> str:
-    """Cross-appointment (domain.md): a current party-side post in an org covering the
-    compound, its grid or community, and a current governance-side post in an organization
-    that manages or serves the compound."""
-    return f"""MATCH {start}
-            WHERE {_current("pp")} AND {_current("gp")} AND g.kind IN {_GOVERNANCE}"""
+#: Cross-appointment (domain.md): a current party-side post `pp` in an org `po` covering
+#: the compound `x`, its grid or community, and a current governance-side post `gp` in an
+#: organization `g` that manages or serves `x` (the patterns below bind these names).
+_CROSS_WHERE = f"{_current('pp')} AND {_current('gp')} AND g.kind IN {_GOVERNANCE}"
+#: The posts on each side, per (x, p).
+_CROSS_POSTS = (f"collect(DISTINCT {{post: {post_map('pp')}, node: {_node('po')}}}) AS party, "
+                f"collect(DISTINCT {{post: {post_map('gp')}, node: {_node('g')}}}) AS governance")
 
 
 _CROSS_FROM_COMPOUND = ("(x:Compound {code: k})-[:IN*0..2]->(:Place)<-[:COVERS]-(po:PartyOrg)"
@@ -94,9 +95,7 @@ _CROSS_FROM_PERSON = ("(p:Person {code: k})-[gp:HOLDS_POST]->(g:Organization)"
 def _cross_return(scoped: bool) -> str:
     scope_po = scope_clause("po", Label.PARTY_ORG, scoped=scoped)
     return f"""{scope_po}
-            WITH k, x, p,
-                 collect(DISTINCT {{post: {post_map("pp")}, node: {_node("po")}}}) AS party,
-                 collect(DISTINCT {{post: {post_map("gp")}, node: {_node("g")}}}) AS governance
+            WITH k, x, p, {_CROSS_POSTS}
             WITH k, x, p, party, governance ORDER BY x.code, p.code
             RETURN k AS key, collect({{compound: {_node("x")}, person: {_node("p")},
                                       party: party, governance: governance}}) AS items"""
@@ -109,7 +108,7 @@ def cross_appointments_of(*, by: str, scoped: bool) -> Statement:
     return compose(
         f"link.cross_appointments_of.{by}{_suffix(scoped)}",
         f"""UNWIND $codes AS k
-            {_cross_pattern(start)}
+            MATCH {start} WHERE {_CROSS_WHERE}
             {_cross_return(scoped)}""",
         params={"codes": ["X"], "scope": "S", "today": _TODAY},
     )
@@ -122,6 +121,11 @@ def _cross_in_scope(scoped: bool) -> str:
             f"WITH DISTINCT {SCOPE_VAR}, x")
 
 
+def _scope_po(scoped: bool) -> str:
+    """The party side's org inside the scope (`scope_place` is bound by _cross_in_scope)."""
+    return scope_clause("po", Label.PARTY_ORG, scoped=scoped, keyword="AND")
+
+
 _CROSS_ALL = ("(x)-[:IN*0..2]->(:Place)<-[:COVERS]-(po:PartyOrg)<-[pp:HOLDS_POST]-(p:Person)"
               "-[gp:HOLDS_POST]->(g:Organization)-[:MANAGES|SERVES]->(x)")
 
@@ -129,17 +133,15 @@ _CROSS_ALL = ("(x)-[:IN*0..2]->(:Place)<-[:COVERS]-(po:PartyOrg)<-[pp:HOLDS_POST
 @builder({"scoped": False}, {"scoped": True})
 def cross_appointment_page(*, scoped: bool) -> Statement:
     """One page of (compound, person) cross-appointments in (compound, person) code order."""
-    scope_po = f"AND {in_scope('po', Label.PARTY_ORG)}" if scoped else ""
     return compose(
         f"link.cross_appointment_page{_suffix(scoped)}",
         f"""{_cross_in_scope(scoped)}
             MATCH {_CROSS_ALL}
-            WHERE {_current("pp")} AND {_current("gp")} AND g.kind IN {_GOVERNANCE}
+            WHERE {_CROSS_WHERE}
               AND ($after_compound IS NULL OR x.code > $after_compound
                    OR (x.code = $after_compound AND p.code > $after_person))
-              {scope_po}
-            WITH x, p, collect(DISTINCT {{post: {post_map("pp")}, node: {_node("po")}}}) AS party,
-                 collect(DISTINCT {{post: {post_map("gp")}, node: {_node("g")}}}) AS governance
+              {_scope_po(scoped)}
+            WITH x, p, {_CROSS_POSTS}
             WITH x, p, party, governance ORDER BY x.code, p.code LIMIT $limit
             RETURN {_node("x")} AS compound, {_node("p")} AS person, party, governance""",
         params={"scope": "S", "today": _TODAY, "after_compound": None, "after_person": None,
@@ -150,12 +152,11 @@ def cross_appointment_page(*, scoped: bool) -> Statement:
 @builder({"scoped": False}, {"scoped": True})
 def cross_appointment_counts(*, scoped: bool) -> Statement:
     """Cross-appointed people and compounds per community (compound → grid → community)."""
-    scope_po = f"AND {in_scope('po', Label.PARTY_ORG)}" if scoped else ""
     return compose(
         f"link.cross_appointment_counts{_suffix(scoped)}",
         f"""{_cross_in_scope(scoped)}
             MATCH {_CROSS_ALL}
-            WHERE {_current("pp")} AND {_current("gp")} AND g.kind IN {_GOVERNANCE} {scope_po}
+            WHERE {_CROSS_WHERE} {_scope_po(scoped)}
             WITH DISTINCT x, p
             OPTIONAL MATCH (x)-[:IN]->(:Grid)-[:IN]->(c:Region)
             RETURN c.code AS code, c.name AS name, count(DISTINCT p) AS people,
