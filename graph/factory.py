@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -39,6 +40,9 @@ class EmbeddedStore(FalkorStore):
         super().__init__(graph_name=graph_name, unix_socket=server.socket_path,
                          description=f"embedded FalkorDB in {server.data_dir}")
         self.server = server
+
+    def bulk(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.deferred_log_rewrites()
 
     async def close(self) -> None:
         try:

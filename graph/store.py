@@ -8,6 +8,7 @@ by the RETURN column names. Each call is one database round trip, counted in
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,11 @@ class GraphStore(abc.ABC):
         for stmt, params in batch:
             total.add((await self.write(stmt, params)).counters)
         return total
+
+    def bulk(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Around the writes of a large load: a backend may defer its housekeeping to the
+        end (the embedded FalkorDB rewrites its append-only file once, not mid-load)."""
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]: ...

@@ -473,23 +473,23 @@ class RosterLoader:
         node_plan = {t: plan for t, plan in self.plan_nodes(data).items() if t in data.rows}
         rel_plan = {t: plan for t, plan in self.plan_relationships(data).items()
                     if t in data.rows}
-        changed_nodes: dict[str, list[repo.NodeWrite]] = {}
+        changed_nodes: dict[str, repo.Diff[repo.NodeWrite]] = {}
         for template, (kind, writes) in node_plan.items():
-            changed, diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
-            changed_nodes[template] = changed
-            self._count(template, diff)
+            diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
+            changed_nodes[template] = diff
+            self._count(template, diff.counts)
         changed_rels: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = {}
         for template, shapes in rel_plan.items():
             for shape, rel_writes in shapes.items():
                 a, rel, b = shape
-                rel_changed, diff = await repo.diff_relationships(
+                rel_diff = await repo.diff_relationships(
                     self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
-                changed_rels[shape] = rel_changed
-                self._count(template, diff)
+                changed_rels[shape] = rel_diff.changed
+                self._count(template, rel_diff.counts)
         self.report.dry_run = dry_run
         removals = await self._plan_removals(data, rel_plan)
-        nothing_changes = (not any(changed_nodes.values()) and not any(changed_rels.values())
-                           and not removals.any())
+        nothing_changes = (not any(d.changed for d in changed_nodes.values())
+                           and not any(changed_rels.values()) and not removals.any())
         if dry_run or nothing_changes:
             return
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -501,28 +501,29 @@ class RosterLoader:
                 self.report.resumed = True
                 log.warning("completing interrupted load %s", unfinished.load_id)
                 break
-        journal = {"status": "started", "who": self.who, "started_at": now, "files": files}
-        if self.report.resumed:
-            journal.pop("started_at")
-        await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
-        for template, (kind, _writes) in node_plan.items():
-            if self.progress:
-                self.progress(f"写入 {template}", len(changed_nodes[template]))
-            await repo.upsert_nodes(self.store, kind=kind, rows=changed_nodes[template],
-                                    load_id=self.report.load_id, now=now)
-        for template, (kind, _writes) in node_plan.items():
-            await repo.write_owned(self.store, kind=kind, rows=changed_nodes[template])
-        for shape, rel_writes in changed_rels.items():
-            a, rel, b = shape
-            await repo.merge_relationships(self.store, from_label=a, rel=rel, to_label=b,
-                                           rows=rel_writes)
-        await removals.apply(self.store)
-        counts = {k: asdict(v) for k, v in self.report.counts.items()}
-        await repo.record_load(self.store, load_id=self.report.load_id, props={
-            "status": "committed",
-            "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "counts": json.dumps(counts, ensure_ascii=False),
-        })
+        async with self.store.bulk():
+            journal = {"status": "started", "who": self.who, "started_at": now, "files": files}
+            if self.report.resumed:
+                journal.pop("started_at")
+            await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
+            for template, (kind, _writes) in node_plan.items():
+                if self.progress:
+                    self.progress(f"写入 {template}", len(changed_nodes[template].changed))
+                await repo.write_nodes(self.store, kind=kind, diff=changed_nodes[template],
+                                       load_id=self.report.load_id, now=now)
+            for template, (kind, _writes) in node_plan.items():
+                await repo.write_owned(self.store, kind=kind, diff=changed_nodes[template])
+            for shape, rel_writes in changed_rels.items():
+                a, rel, b = shape
+                await repo.merge_relationships(self.store, from_label=a, rel=rel, to_label=b,
+                                               rows=rel_writes)
+            await removals.apply(self.store)
+            counts = {k: asdict(v) for k, v in self.report.counts.items()}
+            await repo.record_load(self.store, load_id=self.report.load_id, props={
+                "status": "committed",
+                "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "counts": json.dumps(counts, ensure_ascii=False),
+            })
 
     async def _plan_removals(
         self, data: Validated,

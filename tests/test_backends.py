@@ -18,6 +18,7 @@ from graph.errors import ConfigError, QueryFailed, StoreUnavailable
 from graph.factory import StoreConfig, open_store
 from graph.queries import load as q
 from graph.queries.admin import PING
+from graph.repo.load import node_columns
 
 
 @pytest.mark.parametrize("uri", ["mysql://x", "http://localhost:7474", "localhost:7687"])
@@ -74,7 +75,7 @@ async def test_remote_falkordb_by_uri(tcp_falkordb: int) -> None:
     try:
         assert store.backend == "falkordb"
         await store.write(q.upsert_nodes(kind=q.REGION), {
-            "rows": [{"code": "R1", "props": {"name": "远程", "level": "district"}}],
+            **node_columns(q.REGION, [("R1", {"name": "远程", "level": "district"})]),
             "now": "t", "load_id": "l"})
         rows = await store.read(q.fetch_existing(kind=q.REGION), {"codes": ["R1"]})
         assert rows[0]["props"]["name"] == "远程"
@@ -104,7 +105,7 @@ def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None
             second = await open_store(StoreConfig(uri=f"{uri}?graph=shared"))
             try:
                 await first.write(q.upsert_nodes(kind=q.REGION), {
-                    "rows": [{"code": "R1", "props": {"name": "共享", "level": "district"}}],
+                    **node_columns(q.REGION, [("R1", {"name": "共享", "level": "district"})]),
                     "now": "t", "load_id": "l"})
                 rows = await second.read(q.fetch_existing(kind=q.REGION), {"codes": ["R1"]})
                 return str(rows[0]["props"]["name"])
@@ -193,7 +194,7 @@ async def test_write_batch_runs_in_one_managed_transaction(
 
     session.execute_write.side_effect = execute_write
     stmt = q.upsert_nodes(kind=q.REGION)
-    params = {"rows": [{"code": "A", "props": {}}], "now": "t", "load_id": "l"}
+    params = {**node_columns(q.REGION, [("A", {})]), "now": "t", "load_id": "l"}
     counters = await store.write_many([(stmt, params), (stmt, params)])
     driver.session.assert_called_once_with(database="cover")
     assert session.execute_write.await_count == 1

@@ -18,7 +18,7 @@ from graph.backends.embedded import PID_FILE, EmbeddedFalkorServer
 from graph.errors import ConfigError, StoreLocked, StoreUnavailable
 from graph.factory import StoreConfig, open_store
 from graph.queries import load as q
-from graph.repo.load import count_graph
+from graph.repo.load import count_graph, node_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,7 +92,7 @@ async def test_child_that_dies_is_restarted_with_its_data(tmp_path: Path) -> Non
     store = await open_store(StoreConfig(data_dir=tmp_path))
     try:
         await store.write(q.upsert_nodes(kind=q.REGION), {
-            "rows": [{"code": "D1", "props": {"name": "区", "level": "district"}}],
+            **node_columns(q.REGION, [("D1", {"name": "区", "level": "district"})]),
             "now": "t", "load_id": "l"})
         server = store.server  # type: ignore[attr-defined]
         old_pid = server.pid
@@ -143,6 +143,7 @@ WRITER = textwrap.dedent("""
     from pathlib import Path
     from graph.factory import StoreConfig, open_store
     from graph.queries import load as q
+    from graph.repo.load import node_columns
 
     async def main():
         store = await open_store(StoreConfig(data_dir=Path(sys.argv[1])))
@@ -151,7 +152,7 @@ WRITER = textwrap.dedent("""
         while True:
             i += 1
             code = f"K{i:06d}"
-            await store.write(stmt, {"rows": [{"code": code, "props": {"name": code}}],
+            await store.write(stmt, {**node_columns(q.REGION, [(code, {"name": code})]),
                                      "now": "t", "load_id": "l"})
             print("ack", code, flush=True)
 
@@ -185,5 +186,32 @@ async def test_acknowledged_writes_survive_sigkill_of_app_and_child(tmp_path: Pa
     try:
         found = await store.read(q.fetch_existing(kind=q.REGION), {"codes": acked})
         assert {row["code"] for row in found} == set(acked)
+    finally:
+        await store.close()
+
+
+async def test_bulk_defers_log_rewrites_and_restores_the_setting(tmp_path: Path) -> None:
+    """Inside `bulk()` the embedded server starts no automatic AOF rewrite; afterwards the
+    setting is back and one rewrite compacts the log."""
+    store = await open_store(StoreConfig(data_dir=tmp_path))
+    try:
+        conn = store._db.connection  # type: ignore[attr-defined]
+        before = (await conn.config_get("auto-aof-rewrite-percentage"))[
+            "auto-aof-rewrite-percentage"]
+        await store.settle()  # type: ignore[attr-defined]
+        rewrites = int((await conn.info("persistence"))["aof_rewrites"])
+        async with store.bulk():
+            async with store.bulk():  # nested loads keep it off until the outer one ends
+                pass
+            inside = await conn.config_get("auto-aof-rewrite-percentage")
+            assert inside["auto-aof-rewrite-percentage"] == "0"
+            await store.write(q.upsert_nodes(kind=q.REGION), {
+                **node_columns(q.REGION, [("B1", {"name": "区", "level": "district"})]),
+                "now": "t", "load_id": "l"})
+        after = await conn.config_get("auto-aof-rewrite-percentage")
+        assert after["auto-aof-rewrite-percentage"] == before
+        await store.settle()  # type: ignore[attr-defined]
+        info = await conn.info("persistence")
+        assert int(info["aof_rewrites"]) == rewrites + 1
     finally:
         await store.close()

@@ -132,7 +132,9 @@ def test_cursors_are_bound_to_their_list() -> None:
 
 def test_builders_are_parameterized() -> None:
     stmt = load.upsert_nodes(kind=load.COMPOUND)
-    assert stmt.text.startswith("UNWIND $rows AS r MERGE (n:Place:Compound {code: r.code})")
+    assert stmt.text.startswith(
+        "UNWIND range(0, size($code) - 1) AS i WITH i, $code[i] AS code "
+        "MERGE (n:Place:Compound {code: code})")
     scoped = navigation.neighbours(edge=navigation.EDGES["grid_compounds"], scoped=True)
     assert "$scope" in scoped.text
     assert "$after" in scoped.text

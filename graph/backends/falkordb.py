@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from falkordb.asyncio import FalkorDB
@@ -11,6 +13,7 @@ from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.connection import UnixDomainSocketConnection
 
+from graph.backends.falkordb_params import header
 from graph.dialects import falkordb as ddl
 from graph.domain import UNIQUE_CODE_LABELS
 from graph.errors import QueryFailed, StoreUnavailable
@@ -21,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Connections kept open to the server; enough for uvicorn's concurrency per worker.
 MAX_CONNECTIONS = 32
+#: The server setting that starts an append-only-file rewrite when the file has grown.
+_AUTO_REWRITE = "auto-aof-rewrite-percentage"
 #: Seconds a query waits for a free connection before the store counts as unavailable.
 POOL_TIMEOUT = 30
 
@@ -63,12 +68,15 @@ class FalkorStore(GraphStore):
                 setting="ORGCOVER_GRAPH_URI",
             ) from exc
         self._graph = self._db.select_graph(graph_name)
+        self._bulk_depth = 0
+        self._rewrite_percentage = "100"
 
     async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Any:
         try:
+            query = header(params) + stmt.text
             if read_only:
-                return await self._graph.ro_query(stmt.text, params)
-            return await self._graph.query(stmt.text, params)
+                return await self._graph.ro_query(query)
+            return await self._graph.query(query)
         except redis_errors.ResponseError as exc:
             if read_only and "empty key" in str(exc):
                 return None  # the graph does not exist yet: nothing to read
@@ -180,6 +188,29 @@ class FalkorStore(GraphStore):
             log.warning("could not rewrite the append-only file: %s", exc)
             return
         await self.settle()
+
+    @contextlib.asynccontextmanager
+    async def deferred_log_rewrites(self) -> AsyncIterator[None]:
+        """No automatic append-only-file rewrite inside the block, one rewrite after it.
+
+        A rewrite forks the server and writes the whole graph; during a district load
+        automatic ones fired several times and each made a few batches 6–8× slower on two
+        cores. Only for a server this process owns (the setting is server-wide).
+        """
+        conn = self._db.connection
+        self._bulk_depth += 1
+        try:
+            if self._bulk_depth == 1:
+                self._rewrite_percentage = (await conn.config_get(_AUTO_REWRITE)).get(
+                    _AUTO_REWRITE, "100")
+                await conn.config_set(_AUTO_REWRITE, 0)
+            yield
+        finally:
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                await conn.config_set(_AUTO_REWRITE, self._rewrite_percentage)
+                with contextlib.suppress(redis_errors.ResponseError):  # one already running
+                    await conn.execute_command("BGREWRITEAOF")
 
     async def settle(self) -> None:
         """Wait (up to 10 minutes) until the server has no append-only-file rewrite running

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from graph.domain import Label, Rel
 from graph.queries import load as q
@@ -36,11 +36,23 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
-def _with_search(props: dict[str, Any]) -> dict[str, Any]:
-    """Node properties plus the full-text `search` terms of the name (graph/text.py)."""
-    if "name" not in props:
-        return props
-    return {**props, "search": search_text(props["name"])}
+def node_columns(kind: q.NodeKind, rows: Sequence[tuple[str, dict[str, Any]]]
+                 ) -> dict[str, list[Any]]:
+    """(code, properties) rows as the columns the node writes take, with the full-text
+    `search` terms of each name (graph/text.py); a property a row lacks is null."""
+    columns: dict[str, list[Any]] = {"code": [code for code, _ in rows]}
+    for prop in kind.props:
+        columns[prop] = [props.get(prop) for _, props in rows]
+    columns["search"] = [None if name is None else search_text(name) for name in columns["name"]]
+    return columns
+
+
+def _columns(rows: Iterable[dict[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {name: [] for name in names}
+    for row in rows:
+        for name in names:
+            out[name].append(row.get(name))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,72 +91,91 @@ class DiffCounts:
 
 
 def _classify(writes: Sequence[W], existing: dict[Any, str | None], key: Callable[[W], Any],
-              changed: list[W], counts: DiffCounts) -> None:
+              diff: Diff[W]) -> None:
     for write in writes:
         if key(write) not in existing:
-            counts.created += 1
-            changed.append(write)
+            diff.counts.created += 1
+            diff.created.append(write)
         elif existing[key(write)] != write.hash:
-            counts.updated += 1
-            changed.append(write)
+            diff.counts.updated += 1
+            diff.updated.append(write)
         else:
-            counts.unchanged += 1
+            diff.counts.unchanged += 1
+
+
+@dataclass(slots=True)
+class Diff(Generic[W]):
+    """Rows whose key the graph lacks, rows it holds with another fingerprint, counts."""
+
+    created: list[W] = field(default_factory=list)
+    updated: list[W] = field(default_factory=list)
+    counts: DiffCounts = field(default_factory=DiffCounts)
+
+    @property
+    def changed(self) -> list[W]:
+        return self.created + self.updated
+
+    def extend(self, other: Diff[W]) -> None:
+        self.created.extend(other.created)
+        self.updated.extend(other.updated)
+        self.counts.created += other.counts.created
+        self.counts.updated += other.counts.updated
+        self.counts.unchanged += other.counts.unchanged
 
 
 async def diff_nodes(
     store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
-) -> tuple[list[NodeWrite], DiffCounts]:
+) -> Diff[NodeWrite]:
     """Rows that create or change something, and how many of each (by row fingerprint)."""
-    counts = DiffCounts()
-    changed: list[NodeWrite] = []
+    diff: Diff[NodeWrite] = Diff()
     stmt = q.fetch_fingerprints(kind=kind)
     for batch in batched(rows):
         found = await store.read(stmt, {"codes": [w.code for w in batch]})
         existing = {r["code"]: r["hash"] for r in found}
-        _classify(batch, existing, lambda w: w.code, changed, counts)
-    return changed, counts
+        _classify(batch, existing, lambda w: w.code, diff)
+    return diff
 
 
-async def upsert_nodes(
-    store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite], load_id: str, now: str
+async def write_nodes(
+    store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite], load_id: str, now: str
 ) -> None:
-    stmt = q.upsert_nodes(kind=kind)
-    for batch in batched(rows):
-        await store.write(stmt, {
-            "rows": [{"code": w.code, "props": _with_search(w.props)} for w in batch],
-            "now": now, "load_id": load_id,
-        })
+    """Create the new nodes, merge the changed ones (their owned relationships follow)."""
+    for stmt, rows in ((q.create_nodes(kind=kind), diff.created),
+                       (q.upsert_nodes(kind=kind), diff.updated)):
+        for batch in batched(rows):
+            await store.write(stmt, {**node_columns(kind, [(w.code, w.props) for w in batch]),
+                                     "now": now, "load_id": load_id})
 
 
-async def write_owned(store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
-                      ) -> None:
+async def write_owned(store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite]) -> None:
     """Owned relationships and fingerprints of changed rows, one statement per batch."""
     slots = q.owned_slots(kind)
-    stmt = q.write_owned(kind=kind)
-    for batch in batched(rows):
-        params = []
-        for w in batch:
-            row: dict[str, Any] = {"code": w.code, "hash": w.hash, "keep": [
-                f"{rel.value}:{code}" for rel, targets in w.owned.items() for code, _ in targets]}
+    for stmt, rows in ((q.create_owned(kind=kind), diff.created),
+                       (q.write_owned(kind=kind), diff.updated)):
+        for batch in batched(rows):
+            params: dict[str, list[Any]] = {
+                "code": [w.code for w in batch], "hash": [w.hash for w in batch],
+                "keep": [[f"{rel.value}:{code}" for rel, targets in w.owned.items()
+                          for code, _ in targets] for w in batch]}
             for i, (rel, label) in enumerate(slots):
-                row[f"s{i}"] = [code for code, lbl in w.owned.get(rel, ()) if lbl is label]
-            params.append(row)
-        await store.write(stmt, {"rows": params})
+                params[f"s{i}"] = [[code for code, lbl in w.owned.get(rel, ()) if lbl is label]
+                                   for w in batch]
+            await store.write(stmt, params)
 
 
 async def diff_relationships(
     store: GraphStore, *, from_label: Label, rel: Rel, to_label: Label,
     rows: Sequence[RelWrite],
-) -> tuple[list[RelWrite], DiffCounts]:
-    counts = DiffCounts()
-    changed: list[RelWrite] = []
+) -> Diff[RelWrite]:
+    diff: Diff[RelWrite] = Diff()
     stmt = q.fetch_existing_relationships(from_label=from_label, rel=rel, to_label=to_label)
     for batch in batched(rows):
-        found = await store.read(stmt, {"rows": [
-            {"src": w.src, "dst": w.dst, "key": w.key} for w in batch]})
+        found = await store.read(stmt, {"code": [w.src for w in batch],
+                                        "dst": [w.dst for w in batch],
+                                        "key": [w.key for w in batch]})
         existing = {(r["src"], r["dst"], r["key"]): r["hash"] for r in found}
-        _classify(batch, existing, lambda w: (w.src, w.dst, w.key), changed, counts)
-    return changed, counts
+        _classify(batch, existing, lambda w: (w.src, w.dst, w.key), diff)
+    return diff
 
 
 async def merge_relationships(
@@ -152,10 +183,12 @@ async def merge_relationships(
     rows: Sequence[RelWrite],
 ) -> None:
     stmt = q.merge_relationships(from_label=from_label, rel=rel, to_label=to_label)
+    props = q.REL_PROPS.get(rel, ())
     for batch in batched(rows):
-        await store.write(stmt, {"rows": [
-            {"src": w.src, "dst": w.dst, "key": w.key, "props": w.props, "hash": w.hash}
-            for w in batch]})
+        await store.write(stmt, {
+            "code": [w.src for w in batch], "dst": [w.dst for w in batch],
+            "key": [w.key for w in batch], "hash": [w.hash for w in batch],
+            **_columns((w.props for w in batch), props)})
 
 
 @dataclass(frozen=True, slots=True)
