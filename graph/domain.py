@@ -7,6 +7,7 @@ never drift apart.
 
 from __future__ import annotations
 
+import functools
 from enum import StrEnum
 
 
@@ -74,11 +75,17 @@ class ZhEnum(StrEnum):
     @classmethod
     def from_label(cls, text: str) -> ZhEnum | None:
         """Member for a Chinese label, synonym or the English code; None when unknown."""
-        key = text.strip()
-        for member in cls:
-            if key == member.value or key in member.aliases:
-                return member
-        return None
+        return _labels(cls).get(text.strip())
+
+
+@functools.cache
+def _labels(enum: type[ZhEnum]) -> dict[str, ZhEnum]:
+    """Every label, synonym and code of an enum → its member (rosters look up millions)."""
+    table: dict[str, ZhEnum] = {}
+    for member in enum:
+        for label in (*member.aliases, member.value):
+            table.setdefault(label, member)
+    return table
 
 
 class RegionLevel(ZhEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 
@@ -13,6 +14,8 @@ ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+#: Any whitespace: codes may not contain it.
+SPACE_RE = re.compile(r"\s")
 _DATE_RES = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
@@ -36,6 +39,8 @@ def clean(value: object) -> str | None:
 
 def normalize_code(value: str) -> str:
     """NFKC (full-width digits and letters become ASCII), trimmed."""
+    if value.isascii():  # NFKC leaves ASCII as it is
+        return value.strip()
     return unicodedata.normalize("NFKC", value).strip()
 
 
@@ -88,7 +93,7 @@ def parse_int(value: object) -> int:
 
 def id_check_char(first17: str) -> str:
     """GB 11643 mod 11-2 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
     return ID_CHECK[total % 11]
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from loaders.cells import CONTROL_CHARS
 from loaders.report import RosterProblem
 from loaders.templates import TEMPLATES, Template, template_for_name
-from loaders.workbook import is_notes_row
+from loaders.workbook import NOTE_MARK, is_notes_row
 
 CHUNK = 1 << 20
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -140,10 +140,22 @@ def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[R
     keys = _map_header(source, header, header_row, problems)
     if keys is None:
         return
+    columns = [(index, key) for index, key in enumerate(keys) if key is not None]
+    text_only = source.sheet is None  # CSV cells are strings: one check per row suffices
     for number, record in records:
-        if not any(_filled(cell) for cell in record) or is_notes_row(record):
-            continue
-        cells = {k: _cell(v) for k, v in zip(keys, record, strict=False) if k is not None}
+        if text_only:
+            joined = "\t".join(record)
+            if not joined.strip() or (NOTE_MARK in joined and is_notes_row(record)):
+                continue
+            width = len(record)
+            cells = {key: record[index] for index, key in columns if index < width}
+            if not CONTROL_CHARS.search(joined):
+                yield RawRow(source.template, source.display, number, cells, source.sheet)
+                continue
+        else:
+            if not any(_filled(cell) for cell in record) or is_notes_row(record):
+                continue
+            cells = {k: _cell(v) for k, v in zip(keys, record, strict=False) if k is not None}
         for key, value in list(cells.items()):
             if isinstance(value, str) and CONTROL_CHARS.search(value):
                 problems.append(RosterProblem(

@@ -49,7 +49,7 @@ def _code(value: Any) -> str:
     if text is None:
         raise CellError("required")
     code = cells.normalize_code(text)
-    if any(c.isspace() for c in code):
+    if cells.SPACE_RE.search(code):
         raise CellError("code_space")
     return code
 
@@ -111,7 +111,8 @@ class RowModel(BaseModel):
     @classmethod
     def _blank_to_none(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {k: v for k, v in data.items() if cells.clean(v) is not None}
+            return {k: v for k, v in data.items()
+                    if v is not None and (v.strip() if isinstance(v, str) else str(v).strip())}
         return data
 
 
