@@ -177,6 +177,9 @@ def load(
     replace_scope: Annotated[str | None, typer.Option(
         "--replace-scope", help="Place code: the rosters are the whole truth inside it; what "
         "they no longer name there is removed (listed first; see it with --dry-run).")] = None,
+    recheck: Annotated[bool, typer.Option(
+        "--recheck", help="Check and diff every row even when the files are those of the "
+        "last committed load and nothing was loaded since.")] = False,
 ) -> None:
     """Validate rosters and load them; nothing is written when any row is wrong."""
     if lang not in ("zh", "en"):
@@ -192,7 +195,7 @@ def load(
         try:
             return await load_rosters(store, paths, dry_run=dry_run, progress=progress,
                                       protector=IdProtector(settings.pii_secret_value),
-                                      replace_scope=replace_scope)
+                                      replace_scope=replace_scope, recheck=recheck)
         except RosterInvalid as exc:
             return exc.report
         finally:

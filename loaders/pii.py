@@ -25,6 +25,12 @@ class IdProtector:
             )
         return self.secret
 
+    def key_id(self) -> str:
+        """Names the secret without revealing it: loads under another key hash differently."""
+        if not self.secret:
+            return "none"
+        return hmac.new(self.secret.encode(), b"orgcover key id", hashlib.sha256).hexdigest()[:16]
+
     def protect(self, id_number: str) -> tuple[str, str]:
         """(id_hash, id_masked) for a validated, upper-cased ID-card number."""
         secret = self.require()

@@ -1,86 +1,93 @@
-"""Load rosters: read, validate every row and reference, then write — or write nothing.
+"""Load rosters: check every row and reference in one streaming pass, then write — or nothing.
 
-Phases: (1) read and validate rows into pydantic models, collecting every problem;
-(2) resolve references against this load and the graph (one query per batch of unknown
-codes); (3) stop with `RosterInvalid` if anything is wrong; (4) diff against the graph and
-write only what changes, nodes first, then owned relationships, then posts and relations,
-recording the load in its journal node.
+Pass 1 reads the sources in template order and validates each row (pydantic models at the
+edge). A row's code goes into a compact index, its references are checked as soon as the
+codes they name are known (codes the load does not name are looked up in the graph, a batch
+at a time), and the row itself, reduced to plain values, is spilled to a temporary file. At
+the end open references, parent cycles and `--replace-scope` are settled. Any problem →
+`RosterInvalid`, nothing written.
+
+Pass 2 reads the spilled rows back a batch at a time, diffs each batch against the graph by
+row fingerprint and writes only what changes — nodes, their owned relationships, then posts
+and relations — recording the load in its journal node. Memory holds the code index and
+open references, never all rows (bench/RESULTS.md has the figures).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from graph.domain import (
-    COMMITTEE_KINDS,
-    ROLE_TARGETS,
-    Label,
-    Rel,
-    RelationType,
-)
+from graph.domain import COMMITTEE_KINDS, ROLE_TARGETS, Label, Rel, RelationType, Role
+from graph.errors import OrgcoverError
 from graph.queries import load as q
 from graph.repo import load as repo
+from graph.repo.load import BATCH_SIZE
 from graph.store import GraphStore
 from loaders import cells
+from loaders.codes import ALL, KIND_LABEL, PLACE_KINDS, CodeIndex, kinds_of, mask
 from loaders.messages import KIND_EN, KIND_ZH, CellError
 from loaders.pii import IdProtector
 from loaders.readers import RosterSource, discover, read_rows, sha256_of
 from loaders.report import LoadReport, RosterInvalid, RosterProblem
-from loaders.rows import ROW_MODELS, PersonRow, PostRow, RelationRow, RowModel
+from loaders.rows import ROW_MODELS, RowModel
+from loaders.spill import SpillFolder
 
 log = logging.getLogger(__name__)
 
-#: A code's kind: the region level, or the place/organization label in snake case.
-PLACE_KINDS = {"district", "street", "community", "grid", "compound", "building"}
-KIND_LABEL = {
-    "district": Label.REGION, "street": Label.REGION, "community": Label.REGION,
-    "grid": Label.GRID, "compound": Label.COMPOUND, "building": Label.BUILDING,
-    "party_org": Label.PARTY_ORG, "organization": Label.ORGANIZATION, "person": Label.PERSON,
-}
+#: Part of every load's fingerprint: bump it when validation or write rules change, so
+#: rosters loaded under older rules are checked again rather than taken as unchanged.
+LOADER_VERSION = "2026-11-26"
 REGION_PARENT = {"street": "district", "community": "street"}
 TEMPLATE_KINDS: dict[str, q.NodeKind] = {
     "regions": q.REGION, "grids": q.GRID, "compounds": q.COMPOUND, "buildings": q.BUILDING,
     "organizations": q.ORGANIZATION, "party_orgs": q.PARTY_ORG, "people": q.PERSON,
 }
+#: The kinds of code each node template names.
+TEMPLATE_MASK = {
+    "regions": mask({"district", "street", "community"}), "grids": mask({"grid"}),
+    "compounds": mask({"compound"}), "buildings": mask({"building"}),
+    "organizations": mask({"organization"}), "party_orgs": mask({"party_org"}),
+    "people": mask({"person"}),
+}
+#: Codes are unique per namespace: a place code may also be a person's code.
+NAMESPACE = {"regions": "place", "grids": "place", "compounds": "place", "buildings": "place",
+             "organizations": "organizations", "party_orgs": "party_orgs", "people": "people"}
+#: Templates whose owned relationships may point at rows of the same template (a region's
+#: parent, a party org's parent): all their nodes are written before those relationships.
+SELF_REFERENCING = frozenset({"regions", "party_orgs"})
 ROLE_KINDS: dict[Label, set[str]] = {
     Label.PARTY_ORG: {"party_org"}, Label.ORGANIZATION: {"organization"},
     Label.REGION: {"community"}, Label.GRID: {"grid"}, Label.BUILDING: {"building"},
     Label.COMPOUND: {"compound"},
 }
-RELATION_ENDS: dict[RelationType, tuple[set[str], set[str]]] = {
-    RelationType.MANAGES: ({"organization"}, {"compound"}),
-    RelationType.RESPONSIBLE_FOR: ({"organization"}, {"compound"}),
-    RelationType.PAIRED_WITH: ({"organization"}, PLACE_KINDS),
-    RelationType.REPORTS_TO: ({"person"}, {"community"}),
+ROLE_MASK: dict[Role, int] = {
+    role: mask(set().union(*(ROLE_KINDS[label] for label in labels)))
+    for role, labels in ROLE_TARGETS.items()
+}
+POST_TARGETS = mask({"party_org", "organization", "community", "grid", "building", "compound"})
+PLACES = mask(PLACE_KINDS)
+RELATION_ENDS: dict[RelationType, tuple[int, int]] = {
+    RelationType.MANAGES: (mask({"organization"}), mask({"compound"})),
+    RelationType.RESPONSIBLE_FOR: (mask({"organization"}), mask({"compound"})),
+    RelationType.PAIRED_WITH: (mask({"organization"}), PLACES),
+    RelationType.REPORTS_TO: (mask({"person"}), mask({"community"})),
 }
 
-
-@dataclass(slots=True)
-class Located:
-    """A validated row and where it came from."""
-
-    row: Any
-    file: str
-    line: int
-    sheet: str | None
-    headers: dict[str, str]
-    template: str
-
-
-@dataclass(slots=True)
-class Validated:
-    rows: dict[str, list[Located]] = field(default_factory=lambda: defaultdict(list))
-    files: list[tuple[str, str]] = field(default_factory=list)  # (name, sha256)
+#: A spilled node row: code, properties, owned relationship → target codes.
+NodeRecord = tuple[str, dict[str, Any], dict[Rel, tuple[str, ...]]]
 
 
 def _target_label(from_label: Label, rel: Rel, kind: str) -> Label:
@@ -93,10 +100,31 @@ def _target_label(from_label: Label, rel: Rel, kind: str) -> Label:
     raise KeyError((from_label, rel, kind))
 
 
-def _kinds(name: str, kinds: set[str], sep_zh: str, sep_en: str) -> dict[str, str]:
-    ordered = sorted(kinds)
+def _kinds(name: str, bits: int, sep_zh: str, sep_en: str) -> dict[str, str]:
+    ordered = sorted(kinds_of(bits))
     return {name: sep_zh.join(KIND_ZH[k] for k in ordered),
             f"{name}_en": sep_en.join(KIND_EN[k] for k in ordered)}
+
+
+@dataclass(slots=True)
+class Source:
+    """Where rows come from, for problems: a row's place is (source index, row number)."""
+
+    display: str
+    sheet: str | None
+    headers: dict[str, str]
+    template: str
+
+
+@dataclass(slots=True)
+class OpenRef:
+    """A reference not yet satisfied when its row was read."""
+
+    code: str
+    allowed: int
+    where: int  # source index << 32 | row number
+    column: str
+    role: Role | None = None  # the role check of a post rather than its reference
 
 
 @dataclass(slots=True)
@@ -119,58 +147,100 @@ class Progress(Protocol):
     def __call__(self, stage: str, done: int, total: int | None = None) -> None: ...
 
 
-class CodeIndex:
-    """Which kinds each code has, from this load and from the graph."""
-
-    def __init__(self) -> None:
-        self.kinds: dict[str, set[str]] = defaultdict(set)
-
-    def add(self, code: str, kind: str) -> None:
-        self.kinds[code].add(kind)
-
-    def add_resolved(self, resolved: repo.ResolvedCode) -> None:
-        labels = resolved.labels
-        if Label.REGION.value in labels and resolved.level:
-            self.add(resolved.code, resolved.level)
-        for label, kind in ((Label.GRID, "grid"), (Label.COMPOUND, "compound"),
-                            (Label.BUILDING, "building"), (Label.PARTY_ORG, "party_org"),
-                            (Label.ORGANIZATION, "organization"), (Label.PERSON, "person")):
-            if label.value in labels:
-                self.add(resolved.code, kind)
-
-    def match(self, code: str, allowed: set[str]) -> str | None:
-        found = self.kinds.get(code, set()) & allowed
-        return min(found) if found else None
-
-
 class RosterLoader:
-    """One load: holds the problems, the code index and the planned writes."""
+    """One load: the problems, the code index, open references and the spilled rows."""
 
     def __init__(self, store: GraphStore, *, protector: IdProtector, who: str = "cli",
                  progress: Progress | None = None, replace_scope: str | None = None) -> None:
         self.store = store
         self.progress = progress
         self.replace_scope = replace_scope
-        self.node_removals: list[tuple[q.NodeKind, list[str]]] = []
         self.protector = protector
         self.who = who
         self.report = LoadReport(load_id=uuid.uuid4().hex)
         self.index = CodeIndex()
+        self.sources: list[Source] = []
+        self.files: list[tuple[str, str]] = []  # (name, sha256)
+        self.first: dict[str, dict[str, int]] = defaultdict(dict)  # namespace → code → where
+        self.open_refs: list[OpenRef] = []
+        self.role_refs: list[OpenRef] = []
+        self.unknown: set[str] = set()  # codes to look up in the graph
+        self.absent: set[str] = set()  # codes the graph was asked for and lacks
+        self.party_parent: dict[str, str | None] = {}
+        self.party_where: dict[str, int] = {}
+        self.scope_codes: dict[str, set[str]] = {}
+        self._scope_all: set[str] = set()
+        self.scope_refs: list[OpenRef] = []
+        self.node_removals: list[tuple[q.NodeKind, list[str]]] = []
+        self.needs_secret = False
+        self.spills = SpillFolder()
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._now = ""
+        self._handlers: dict[str, Callable[[Any, int], None]] = {
+            "regions": self._region, "grids": self._grid, "compounds": self._compound,
+            "buildings": self._building, "organizations": self._organization,
+            "party_orgs": self._party_org, "people": self._person, "posts": self._post,
+            "relations": self._relation,
+        }
 
-    # -- phase 1 -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.spills.close()
 
-    def read(self, paths: Sequence[Path]) -> Validated:
-        out = Validated()
+    # -- before anything: the very rosters of the last committed load? ----------------------
+
+    def fingerprint(self, files: Sequence[tuple[str, str]]) -> str:
+        """What makes two loads the same: files and their digests, options, PII key, rules."""
+        canonical = json.dumps([LOADER_VERSION, sorted(f"{n}:{d}" for n, d in files),
+                                self.replace_scope, self.protector.key_id()])
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    async def unchanged_since(self, paths: Sequence[Path]) -> str | None:
+        """The id of the committed load these rosters already made, when the graph is as it
+        left it: no load committed after it and none is unfinished (loads are the only
+        writers). The report then counts every row as unchanged, without a second pass."""
+        sources, problems = discover(list(paths))
+        if problems or not sources:
+            return None  # the full path reports them
+        digests = {source.path: sha256_of(source.path) for source in sources}
+        files = [(source.display, digests[source.path]) for source in sources]
+        latest = await repo.latest_committed_load(self.store)
+        if latest is None or latest.fingerprint != self.fingerprint(files):
+            return None
+        if await repo.unfinished_loads(self.store):
+            return None
+        for template, counts in latest.counts.items():
+            mine = self.report.count(template)
+            mine.rows = counts.get("rows", 0)
+            mine.unchanged = sum(counts.get(k, 0) for k in ("created", "updated", "unchanged"))
+        self.report.unchanged_since = latest.load_id
+        return latest.load_id
+
+    # -- pass 1: read, validate, index, check ------------------------------------------------
+
+    async def validate(self, paths: Sequence[Path]) -> None:
         sources, problems = discover(list(paths))
         self.report.problems.extend(problems)
+        if self.replace_scope:
+            for template in dict.fromkeys(s.template.key for s in sources):
+                if template in TEMPLATE_KINDS:
+                    self.scope_codes[template] = await repo.codes_in_scope(
+                        self.store, kind=TEMPLATE_KINDS[template], scope=self.replace_scope)
+            self._scope_all = set().union(*self.scope_codes.values())
         for source in sources:
-            out.files.append((source.display, sha256_of(source.path)))
-            self._read_source(source, out)
-        return out
+            self.files.append((source.display, sha256_of(source.path)))
+            await self._read_source(source)
+        await self._settle_references()
+        await self._check_cycles()
+        if self.replace_scope:
+            self._plan_node_removals()
 
-    def _read_source(self, source: RosterSource, out: Validated) -> None:
-        model = ROW_MODELS[source.template.key]
-        counts = self.report.count(source.template.key)
+    async def _read_source(self, source: RosterSource) -> None:
+        key = source.template.key
+        model = ROW_MODELS[key]
+        handle = self._handlers[key]
+        counts = self.report.count(key)
+        index = len(self.sources)
+        self.sources.append(Source(source.display, source.sheet, source.headers, key))
         for raw in read_rows(source, self.report.problems):
             counts.rows += 1
             if self.progress and counts.rows % 1000 == 0:
@@ -185,8 +255,9 @@ class RosterLoader:
                 row = self._partial(model, raw.cells, exc)
                 if row is None:
                     continue
-            out.rows[source.template.key].append(
-                Located(row, raw.file, raw.row, raw.sheet, source.headers, source.template.key))
+            handle(row, index << 32 | raw.row)
+            if len(self.unknown) >= BATCH_SIZE:
+                await self._resolve_unknown()
 
     @staticmethod
     def _partial(model: type[RowModel], cells: dict[str, Any],
@@ -221,58 +292,168 @@ class RosterLoader:
         self.report.problems.append(RosterProblem(
             source.display, message, params, sheet=sheet, row=line, column=header, value=value))
 
-    # -- phase 2 -------------------------------------------------------------------------
+    def _problem(self, where: int, column: str, value: str | None, key: str,
+                 params: dict[str, Any]) -> None:
+        source = self.sources[where >> 32]
+        self.report.count(source.template).errors += 1
+        self.report.problems.append(RosterProblem(
+            source.display, key, params, sheet=source.sheet, row=where & 0xFFFFFFFF,
+            column=source.headers.get(column, column), value=value))
 
-    async def check_references(self, data: Validated) -> None:
-        self._index_load(data)
-        referenced = {code for code, _allowed, _loc, _col in self._references(data)}
-        if self.replace_scope:
-            referenced.add(self.replace_scope)
-        unknown = [code for code in referenced if code not in self.index.kinds]
-        for resolved in await repo.resolve_codes(self.store, codes=unknown):
-            self.index.add_resolved(resolved)
-        for code, allowed, loc, column in self._references(data):
-            if self.index.match(code, allowed) is None:
-                have = self.index.kinds.get(code)
-                params = {"code": code, **_kinds("wanted", allowed, "或", " or ")}
-                if have:
-                    self._problem(loc, column, code, "ref_wrong_kind",
-                                  {**params, **_kinds("have", have, "、", ", ")})
-                else:
-                    self._problem(loc, column, code, "ref_missing", params)
-        self._check_roles(data)
-        await self._check_cycles(data)
-        if self.replace_scope and self.index.match(self.replace_scope, PLACE_KINDS) is None:
-            self.report.problems.append(RosterProblem(
-                "--replace-scope", "replace_scope_unknown", {"code": self.replace_scope}))
-        elif self.replace_scope:
-            await self._plan_node_removals(data)
+    # a row of each template: name its code, check its references, spill what it writes
 
-    async def _plan_node_removals(self, data: Validated) -> None:
-        """Nodes of the loaded templates inside the scope that the rosters no longer name;
-        a row that still refers to one of them is an error (it would dangle)."""
-        assert self.replace_scope is not None
-        removed: set[str] = set()
-        for template, kind in TEMPLATE_KINDS.items():
-            if template not in data.rows:
-                continue  # only the templates this load carries are replaced
-            named = {loc.row.code for loc in data.rows[template]}
-            stale = sorted(await repo.codes_in_scope(self.store, kind=kind,
-                                                     scope=self.replace_scope) - named)
-            if stale:
-                self.node_removals.append((kind, stale))
-                self._removed(template, stale)
-                removed.update(stale)
-        if not removed:
+    def _name(self, template: str, code: str, kind: str, where: int) -> None:
+        seen = self.first[NAMESPACE[template]]
+        first = seen.get(code)
+        if first is not None:
+            source = self.sources[first >> 32]
+            self._problem(where, "code", code, "duplicate",
+                          {"file": source.display, "line": first & 0xFFFFFFFF})
             return
-        for code, _allowed, loc, column in self._references(data):
-            if code in removed:
-                self._problem(loc, column, code, "ref_removed", {"code": code})
+        seen[code] = where
+        self.index.add(code, kind)
 
-    async def _check_cycles(self, data: Validated) -> None:
+    def _ref(self, code: str, allowed: int, where: int, column: str) -> None:
+        if self.replace_scope and code in self._scope_all:
+            self.scope_refs.append(OpenRef(code, allowed, where, column))
+        if self.index.kinds(code) & allowed:
+            return  # kinds are only ever added: it stays satisfied
+        self.open_refs.append(OpenRef(code, allowed, where, column))
+        if code not in self.index and code not in self.absent:
+            self.unknown.add(code)
+
+    def _nodes(self, template: str, record: NodeRecord) -> None:
+        self.spills.spill(template).append(record)
+
+    def _region(self, r: Any, where: int) -> None:
+        self._name("regions", r.code, r.level.value, where)
+        if r.parent_code and r.level.value in REGION_PARENT:
+            self._ref(r.parent_code, mask({REGION_PARENT[r.level.value]}), where, "parent_code")
+        self._nodes("regions", (r.code, {"name": r.name, "level": r.level.value,
+                                         "population": r.population},
+                                {Rel.IN: (r.parent_code,) if r.parent_code else ()}))
+
+    def _grid(self, r: Any, where: int) -> None:
+        self._name("grids", r.code, "grid", where)
+        self._ref(r.community_code, mask({"community"}), where, "community_code")
+        self._nodes("grids", (r.code, {"name": r.name, "kind": r.kind.value},
+                              {Rel.IN: (r.community_code,)}))
+
+    def _compound(self, r: Any, where: int) -> None:
+        self._name("compounds", r.code, "compound", where)
+        self._ref(r.grid_code, mask({"grid"}), where, "grid_code")
+        self._nodes("compounds", (r.code, {"name": r.name, "households": r.households,
+                                           "has_security": r.has_security},
+                                  {Rel.IN: (r.grid_code,)}))
+
+    def _building(self, r: Any, where: int) -> None:
+        self._name("buildings", r.code, "building", where)
+        self._ref(r.parent_code, mask({"compound", "grid"}), where, "parent_code")
+        self._nodes("buildings", (r.code, {"name": r.name, "kind": r.kind.value,
+                                           "households": r.households},
+                                  {Rel.IN: (r.parent_code,)}))
+
+    def _organization(self, r: Any, where: int) -> None:
+        self._name("organizations", r.code, "organization", where)
+        serves = r.compound_code if r.kind in COMMITTEE_KINDS else None
+        if r.location_code:
+            self._ref(r.location_code, PLACES, where, "location_code")
+        if serves:
+            self._ref(serves, mask({"compound"}), where, "compound_code")
+        self._nodes("organizations", (r.code, {"name": r.name, "kind": r.kind.value,
+                                               "uscc": r.uscc}, {
+            Rel.LOCATED_IN: (r.location_code,) if r.location_code else (),
+            Rel.SERVES: (serves,) if serves else ()}))
+
+    def _party_org(self, r: Any, where: int) -> None:
+        self._name("party_orgs", r.code, "party_org", where)
+        self.party_parent.setdefault(r.code, r.parent_code)
+        self.party_where.setdefault(r.code, where)
+        if r.parent_code:
+            self._ref(r.parent_code, mask({"party_org"}), where, "parent_code")
+        for code in r.covers:
+            self._ref(code, PLACES | mask({"organization"}), where, "covers")
+        self._nodes("party_orgs", (r.code, {
+            "name": r.name, "kind": r.kind.value,
+            "category": r.category.value if r.category else None, "founded": r.founded,
+        }, {Rel.UNDER: (r.parent_code,) if r.parent_code else (),
+            Rel.COVERS: tuple(dict.fromkeys(r.covers))}))
+
+    def _person(self, r: Any, where: int) -> None:
+        self._name("people", r.code, "person", where)
+        for column, allowed in (("party_org_code", mask({"party_org"})),
+                                ("employer_code", mask({"organization"})),
+                                ("residence_code", mask({"building", "compound"}))):
+            code = getattr(r, column)
+            if code:
+                self._ref(code, allowed, where, column)
+        id_hash = id_masked = None
+        if r.id_number:
+            if self.protector.secret:  # only the hash and the mask ever reach the disk
+                id_hash, id_masked = self.protector.protect(r.id_number)
+            else:
+                self.needs_secret = True  # reported after validation (nothing is written)
+        self._nodes("people", (r.code, {
+            "name": r.name, "phone": r.phone, "id_hash": id_hash, "id_masked": id_masked,
+            "gender": r.gender.value if r.gender else None,
+            "political_status": r.political_status.value if r.political_status else None,
+            "member_status": r.member_status.value if r.member_status else None,
+        }, {Rel.MEMBER_OF: (r.party_org_code,) if r.party_org_code else (),
+            Rel.EMPLOYED_BY: (r.employer_code,) if r.employer_code else (),
+            Rel.LIVES_IN: (r.residence_code,) if r.residence_code else ()}))
+
+    def _post(self, r: Any, where: int) -> None:
+        self._ref(r.person_code, mask({"person"}), where, "person_code")
+        role_mask = ROLE_MASK[r.role]
+        self._ref(r.target_code, role_mask | POST_TARGETS, where, "target_code")
+        if not self.index.kinds(r.target_code) & role_mask:
+            self.role_refs.append(OpenRef(r.target_code, role_mask, where, "role", r.role))
+        self.spills.spill("posts").append((r.person_code, r.target_code, r.key, {
+            "role": r.role.value, "start": r.start, "end": r.end}, r.role))
+
+    def _relation(self, r: Any, where: int) -> None:
+        src, dst = RELATION_ENDS[r.type]
+        self._ref(r.from_code, src, where, "from_code")
+        self._ref(r.to_code, dst, where, "to_code")
+        self.spills.spill("relations").append((r.type, r.from_code, r.to_code, r.start))
+
+    # references, cycles and removals, once every row is read
+
+    async def _resolve_unknown(self) -> None:
+        """Look the pending codes up in the graph; drop the references that now hold."""
+        codes = [c for c in self.unknown if c not in self.index]
+        self.unknown.clear()
+        for resolved in await repo.resolve_codes(self.store, codes=codes):
+            self.index.add_graph(resolved.code, resolved.labels, resolved.level)
+        self.absent.update(c for c in codes if c not in self.index)
+        self.open_refs = [r for r in self.open_refs if not self.index.kinds(r.code) & r.allowed]
+
+    async def _settle_references(self) -> None:
+        if self.replace_scope and self.replace_scope not in self.index:
+            self.unknown.add(self.replace_scope)
+        self.unknown.update(r.code for r in self.open_refs
+                            if r.code not in self.index and r.code not in self.absent)
+        await self._resolve_unknown()
+        for ref in self.open_refs:
+            have = self.index.kinds(ref.code)
+            params = {"code": ref.code, **_kinds("wanted", ref.allowed, "或", " or ")}
+            if have:
+                self._problem(ref.where, ref.column, ref.code, "ref_wrong_kind",
+                              {**params, **_kinds("have", have, "、", ", ")})
+            else:
+                self._problem(ref.where, ref.column, ref.code, "ref_missing", params)
+        for ref in self.role_refs:
+            have = self.index.kinds(ref.code)
+            if have and not have & ref.allowed:
+                assert ref.role is not None
+                self._problem(ref.where, "role", ref.role.zh, "role_target", {
+                    "role": ref.role.zh, "code": ref.code,
+                    **_kinds("wanted", ref.allowed, "或", " or "),
+                    **_kinds("have", have, "、", ", ")})
+
+    async def _check_cycles(self) -> None:
         """`UNDER` must stay a forest, counting the graph's edges the load does not replace."""
-        locs = {loc.row.code: loc for loc in data.rows.get("party_orgs", [])}
-        in_load = {code: loc.row.parent_code for code, loc in locs.items()}
+        in_load = self.party_parent
         outside = {p for p in in_load.values() if p and p not in in_load}
         in_graph = await repo.party_org_parents(self.store, codes=outside) if outside else {}
 
@@ -298,202 +479,166 @@ class RosterLoader:
             reported.add(frozenset(cycle))
             text = " → ".join([*cycle, code])
             for member in cycle:
-                if member in locs:
-                    self._problem(locs[member], "parent_code", in_load[member], "cycle",
-                                  {"path": text})
+                if member in self.party_where:
+                    self._problem(self.party_where[member], "parent_code", in_load[member],
+                                  "cycle", {"path": text})
 
-    def _index_load(self, data: Validated) -> None:
-        seen: dict[tuple[str, str], Located] = {}
-        for template, kind_of in (
-            ("regions", lambda r: r.level.value), ("grids", lambda r: "grid"),
-            ("compounds", lambda r: "compound"), ("buildings", lambda r: "building"),
-            ("organizations", lambda r: "organization"), ("party_orgs", lambda r: "party_org"),
-            ("people", lambda r: "person"),
-        ):
-            namespace = "place" if template in ("regions", "grids", "compounds",
-                                                "buildings") else template
-            for loc in data.rows.get(template, []):
-                first = seen.get((namespace, loc.row.code))
-                if first is not None:
-                    self._problem(loc, "code", loc.row.code, "duplicate",
-                                  {"file": first.file, "line": first.line})
-                    continue
-                seen[(namespace, loc.row.code)] = loc
-                self.index.add(loc.row.code, kind_of(loc.row))
-
-    def _references(self, data: Validated) -> list[tuple[str, set[str], Located, str]]:
-        refs: list[tuple[str, set[str], Located, str]] = []
-        for loc in data.rows.get("regions", []):
-            r: Any = loc.row
-            if r.parent_code and r.level.value in REGION_PARENT:
-                refs.append((r.parent_code, {REGION_PARENT[r.level.value]}, loc, "parent_code"))
-        for loc in data.rows.get("grids", []):
-            refs.append((loc.row.community_code, {"community"}, loc, "community_code"))
-        for loc in data.rows.get("compounds", []):
-            refs.append((loc.row.grid_code, {"grid"}, loc, "grid_code"))
-        for loc in data.rows.get("buildings", []):
-            refs.append((loc.row.parent_code, {"compound", "grid"}, loc, "parent_code"))
-        for loc in data.rows.get("organizations", []):
-            if loc.row.location_code:
-                refs.append((loc.row.location_code, PLACE_KINDS, loc, "location_code"))
-            if loc.row.compound_code and loc.row.kind in COMMITTEE_KINDS:
-                refs.append((loc.row.compound_code, {"compound"}, loc, "compound_code"))
-        for loc in data.rows.get("party_orgs", []):
-            if loc.row.parent_code:
-                refs.append((loc.row.parent_code, {"party_org"}, loc, "parent_code"))
-            for code in loc.row.covers:
-                refs.append((code, PLACE_KINDS | {"organization"}, loc, "covers"))
-        for loc in data.rows.get("people", []):
-            for column, allowed in (("party_org_code", {"party_org"}),
-                                    ("employer_code", {"organization"}),
-                                    ("residence_code", {"building", "compound"})):
-                code = getattr(loc.row, column)
-                if code:
-                    refs.append((code, allowed, loc, column))
-        for loc in data.rows.get("posts", []):
-            refs.append((loc.row.person_code, {"person"}, loc, "person_code"))
-            kinds = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[loc.row.role]))
-            refs.append((loc.row.target_code, kinds | {"party_org", "organization", "community",
-                                                       "grid", "building", "compound"},
-                         loc, "target_code"))
-        for loc in data.rows.get("relations", []):
-            src, dst = RELATION_ENDS[loc.row.type]
-            refs.append((loc.row.from_code, src, loc, "from_code"))
-            refs.append((loc.row.to_code, dst, loc, "to_code"))
-        return refs
-
-    def _check_roles(self, data: Validated) -> None:
-        for loc in data.rows.get("posts", []):
-            row: PostRow = loc.row
-            allowed = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[row.role]))
-            kinds = self.index.kinds.get(row.target_code)
-            if kinds and not kinds & allowed:
-                self._problem(loc, "role", row.role.zh, "role_target", {
-                    "role": row.role.zh, "code": row.target_code,
-                    **_kinds("wanted", allowed, "或", " or "), **_kinds("have", kinds, "、", ", ")})
-
-    def _problem(self, loc: Located, column: str, value: str | None, key: str,
-                 params: dict[str, Any]) -> None:
-        self.report.count(loc.template).errors += 1
-        self.report.problems.append(RosterProblem(
-            loc.file, key, params, sheet=loc.sheet, row=loc.line,
-            column=loc.headers.get(column, column), value=value))
-
-    # -- phase 4 -------------------------------------------------------------------------
-
-    def plan_nodes(self, data: Validated) -> dict[str, tuple[q.NodeKind, list[repo.NodeWrite]]]:
-        plan: dict[str, tuple[q.NodeKind, list[repo.NodeWrite]]] = {}
-
-        def owned(from_label: Label, rel: Rel, code: str | None) -> tuple[tuple[str, Label], ...]:
-            if not code:
-                return ()
-            kind = self.index.match(code, set(KIND_LABEL))
-            assert kind is not None  # references were checked
-            return ((code, _target_label(from_label, rel, kind)),)
-
-        def place_writes(template: str, kind: q.NodeKind, parent: str, props: Any) -> None:
-            writes = [repo.NodeWrite(loc.row.code, props(loc.row),
-                                     {Rel.IN: owned(kind.key_label, Rel.IN,
-                                                    getattr(loc.row, parent))})
-                      for loc in data.rows.get(template, [])]
-            plan[template] = (kind, writes)
-
-        place_writes("regions", q.REGION, "parent_code", lambda r: {
-            "name": r.name, "level": r.level.value, "population": r.population})
-        place_writes("grids", q.GRID, "community_code", lambda r: {
-            "name": r.name, "kind": r.kind.value})
-        place_writes("compounds", q.COMPOUND, "grid_code", lambda r: {
-            "name": r.name, "households": r.households, "has_security": r.has_security})
-        place_writes("buildings", q.BUILDING, "parent_code", lambda r: {
-            "name": r.name, "kind": r.kind.value, "households": r.households})
-        plan["organizations"] = (q.ORGANIZATION, [
-            repo.NodeWrite(r.code, {"name": r.name, "kind": r.kind.value, "uscc": r.uscc}, {
-                Rel.LOCATED_IN: owned(Label.ORGANIZATION, Rel.LOCATED_IN, r.location_code),
-                Rel.SERVES: owned(Label.ORGANIZATION, Rel.SERVES,
-                                  r.compound_code if r.kind in COMMITTEE_KINDS else None),
-            }) for r in (loc.row for loc in data.rows.get("organizations", []))])
-        plan["party_orgs"] = (q.PARTY_ORG, [
-            repo.NodeWrite(r.code, {
-                "name": r.name, "kind": r.kind.value,
-                "category": r.category.value if r.category else None, "founded": r.founded,
-            }, {
-                Rel.UNDER: owned(Label.PARTY_ORG, Rel.UNDER, r.parent_code),
-                Rel.COVERS: tuple(t for c in dict.fromkeys(r.covers)
-                                  for t in owned(Label.PARTY_ORG, Rel.COVERS, c)),
-            }) for r in (loc.row for loc in data.rows.get("party_orgs", []))])
-        plan["people"] = (q.PERSON, [self._person(loc.row, owned)
-                                     for loc in data.rows.get("people", [])])
-        return plan
-
-    def _person(self, r: PersonRow, owned: Any) -> repo.NodeWrite:
-        id_hash = id_masked = None
-        if r.id_number:
-            id_hash, id_masked = self.protector.protect(r.id_number)
-        props = {
-            "name": r.name, "phone": r.phone, "id_hash": id_hash, "id_masked": id_masked,
-            "gender": r.gender.value if r.gender else None,
-            "political_status": r.political_status.value if r.political_status else None,
-            "member_status": r.member_status.value if r.member_status else None,
-        }
-        return repo.NodeWrite(r.code, props, {
-            Rel.MEMBER_OF: owned(Label.PERSON, Rel.MEMBER_OF, r.party_org_code),
-            Rel.EMPLOYED_BY: owned(Label.PERSON, Rel.EMPLOYED_BY, r.employer_code),
-            Rel.LIVES_IN: owned(Label.PERSON, Rel.LIVES_IN, r.residence_code),
-        })
-
-    def plan_relationships(
-        self, data: Validated
-    ) -> dict[str, dict[tuple[Label, Rel, Label], list[repo.RelWrite]]]:
-        plan: dict[str, dict[tuple[Label, Rel, Label], list[repo.RelWrite]]] = {
-            "posts": defaultdict(list), "relations": defaultdict(list)}
-        for loc in data.rows.get("posts", []):
-            post: PostRow = loc.row
-            allowed = set().union(*(ROLE_KINDS[label] for label in ROLE_TARGETS[post.role]))
-            kind = self.index.match(post.target_code, allowed)
-            assert kind is not None
-            shape = (Label.PERSON, Rel.HOLDS_POST,
-                     _target_label(Label.PERSON, Rel.HOLDS_POST, kind))
-            plan["posts"][shape].append(repo.RelWrite(
-                post.person_code, post.target_code, post.key,
-                {"role": post.role.value, "start": post.start, "end": post.end}))
-        for loc in data.rows.get("relations", []):
-            rel_row: RelationRow = loc.row
-            rel = Rel(rel_row.type.value)
-            src_kinds, dst_kinds = RELATION_ENDS[rel_row.type]
-            src_kind = self.index.match(rel_row.from_code, src_kinds)
-            dst_kind = self.index.match(rel_row.to_code, dst_kinds)
-            assert src_kind is not None
-            assert dst_kind is not None
-            shape = (KIND_LABEL[src_kind], rel, _target_label(KIND_LABEL[src_kind], rel, dst_kind))
-            plan["relations"][shape].append(repo.RelWrite(
-                rel_row.from_code, rel_row.to_code, "", {"start": rel_row.start}))
-        return plan
-
-    async def write(self, data: Validated, *, dry_run: bool) -> None:
-        node_plan = {t: plan for t, plan in self.plan_nodes(data).items() if t in data.rows}
-        rel_plan = {t: plan for t, plan in self.plan_relationships(data).items()
-                    if t in data.rows}
-        changed_nodes: dict[str, repo.Diff[repo.NodeWrite]] = {}
-        for template, (kind, writes) in node_plan.items():
-            diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
-            changed_nodes[template] = diff
-            self._count(template, diff.counts)
-        changed_rels: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = {}
-        for template, shapes in rel_plan.items():
-            for shape, rel_writes in shapes.items():
-                a, rel, b = shape
-                rel_diff = await repo.diff_relationships(
-                    self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
-                changed_rels[shape] = rel_diff.changed
-                self._count(template, rel_diff.counts)
-        self.report.dry_run = dry_run
-        removals = await self._plan_removals(data, rel_plan)
-        nothing_changes = (not any(d.changed for d in changed_nodes.values())
-                           and not any(changed_rels.values()) and not removals.any())
-        if dry_run or nothing_changes:
+    def _plan_node_removals(self) -> None:
+        """Nodes of the loaded templates inside the scope that the rosters no longer name;
+        a row that still refers to one of them is an error (it would dangle)."""
+        assert self.replace_scope is not None
+        if self.index.match(self.replace_scope, PLACES) is None:
+            self.report.problems.append(RosterProblem(
+                "--replace-scope", "replace_scope_unknown", {"code": self.replace_scope}))
             return
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        files = sorted(f"{name}:{digest}" for name, digest in data.files)
+        removed: set[str] = set()
+        for template, in_scope in self.scope_codes.items():
+            if not self.report.count(template).rows:
+                continue  # only the templates this load carries rows of are replaced
+            stale = sorted(c for c in in_scope if not self.index.named(c) & TEMPLATE_MASK[template])
+            if stale:
+                self.node_removals.append((TEMPLATE_KINDS[template], stale))
+                self._removed(template, stale)
+                removed.update(stale)
+        for ref in self.scope_refs:
+            if ref.code in removed:
+                self._problem(ref.where, ref.column, ref.code, "ref_removed", {"code": ref.code})
+
+    # -- pass 2: diff and write, a batch at a time -------------------------------------------
+
+    def _node_write(self, kind: q.NodeKind, record: NodeRecord) -> repo.NodeWrite:
+        code, props, owned = record
+        targets: dict[Rel, tuple[tuple[str, Label], ...]] = {}
+        for rel, codes in owned.items():
+            found = []
+            for target in codes:
+                target_kind = self.index.match(target, ALL)
+                if target_kind is not None:
+                    found.append((target, _target_label(kind.key_label, rel, target_kind)))
+            targets[rel] = tuple(found)
+        return repo.NodeWrite(code, props, targets)
+
+    def _post_write(self, record: Any) -> tuple[tuple[Label, Rel, Label], repo.RelWrite]:
+        person, target, key, props, role = record
+        kind = self.index.match(target, ROLE_MASK[role])
+        assert kind is not None  # references were checked
+        shape = (Label.PERSON, Rel.HOLDS_POST, _target_label(Label.PERSON, Rel.HOLDS_POST, kind))
+        return shape, repo.RelWrite(person, target, key, props)
+
+    def _relation_write(self, record: Any) -> tuple[tuple[Label, Rel, Label], repo.RelWrite]:
+        relation_type, source, target, start = record
+        rel = Rel(relation_type.value)
+        src_mask, dst_mask = RELATION_ENDS[relation_type]
+        src_kind = self.index.match(source, src_mask)
+        dst_kind = self.index.match(target, dst_mask)
+        assert src_kind is not None
+        assert dst_kind is not None
+        from_label = KIND_LABEL[src_kind]
+        shape = (from_label, rel, _target_label(from_label, rel, dst_kind))
+        return shape, repo.RelWrite(source, target, "", {"start": start})
+
+    async def write(self, *, dry_run: bool) -> None:
+        self.report.dry_run = dry_run
+        self._now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        async with contextlib.AsyncExitStack() as stack:
+            self._stack = stack
+            for template, kind in TEMPLATE_KINDS.items():
+                await self._write_nodes(template, kind, dry_run=dry_run)
+            named: dict[str, set[tuple[Rel, repo.RelKey]]] = defaultdict(set)
+            for template, to_write in (("posts", self._post_write),
+                                       ("relations", self._relation_write)):
+                spill = self.spills.spills.get(template)
+                if spill is None:
+                    continue
+                for records in spill.batches():
+                    shapes: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = (
+                        defaultdict(list))
+                    for record in records:
+                        shape, rel_write = to_write(record)
+                        shapes[shape].append(rel_write)
+                        if self.replace_scope:
+                            named[template].add((shape[1], repo.RelKey(
+                                rel_write.src, rel_write.dst, rel_write.key)))
+                    for (a, rel, b), rel_writes in shapes.items():
+                        diff = await repo.diff_relationships(
+                            self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
+                        self._count(template, diff.counts)
+                        if dry_run or not diff.changed:
+                            continue
+                        await self._begin()
+                        await repo.merge_relationships(self.store, from_label=a, rel=rel,
+                                                       to_label=b, rows=diff.changed)
+            removals = await self._plan_removals(named)
+            if dry_run:
+                return
+            if removals.any():
+                await self._begin()
+                await removals.apply(self.store)
+            if self._stack is None:  # _begin ran: something was written
+                counts = {k: asdict(v) for k, v in self.report.counts.items()}
+                await repo.record_load(self.store, load_id=self.report.load_id, props={
+                    "status": "committed",
+                    # microseconds: the latest committed load is found by this order
+                    "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+                    "counts": json.dumps(counts, ensure_ascii=False),
+                })
+
+    async def _write_nodes(self, template: str, kind: q.NodeKind, *, dry_run: bool) -> None:
+        """Diff and write a template's spilled rows batch by batch. The next batch is
+        prepared in a thread while the store writes the current one, so the server's work
+        and ours overlap on two cores."""
+        spill = self.spills.spills.get(template)
+        if spill is None:
+            return
+        owned_later: list[repo.Diff[repo.NodeWrite]] = []
+        writing: asyncio.Task[None] | None = None
+        done = 0
+
+        def prepare(records: list[NodeRecord]) -> list[repo.NodeWrite]:
+            return [self._node_write(kind, record) for record in records]
+
+        async def store_batch(diff: repo.Diff[repo.NodeWrite]) -> None:
+            await repo.write_nodes(self.store, kind=kind, diff=diff,
+                                   load_id=self.report.load_id, now=self._now)
+            if template in SELF_REFERENCING:
+                owned_later.append(diff)
+            else:
+                await repo.write_owned(self.store, kind=kind, diff=diff)
+
+        try:
+            for records in spill.batches():
+                writes = await asyncio.to_thread(prepare, records)
+                if writing is not None:
+                    await writing
+                    writing = None
+                diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
+                self._count(template, diff.counts)
+                done += len(records)
+                if self.progress:
+                    self.progress(f"写入 {template}", done, spill.count)
+                if dry_run or not diff.changed:
+                    continue
+                await self._begin()
+                writing = asyncio.create_task(store_batch(diff))
+            if writing is not None:
+                await writing
+                writing = None
+        finally:
+            if writing is not None:  # an error elsewhere: do not leave the write running
+                writing.cancel()
+                with contextlib.suppress(asyncio.CancelledError, OrgcoverError):
+                    await writing
+        for diff in owned_later:
+            await repo.write_owned(self.store, kind=kind, diff=diff)
+
+    async def _begin(self) -> None:
+        """Before the first write: the journal entry (or the interrupted load it completes)
+        and the store's bulk mode. Loads that change nothing leave no journal entry."""
+        if self._stack is None:
+            return
+        stack, self._stack = self._stack, None
+        await stack.enter_async_context(self.store.bulk())
+        files = sorted(f"{name}:{digest}" for name, digest in self.files)
         for unfinished in await repo.unfinished_loads(self.store):
             if sorted(unfinished.files) == files:
                 # The same rosters were interrupted after validation: finish that load.
@@ -501,55 +646,31 @@ class RosterLoader:
                 self.report.resumed = True
                 log.warning("completing interrupted load %s", unfinished.load_id)
                 break
-        async with self.store.bulk():
-            journal = {"status": "started", "who": self.who, "started_at": now, "files": files}
-            if self.report.resumed:
-                journal.pop("started_at")
-            await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
-            for template, (kind, _writes) in node_plan.items():
-                if self.progress:
-                    self.progress(f"写入 {template}", len(changed_nodes[template].changed))
-                await repo.write_nodes(self.store, kind=kind, diff=changed_nodes[template],
-                                       load_id=self.report.load_id, now=now)
-            for template, (kind, _writes) in node_plan.items():
-                await repo.write_owned(self.store, kind=kind, diff=changed_nodes[template])
-            for shape, rel_writes in changed_rels.items():
-                a, rel, b = shape
-                await repo.merge_relationships(self.store, from_label=a, rel=rel, to_label=b,
-                                               rows=rel_writes)
-            await removals.apply(self.store)
-            counts = {k: asdict(v) for k, v in self.report.counts.items()}
-            await repo.record_load(self.store, load_id=self.report.load_id, props={
-                "status": "committed",
-                "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "counts": json.dumps(counts, ensure_ascii=False),
-            })
+        journal = {"status": "started", "who": self.who, "started_at": self._now,
+                   "files": files, "fingerprint": self.fingerprint(self.files)}
+        if self.report.resumed:
+            journal.pop("started_at")
+        await repo.record_load(self.store, load_id=self.report.load_id, props=journal)
 
-    async def _plan_removals(
-        self, data: Validated,
-        rel_plan: dict[str, dict[tuple[Label, Rel, Label], list[repo.RelWrite]]],
-    ) -> Removals:
+    async def _plan_removals(self, named: dict[str, set[tuple[Rel, repo.RelKey]]]) -> Removals:
         """With --replace-scope: posts and relations inside the scope the rosters no longer
         name, with the nodes found during validation."""
         removals = Removals(nodes=self.node_removals)
         scope = self.replace_scope
         if scope is None:
             return removals
-        if "posts" in data.rows:
-            named_posts = {repo.RelKey(w.src, w.dst, w.key)
-                           for ws in rel_plan["posts"].values() for w in ws}
+        if self.report.count("posts").rows:
+            named_posts = {key for _rel, key in named["posts"]}
             for label, keys in (await repo.posts_in_scope(self.store, scope=scope)).items():
                 stale_posts = sorted(keys - named_posts, key=lambda k: (k.src, k.dst, k.key))
                 if stale_posts:
                     removals.rels.append((Label.PERSON, Rel.HOLDS_POST, label, stale_posts))
                     self._removed("posts", [f"{k.src} → {k.dst} ({k.key.split('|')[0]})"
                                             for k in stale_posts])
-        if "relations" in data.rows:
-            named_rels = {(rel, repo.RelKey(w.src, w.dst, w.key))
-                          for (_a, rel, _b), ws in rel_plan["relations"].items() for w in ws}
+        if self.report.count("relations").rows:
             found = await repo.relations_in_scope(self.store, scope=scope)
             for rel, keys in found.items():
-                stale_rels = sorted((k for k in keys if (rel, k) not in named_rels),
+                stale_rels = sorted((k for k in keys if (rel, k) not in named["relations"]),
                                     key=lambda k: (k.src, k.dst))
                 if stale_rels:
                     source = Label.PERSON if rel is Rel.REPORTS_TO else Label.ORGANIZATION
@@ -578,22 +699,30 @@ async def load_rosters(
     who: str = "cli",
     progress: Progress | None = None,
     replace_scope: str | None = None,
+    recheck: bool = False,
 ) -> LoadReport:
     """Validate everything, then write; raise RosterInvalid (nothing written) on any error.
 
     With `replace_scope` the rosters are the whole truth inside that place: nodes of the
     loaded templates, posts and relations there that they no longer name are removed.
+    Rosters identical to the last committed load (same files, options, PII key and loader
+    rules, nothing loaded since) are reported unchanged at once unless `recheck` is set.
     """
     loader = RosterLoader(store, protector=protector, who=who, progress=progress,
                           replace_scope=cells.normalize_code(replace_scope)
                           if replace_scope else None)
-    data = loader.read(paths)
-    await loader.check_references(data)  # on the rows that passed, so one pass finds all
-    if loader.report.errors:
-        raise RosterInvalid(loader.report)
-    # A missing PII secret surfaces here, before anything is written.
-    if any(loc.row.id_number for loc in data.rows.get("people", [])):
-        protector.require()
-    await loader.write(data, dry_run=dry_run)
+    try:
+        if not recheck and await loader.unchanged_since(paths):
+            loader.report.dry_run = dry_run
+            log.info("load: rosters unchanged since %s", loader.report.unchanged_since)
+            return loader.report
+        await loader.validate(paths)  # every row, then every reference: one pass finds all
+        if loader.report.errors:
+            raise RosterInvalid(loader.report)
+        if loader.needs_secret:
+            protector.require()  # a missing PII secret surfaces before anything is written
+        await loader.write(dry_run=dry_run)
+    finally:
+        loader.close()
     log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")
     return loader.report

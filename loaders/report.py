@@ -80,6 +80,9 @@ class LoadReport:
     resumed: bool = False
     #: With --replace-scope: what the roster no longer names, per template (listed first).
     removed: dict[str, list[str]] = field(default_factory=dict)
+    #: The committed load these very rosters made, with nothing loaded since: not checked
+    #: or diffed again (`--recheck` does), everything counts as unchanged.
+    unchanged_since: str | None = None
 
     @property
     def errors(self) -> list[RosterProblem]:
@@ -111,6 +114,12 @@ SUMMARY_WORDS = {
     "en": ("rows", "created", "updated", "unchanged", "errors",
            " error(s); nothing was written.", "error", "warning", "removed", "would remove"),
 }
+UNCHANGED_NOTE = {
+    "zh": "名册与已提交的载入 {load} 完全相同，此后图谱未再载入：未重新校验，无需写入"
+          "（要重新校验请加 --recheck）。",
+    "en": "the rosters are identical to committed load {load} and nothing was loaded since: "
+          "not checked again, nothing to write (--recheck checks them anyway).",
+}
 ERROR_HEADERS = {
     "zh": ("文件", "工作表", "行号", "列", "值", "问题", "级别"),
     "en": ("file", "sheet", "row", "column", "value", "problem", "severity"),
@@ -124,6 +133,8 @@ def format_text(report: LoadReport, lang: str = "zh") -> list[str]:
     verb = would_remove if report.dry_run else removed
     lines = [f"{verb} {template}: {item}" for template, items in report.removed.items()
              for item in items]
+    if report.unchanged_since:
+        lines.append(UNCHANGED_NOTE[lang].format(load=report.unchanged_since))
     lines += [f"{error if p.severity == 'error' else warning}: {p.render(lang)}"
               for p in report.problems]
     for template, c in report.counts.items():
@@ -141,7 +152,7 @@ def format_text(report: LoadReport, lang: str = "zh") -> list[str]:
 def to_json(report: LoadReport, lang: str = "zh") -> dict[str, Any]:
     return {
         "load_id": report.load_id, "ok": not report.errors, "dry_run": report.dry_run,
-        "resumed": report.resumed,
+        "resumed": report.resumed, "unchanged_since": report.unchanged_since,
         "counts": {k: {"rows": c.rows, "created": c.created, "updated": c.updated,
                        "unchanged": c.unchanged, "errors": c.errors, "removed": c.removed}
                    for k, c in report.counts.items()},

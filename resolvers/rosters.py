@@ -25,7 +25,8 @@ def _safe_name(name: str | None, index: int) -> str:
 
 
 async def load_uploads(
-    ctx: Context, *, files: Sequence[Any], dry_run: bool, replace_scope: str | None
+    ctx: Context, *, files: Sequence[Any], dry_run: bool, replace_scope: str | None,
+    recheck: bool = False,
 ) -> tuple[LoadReport, bool]:
     """(report, ok): ok is False when validation failed and nothing was written."""
     if not files:
@@ -44,6 +45,7 @@ async def load_uploads(
         try:
             report = await load_rosters(ctx.store, [folder], protector=ctx.protector,
                                         dry_run=dry_run, replace_scope=replace_scope,
+                                        recheck=recheck,
                                         who=f"graphql:{ctx.request_id}")
         except RosterInvalid as exc:
             return exc.report, False

@@ -51,6 +51,10 @@ class LoadResult:
     counts: list[TemplateCount] = strawberry.field(description="Per template.")
     warnings: list[RosterProblem] = strawberry.field(description="Ignored columns, sheets.")
     removed: list[str] = strawberry.field(description="What replaceScope removed.")
+    unchanged_since: str | None = strawberry.field(
+        default=None,
+        description="Id of the committed load these very rosters made, with nothing loaded "
+                    "since: not checked again and counted unchanged (recheck: true checks).")
 
 
 @strawberry.type(description="The rosters have errors; nothing was written.")
@@ -89,16 +93,20 @@ class Mutation:
         replace_scope: Annotated[str | None, strawberry.argument(
             description="Place code inside which the rosters are the whole truth.")] = None,
         lang: ReportLanguage = ReportLanguage.ZH,
+        recheck: Annotated[bool, strawberry.argument(
+            description="Check every row even when the files equal the last committed "
+                        "load's.")] = False,
     ) -> LoadRostersResult:
         language = lang.value
         report, ok = await r.load_uploads(info.context, files=files, dry_run=dry_run,
-                                          replace_scope=replace_scope)
+                                          replace_scope=replace_scope, recheck=recheck)
         if ok:
             return LoadResult(
                 load_id=report.load_id, dry_run=report.dry_run, resumed=report.resumed,
                 counts=_counts(report), warnings=_problems(report, "warning", language),
                 removed=[f"{k}: {item}" for k, items in report.removed.items()
-                         for item in items])
+                         for item in items],
+                unchanged_since=report.unchanged_since)
         errors = _problems(report, "error", language)
         return ValidationFailed(
             message=(f"{len(errors)} 个错误，未写入任何数据。" if language == "zh"

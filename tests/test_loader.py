@@ -58,16 +58,57 @@ async def test_tiny_district_loads_completely(store: FalkorStore, tiny_rosters: 
     assert loads == [{"code": report.load_id, "status": "committed"}]
 
 
+@pytest.mark.parametrize("recheck", [False, True], ids=["same-files", "recheck"])
 async def test_identical_second_load_writes_nothing(store: FalkorStore, tiny_rosters: Path,
-                                                    protector: IdProtector) -> None:
-    await load_rosters(store, [tiny_rosters], protector=protector)
+                                                    protector: IdProtector,
+                                                    recheck: bool) -> None:
+    first = await load_rosters(store, [tiny_rosters], protector=protector)
     before = await store.read(ALL_PROPS)
     store.round_trips = 0
-    report = await load_rosters(store, [tiny_rosters], protector=protector)
+    report = await load_rosters(store, [tiny_rosters], protector=protector, recheck=recheck)
+    trips = store.round_trips
+    assert set(report.counts) == set(first.counts)
     for template, counts in report.counts.items():
+        assert counts.rows == first.counts[template].rows
         assert (counts.unchanged, counts.created, counts.updated) == (counts.rows, 0, 0), template
     assert await store.read(ALL_PROPS) == before  # no journal entry, no updated_at touched
     assert len(await store.read(LOADS)) == 1
+    # same files: the last committed load is named and nothing is read again
+    assert report.unchanged_since == (None if recheck else first.load_id)
+    assert (trips == 2) is not recheck  # the last committed load, unfinished loads
+
+
+async def test_same_files_are_checked_again_after_another_load(
+        store: FalkorStore, tmp_path: Path, tiny_rosters: Path, protector: IdProtector) -> None:
+    """Only the last committed load counts: after another load changed the graph, the
+    original rosters are diffed again and put it back."""
+    work = tmp_path / "r"
+    shutil.copytree(tiny_rosters, work)
+    first = await load_rosters(store, [tiny_rosters], protector=protector)
+    compounds = _csv(work / "小区.csv")
+    compounds[0][1] = "改名后小区"
+    write_rosters(work, {"compounds": compounds})
+    changed = await load_rosters(store, [work], protector=protector)
+    assert changed.counts["compounds"].updated == 1
+    again = await load_rosters(store, [tiny_rosters], protector=protector)
+    assert again.unchanged_since is None
+    assert again.counts["compounds"].updated == 1
+    assert again.load_id not in (first.load_id, changed.load_id)
+    # and now the original rosters are the last load again
+    last = await load_rosters(store, [tiny_rosters], protector=protector)
+    assert last.unchanged_since == again.load_id
+
+
+async def test_another_pii_key_or_option_checks_again(
+        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
+    await load_rosters(store, [tiny_rosters], protector=protector)
+    other_key = await load_rosters(store, [tiny_rosters], protector=IdProtector("other key"))
+    assert other_key.unchanged_since is None
+    assert other_key.counts["people"].updated > 0  # hashes under the new key
+    dry = await load_rosters(store, [tiny_rosters], protector=IdProtector("other key"),
+                             dry_run=True)
+    assert dry.unchanged_since == other_key.load_id
+    assert dry.dry_run
 
 
 async def test_changed_rows_update_and_move_owned_relationships(

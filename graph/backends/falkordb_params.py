@@ -29,7 +29,7 @@ def literal(value: Any) -> str:
     except (TypeError, ValueError):
         text = "\\"
     if "\\" not in text:
-        cypher = _KEY.sub(r"`\1`:", text)
+        cypher = _KEY.sub(r"`\1`:", text) if "{" in text else text
         if '":' not in cypher:  # else a key that is no identifier is left quoted
             return cypher
     # JSON escapes FalkorDB does not all read (\u0001 stays literal), keys that are no

@@ -327,6 +327,14 @@ UNFINISHED_LOADS = statement(
        ORDER BY started_at""",
 )
 
+LATEST_COMMITTED_LOAD = statement(
+    "load.latest_committed",
+    """MATCH (l:Load) WHERE l.status = 'committed'
+       RETURN l.code AS code, l.fingerprint AS fingerprint, l.counts AS counts,
+              l.finished_at AS finished_at
+       ORDER BY finished_at DESC LIMIT 1""",
+)
+
 JOURNAL_UPSERT = statement(
     "load.journal_upsert",
     "MERGE (l:Load {code: $id}) SET l += $props RETURN l.code AS code",

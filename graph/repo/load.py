@@ -30,9 +30,13 @@ def batched(items: Sequence[T], size: int = BATCH_SIZE) -> Iterator[Sequence[T]]
         yield items[start:start + size]
 
 
-def fingerprint(*parts: Any) -> str:
-    """Stable digest of what a row says; equal digests mean nothing to write."""
-    canonical = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+def fingerprint(props: dict[str, Any], *more: Any) -> str:
+    """Stable digest of what a row says; equal digests mean nothing to write.
+
+    `repr` of plain values (str, int, bool, None and tuples of them) is stable across
+    processes and several times cheaper than JSON for a district's 400k rows.
+    """
+    canonical = repr((sorted(props.items()), more))
     return hashlib.blake2b(canonical.encode(), digest_size=16).hexdigest()
 
 
@@ -55,7 +59,7 @@ def _columns(rows: Iterable[dict[str, Any]], names: Sequence[str]) -> dict[str, 
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeWrite:
     """One row's node: properties (None removes) and owned relationship targets."""
 
@@ -63,24 +67,25 @@ class NodeWrite:
     props: dict[str, Any]
     #: rel → ((target code, target label), …); empty tuple removes the relationship.
     owned: dict[Rel, tuple[tuple[str, Label], ...]] = field(default_factory=dict)
+    #: The row's fingerprint (diffed against the graph, then stored with the row).
+    hash: str = field(init=False)
 
-    @property
-    def hash(self) -> str:
-        owned = {rel.value: sorted(code for code, _ in targets)
-                 for rel, targets in self.owned.items()}
-        return fingerprint(self.props, owned)
+    def __post_init__(self) -> None:
+        self.hash = fingerprint(self.props, sorted(
+            (rel.value, sorted(code for code, _ in targets))
+            for rel, targets in self.owned.items()))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RelWrite:
     src: str
     dst: str
     key: str
     props: dict[str, Any]
+    hash: str = field(init=False)
 
-    @property
-    def hash(self) -> str:
-        return fingerprint(self.props)
+    def __post_init__(self) -> None:
+        self.hash = fingerprint(self.props)
 
 
 @dataclass(slots=True)
@@ -228,6 +233,24 @@ async def unfinished_loads(store: GraphStore) -> list[UnfinishedLoad]:
     """Loads whose journal says started but never committed (interrupted)."""
     return [UnfinishedLoad(r["code"], tuple(r["files"] or ()), r["started_at"])
             for r in await store.read(q.UNFINISHED_LOADS)]
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedLoad:
+    load_id: str
+    fingerprint: str | None
+    counts: dict[str, dict[str, int]]
+    finished_at: str | None
+
+
+async def latest_committed_load(store: GraphStore) -> CommittedLoad | None:
+    """The load that committed last (the graph is as it left it unless one started since)."""
+    rows = await store.read(q.LATEST_COMMITTED_LOAD)
+    if not rows:
+        return None
+    row = rows[0]
+    return CommittedLoad(row["code"], row["fingerprint"], json.loads(row["counts"] or "{}"),
+                         row["finished_at"])
 
 
 async def record_load(store: GraphStore, *, load_id: str, props: dict[str, Any]) -> None:
