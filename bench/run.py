@@ -94,7 +94,8 @@ def _print_loads(scale: str, rows: int, gen_s: float, first: dict[str, Any],
     print(f"| roster rows | {rows:,} |")
     print(f"| generate + write CSV | {gen_s:.1f} s |")
     print(f"| first load (validated, end to end) | {first['seconds']:.1f} s = "
-          f"{rows / first['seconds']:,.0f} rows/s, peak RSS {first['rss_mb']:.0f} MB |")
+          f"{rows / first['seconds']:,.0f} rows/s, peak RSS {first['rss_mb']:.0f} MB; "
+          f"closing the store then waits {first['close_seconds']:.1f} s for the log rewrite |")
     print(f"| repeat load, same files (taken as unchanged) | {repeat['seconds']:.2f} s, "
           f"peak RSS {repeat['rss_mb']:.0f} MB |")
     print(f"| repeat load with --recheck | {recheck['seconds']:.1f} s = "

@@ -46,6 +46,10 @@ class EmbeddedStore(FalkorStore):
 
     async def close(self) -> None:
         try:
+            # Let a log rewrite (the one after a load) finish: stopping the server kills it,
+            # and the next start would replay every query of the load (a city load: 519 MB,
+            # longer than the startup timeout) instead of reading the compact snapshot.
+            await self.settle()
             await super().close()
         finally:
             await self.server.stop()

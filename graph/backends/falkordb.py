@@ -217,7 +217,10 @@ class FalkorStore(GraphStore):
         (after DDL; and benchmarks: a rewrite forked after a large load competes for cores)."""
         conn = self._db.connection
         for _ in range(12000):
-            info = await conn.info("persistence")
+            try:
+                info = await conn.info("persistence")
+            except (redis_errors.RedisError, OSError):
+                return  # no server to wait for
             if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
                     info.get("aof_rewrite_scheduled", 0)):
                 return
