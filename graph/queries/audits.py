@@ -296,24 +296,24 @@ DUAL_REGISTRATION = AuditDef(
 HIERARCHY_INTEGRITY = AuditDef(
     id="hierarchy-integrity", zh="组织体系完整性", en="Party hierarchy integrity",
     eligible=Label.PARTY_ORG,
-    # Each covered place climbs its IN chain one hop at a time and must meet a place the
-    # parent covers (2.3× faster on FalkorDB than a variable-length match to the parent).
+    # One row per (covered target, place the parent covers); each covered place must meet
+    # one of the parent's places on its IN chain. Counted in a single aggregation per `x`:
+    # FalkorDB's per-node grouping, and the pattern comprehension this replaced, were most
+    # of the cost (district: 292 → 147 ms, the same verdict for each of 7,128 orgs).
     coverage="""
         OPTIONAL MATCH (x)-[:UNDER]->(parent:PartyOrg)
-        WITH x, parent, [(parent)-[:COVERS]->(a:Place) | a.code] AS areas
         OPTIONAL MATCH (x)-[:COVERS]->(p0)
-        WITH x, parent, areas, collect(p0) AS targets,
-             sum(CASE WHEN p0.level = 'district' THEN 1 ELSE 0 END) > 0 AS top
-        UNWIND CASE WHEN size(targets) = 0 THEN [null] ELSE targets END AS p0
         OPTIONAL MATCH (p0)-[:IN]->(p1)
         OPTIONAL MATCH (p1)-[:IN]->(p2)
         OPTIONAL MATCH (p2)-[:IN]->(p3)
         OPTIONAL MATCH (p3)-[:IN]->(p4)
-        WITH x, parent, areas, top, p0,
-             [n IN [p0, p1, p2, p3, p4] WHERE n IS NOT NULL | n.code] AS up
-        WITH x, parent IS NOT NULL OR top AS rooted,
-             sum(CASE WHEN p0 IS NOT NULL AND 'Place' IN labels(p0) AND size(areas) > 0
-                       AND size([c IN up WHERE c IN areas]) = 0 THEN 1 ELSE 0 END) = 0 AS inside
+        OPTIONAL MATCH (parent)-[:COVERS]->(a:Place)
+        WITH x, parent IS NOT NULL AS has_parent, p0, a, 'Place' IN labels(p0) AS place,
+             a IN [p0, p1, p2, p3, p4] AS hit
+        WITH x, has_parent, max(CASE WHEN p0.level = 'district' THEN 1 ELSE 0 END) AS top,
+             count(a) AS areas, count(DISTINCT CASE WHEN hit THEN p0 END) AS hits,
+             count(DISTINCT CASE WHEN place THEN p0 END) AS places
+        WITH x, has_parent OR top = 1 AS rooted, areas = 0 OR hits = places AS inside
         WITH x, rooted AND inside AS covered, rooted, inside
         WITH x, covered, CASE WHEN covered THEN [] ELSE
              (CASE WHEN rooted THEN [] ELSE ['orphan'] END) +
