@@ -37,6 +37,14 @@ def test_load_then_reload_reports_unchanged(env: Path) -> None:
     second = runner.invoke(cli, ["load", str(env / "r"), "--json"])
     assert second.exit_code == 0
     assert '"unchanged": 4' in second.output  # the four regions
+    report = json.loads(second.output)
+    assert report["unchanged_since"] is not None  # the same files as the committed load
+    rechecked = json.loads(runner.invoke(cli, ["load", str(env / "r"), "--json",
+                                               "--recheck"]).output)
+    assert rechecked["unchanged_since"] is None
+    assert rechecked["counts"] == report["counts"]
+    text = runner.invoke(cli, ["load", str(env / "r"), "--lang", "en"]).output
+    assert "identical to committed load" in text
 
 
 def test_invalid_roster_exits_1_with_the_problem(env: Path) -> None:

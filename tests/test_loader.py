@@ -16,7 +16,7 @@ from graph.queries import load as q
 from graph.repo.load import count_graph
 from graph.statements import compose
 from loaders.pii import IdProtector
-from loaders.pipeline import load_rosters
+from loaders.pipeline import RosterLoader, load_rosters
 from loaders.report import RosterInvalid
 from tests.conftest import PII_SECRET
 from tests.rosters import write_rosters
@@ -217,6 +217,24 @@ async def test_id_numbers_are_only_stored_hashed_and_masked(
     expected = hmac.new(PII_SECRET.encode(), sample[2].encode(), hashlib.sha256).hexdigest()
     assert person["props"]["id_hash"] == expected
     assert person["props"]["id_masked"] == sample[2][:4] + "*" * 10 + sample[2][-4:]
+
+
+async def test_spilled_rows_hold_no_id_numbers_and_are_removed(
+        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
+    """Between the passes validated rows wait on disk: hashed and masked only, then gone."""
+    loader = RosterLoader(store, protector=protector)
+    await loader.validate([tiny_rosters])
+    spilled = {name: spill.path for name, spill in loader.spills.spills.items()}
+    for spill in loader.spills.spills.values():
+        list(spill.batches())  # flushed to disk
+    numbers = {row[2] for row in _csv(tiny_rosters / "人员.csv") if row[2]}
+    on_disk = spilled["people"].read_bytes()
+    assert numbers
+    assert not any(number.encode() in on_disk for number in numbers)
+    assert sum(1 for batch in loader.spills.spill("people").batches() for _ in batch) == len(
+        _csv(tiny_rosters / "人员.csv"))
+    loader.close()
+    assert not any(path.exists() for path in spilled.values())
 
 
 async def test_id_numbers_without_secret_fail_before_writing(
