@@ -37,11 +37,15 @@ class Spill:
             pickle.dump(self._pending, self._out, protocol=pickle.HIGHEST_PROTOCOL)
             self._pending = []
 
-    def batches(self) -> Iterator[list[Any]]:
+    def close(self) -> None:
+        """Flush what is pending and stop appending (reading back closes it too)."""
         if self._out is not None:
             self._flush()
             self._out.close()
             self._out = None
+
+    def batches(self) -> Iterator[list[Any]]:
+        self.close()
         with self.path.open("rb") as fh:
             while True:
                 try:
@@ -64,6 +68,5 @@ class SpillFolder:
 
     def close(self) -> None:
         for spill in self.spills.values():
-            if spill._out is not None:
-                spill._out.close()
+            spill.close()
         self._dir.cleanup()

@@ -226,7 +226,7 @@ async def test_spilled_rows_hold_no_id_numbers_and_are_removed(
     await loader.validate([tiny_rosters])
     spilled = {name: spill.path for name, spill in loader.spills.spills.items()}
     for spill in loader.spills.spills.values():
-        list(spill.batches())  # flushed to disk
+        spill.close()  # flushed to disk
     numbers = {row[2] for row in _csv(tiny_rosters / "人员.csv") if row[2]}
     on_disk = spilled["people"].read_bytes()
     assert numbers
