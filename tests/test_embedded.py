@@ -15,6 +15,7 @@ import pytest
 
 from graph.backends import embedded
 from graph.backends.embedded import PID_FILE, EmbeddedFalkorServer
+from graph.backends.falkordb import BULK_CHECK_EVERY
 from graph.errors import ConfigError, StoreLocked, StoreUnavailable
 from graph.factory import StoreConfig, open_store
 from graph.queries import load as q
@@ -213,5 +214,30 @@ async def test_bulk_defers_log_rewrites_and_restores_the_setting(tmp_path: Path)
         await store.settle()  # type: ignore[attr-defined]
         info = await conn.info("persistence")
         assert int(info["aof_rewrites"]) == rewrites + 1
+    finally:
+        await store.close()
+
+
+async def test_a_long_load_still_rewrites_when_the_log_has_grown(tmp_path: Path) -> None:
+    """A load that logs more than `bulk_rewrite_bytes` rewrites mid-load, so a crash leaves
+    a log that replays quickly; the threshold is lowered here to see it happen."""
+    store = await open_store(StoreConfig(data_dir=tmp_path))
+    try:
+        conn = store._db.connection  # type: ignore[attr-defined]
+        await store.settle()  # type: ignore[attr-defined]
+        rewrites = int((await conn.info("persistence"))["aof_rewrites"])
+        store.bulk_rewrite_bytes = 0  # type: ignore[attr-defined]
+        stmt = q.upsert_nodes(kind=q.REGION)
+        async with store.bulk():
+            for i in range(BULK_CHECK_EVERY):
+                await store.write(stmt, {
+                    **node_columns(q.REGION, [(f"G{i}", {"name": "区", "level": "district"})]),
+                    "now": "t", "load_id": "l"})
+            await store.settle()  # type: ignore[attr-defined]
+            during = int((await conn.info("persistence"))["aof_rewrites"])
+        await store.settle()  # type: ignore[attr-defined]
+        after = int((await conn.info("persistence"))["aof_rewrites"])
+        assert during == rewrites + 1
+        assert after == rewrites + 2
     finally:
         await store.close()

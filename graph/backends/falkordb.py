@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_CONNECTIONS = 32
 #: The server setting that starts an append-only-file rewrite when the file has grown.
 _AUTO_REWRITE = "auto-aof-rewrite-percentage"
+#: Inside a load, how often (in writes) the log size is looked at.
+BULK_CHECK_EVERY = 20
 #: Seconds a query waits for a free connection before the store counts as unavailable.
 POOL_TIMEOUT = 30
 
@@ -34,6 +36,8 @@ class FalkorStore(GraphStore):
     """Talks to one FalkorDB server; `graph_name` selects the graph (one per test)."""
 
     backend = "falkordb"
+    #: Logged queries (bytes) a load may add before the log is rewritten mid-load.
+    bulk_rewrite_bytes = 128 * 1024 * 1024
 
     def __init__(
         self,
@@ -69,6 +73,7 @@ class FalkorStore(GraphStore):
             ) from exc
         self._graph = self._db.select_graph(graph_name)
         self._bulk_depth = 0
+        self._bulk_writes = 0
         self._rewrite_percentage = "100"
 
     async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Any:
@@ -100,6 +105,10 @@ class FalkorStore(GraphStore):
 
     async def _write(self, stmt: Statement, params: dict[str, Any]) -> WriteResult:
         result = await self._run(stmt, params, read_only=False)
+        if self._bulk_depth:
+            self._bulk_writes += 1
+            if self._bulk_writes % BULK_CHECK_EVERY == 0:
+                await self._rewrite_if_grown()
         counters = WriteCounters(
             nodes_created=int(result.nodes_created),
             nodes_deleted=int(result.nodes_deleted),
@@ -189,13 +198,27 @@ class FalkorStore(GraphStore):
             return
         await self.settle()
 
+    async def _rewrite_if_grown(self) -> None:
+        """Inside a long load: rewrite once the queries logged since the last snapshot pass
+        BULK_REWRITE_BYTES, so a load killed midway leaves a log that replays in seconds."""
+        conn = self._db.connection
+        info = await conn.info("persistence")
+        if int(info.get("aof_rewrite_in_progress", 0)):
+            return
+        grown = int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0))
+        if grown > self.bulk_rewrite_bytes:
+            with contextlib.suppress(redis_errors.ResponseError):  # one already scheduled
+                await conn.execute_command("BGREWRITEAOF")
+
     @contextlib.asynccontextmanager
     async def deferred_log_rewrites(self) -> AsyncIterator[None]:
         """No automatic append-only-file rewrite inside the block, one rewrite after it.
 
         A rewrite forks the server and writes the whole graph; during a district load
         automatic ones fired several times and each made a few batches 6–8× slower on two
-        cores. Only for a server this process owns (the setting is server-wide).
+        cores. A very large load still rewrites every `bulk_rewrite_bytes` of logged
+        queries (a city load: a few times), which bounds the replay after a crash. Only for
+        a server this process owns (the setting is server-wide).
         """
         conn = self._db.connection
         self._bulk_depth += 1
@@ -209,8 +232,9 @@ class FalkorStore(GraphStore):
             self._bulk_depth -= 1
             if self._bulk_depth == 0:
                 await conn.config_set(_AUTO_REWRITE, self._rewrite_percentage)
-                with contextlib.suppress(redis_errors.ResponseError):  # one already running
-                    await conn.execute_command("BGREWRITEAOF")
+                if int((await conn.info("persistence")).get("aof_rewrite_in_progress", 0)):
+                    await self.settle()  # a mid-load rewrite: the last part needs one more
+                await conn.execute_command("BGREWRITEAOF")
 
     async def settle(self) -> None:
         """Wait (up to 10 minutes) until the server has no append-only-file rewrite running
