@@ -174,7 +174,8 @@ class RosterLoader:
         self.node_removals: list[tuple[q.NodeKind, list[str]]] = []
         self.needs_secret = False
         self.spills = SpillFolder()
-        self._stack: contextlib.AsyncExitStack | None = None
+        self._stack: contextlib.AsyncExitStack | None = None  # open while writing
+        self._began = False  # the journal says started: something is being written
         self._now = ""
         self._handlers: dict[str, Callable[[Any, int], None]] = {
             "regions": self._region, "grids": self._grid, "compounds": self._compound,
@@ -574,7 +575,7 @@ class RosterLoader:
             if removals.any():
                 await self._begin()
                 await removals.apply(self.store)
-            if self._stack is None:  # _begin ran: something was written
+            if self._began:
                 counts = {k: asdict(v) for k, v in self.report.counts.items()}
                 await repo.record_load(self.store, load_id=self.report.load_id, props={
                     "status": "committed",
@@ -634,10 +635,11 @@ class RosterLoader:
     async def _begin(self) -> None:
         """Before the first write: the journal entry (or the interrupted load it completes)
         and the store's bulk mode. Loads that change nothing leave no journal entry."""
-        if self._stack is None:
+        if self._began:
             return
-        stack, self._stack = self._stack, None
-        await stack.enter_async_context(self.store.bulk())
+        self._began = True
+        assert self._stack is not None  # only called inside write()
+        await self._stack.enter_async_context(self.store.bulk())
         files = sorted(f"{name}:{digest}" for name, digest in self.files)
         for unfinished in await repo.unfinished_loads(self.store):
             if sorted(unfinished.files) == files:
