@@ -120,13 +120,6 @@ class Diff(Generic[W]):
     def changed(self) -> list[W]:
         return self.created + self.updated
 
-    def extend(self, other: Diff[W]) -> None:
-        self.created.extend(other.created)
-        self.updated.extend(other.updated)
-        self.counts.created += other.counts.created
-        self.counts.updated += other.counts.updated
-        self.counts.unchanged += other.counts.unchanged
-
 
 async def diff_nodes(
     store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
