@@ -548,27 +548,8 @@ class RosterLoader:
             named: dict[str, set[tuple[Rel, repo.RelKey]]] = defaultdict(set)
             for template, to_write in (("posts", self._post_write),
                                        ("relations", self._relation_write)):
-                spill = self.spills.spills.get(template)
-                if spill is None:
-                    continue
-                for records in spill.batches():
-                    shapes: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = (
-                        defaultdict(list))
-                    for record in records:
-                        shape, rel_write = to_write(record)
-                        shapes[shape].append(rel_write)
-                        if self.replace_scope:
-                            named[template].add((shape[1], repo.RelKey(
-                                rel_write.src, rel_write.dst, rel_write.key)))
-                    for (a, rel, b), rel_writes in shapes.items():
-                        diff = await repo.diff_relationships(
-                            self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
-                        self._count(template, diff.counts)
-                        if dry_run or not diff.changed:
-                            continue
-                        await self._begin()
-                        await repo.merge_relationships(self.store, from_label=a, rel=rel,
-                                                       to_label=b, rows=diff.changed)
+                await self._write_relationships(template, to_write, named[template],
+                                                dry_run=dry_run)
             removals = await self._plan_removals(named)
             if dry_run:
                 return
@@ -583,6 +564,34 @@ class RosterLoader:
                     "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
                     "counts": json.dumps(counts, ensure_ascii=False),
                 })
+
+    async def _write_relationships(
+        self, template: str,
+        to_write: Callable[[Any], tuple[tuple[Label, Rel, Label], repo.RelWrite]],
+        named: set[tuple[Rel, repo.RelKey]], *, dry_run: bool,
+    ) -> None:
+        """Posts or relations, a spilled batch at a time, grouped by shape; with
+        --replace-scope every key they name is collected in `named`."""
+        spill = self.spills.spills.get(template)
+        if spill is None:
+            return
+        for records in spill.batches():
+            shapes: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = defaultdict(list)
+            for record in records:
+                shape, rel_write = to_write(record)
+                shapes[shape].append(rel_write)
+                if self.replace_scope:
+                    named.add((shape[1], repo.RelKey(rel_write.src, rel_write.dst,
+                                                     rel_write.key)))
+            for (a, rel, b), rel_writes in shapes.items():
+                diff = await repo.diff_relationships(
+                    self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
+                self._count(template, diff.counts)
+                if dry_run or not diff.changed:
+                    continue
+                await self._begin()
+                await repo.merge_relationships(self.store, from_label=a, rel=rel,
+                                               to_label=b, rows=diff.changed)
 
     async def _write_nodes(self, template: str, kind: q.NodeKind, *, dry_run: bool) -> None:
         """Diff and write a template's spilled rows batch by batch. The next batch is
