@@ -66,7 +66,7 @@ async def test_killed_load_is_completed_by_a_rerun(tmp_path: Path) -> None:
             incr = list(started.glob("*.incr.aof")) if started.exists() else []
             if any(b"status" in f.read_bytes() and b"started" in f.read_bytes() for f in incr):
                 break
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(0.15)  # mid-write: the demo load writes for about a second
         assert proc.poll() is None, "the load finished before it could be interrupted"
         child = int((data / PID_FILE).read_text())
         os.kill(proc.pid, signal.SIGKILL)
