@@ -84,8 +84,7 @@ def _load_once(data: Path, rosters: Path, *flags: str) -> dict[str, Any]:
 
 
 def _print_loads(scale: str, rows: int, gen_s: float, first: dict[str, Any],
-                 repeat: dict[str, Any], recheck: dict[str, Any],
-                 bulk_s: float | None) -> None:
+                 repeat: dict[str, Any], recheck: dict[str, Any]) -> None:
     print(f"# orgcover load bench — scale {scale}, {platform.node()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
     print()
@@ -123,7 +122,7 @@ async def main(scale: str, runs: int, keep: bool, loads_only: bool = False) -> N
     load_s, reload_s, recheck_s = first["seconds"], repeat["seconds"], recheck["seconds"]
     loader_rss = max(first["rss_mb"], repeat["rss_mb"], recheck["rss_mb"])
     if loads_only:
-        _print_loads(scale, rows, gen_s, first, repeat, recheck, None)
+        _print_loads(scale, rows, gen_s, first, repeat, recheck)
         if not keep:
             shutil.rmtree(data, ignore_errors=True)
         return

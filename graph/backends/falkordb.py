@@ -200,7 +200,7 @@ class FalkorStore(GraphStore):
 
     async def _rewrite_if_grown(self) -> None:
         """Inside a long load: rewrite once the queries logged since the last snapshot pass
-        BULK_REWRITE_BYTES, so a load killed midway leaves a log that replays in seconds."""
+        `bulk_rewrite_bytes`, so a load killed midway leaves a log that replays in seconds."""
         conn = self._db.connection
         info = await conn.info("persistence")
         if int(info.get("aof_rewrite_in_progress", 0)):
@@ -234,7 +234,8 @@ class FalkorStore(GraphStore):
                 await conn.config_set(_AUTO_REWRITE, self._rewrite_percentage)
                 if int((await conn.info("persistence")).get("aof_rewrite_in_progress", 0)):
                     await self.settle()  # a mid-load rewrite: the last part needs one more
-                await conn.execute_command("BGREWRITEAOF")
+                with contextlib.suppress(redis_errors.ResponseError):  # one already scheduled
+                    await conn.execute_command("BGREWRITEAOF")
 
     async def settle(self) -> None:
         """Wait (up to 10 minutes) until the server has no append-only-file rewrite running

@@ -230,8 +230,7 @@ def _owned_example(slots: int) -> dict[str, list[object]]:
 
 def _single_slot(index: int, rel: Rel, label: Label) -> str:
     # head([]) is null, and a null code matches nothing: no relationship for an empty slot.
-    return f"""WITH n, i
-        WITH n, i, head($s{index}[i]) AS c{index}
+    return f"""WITH n, i, head($s{index}[i]) AS c{index}
         OPTIONAL MATCH (t{index}:{label.value} {{code: c{index}}})
         FOREACH (x IN CASE WHEN t{index} IS NULL THEN [] ELSE [t{index}] END |
                  CREATE (n)-[:{rel.value}]->(x))"""
