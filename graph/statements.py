@@ -8,6 +8,7 @@ each one runs on FalkorDB, so a statement that is not registered here cannot exi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -61,12 +62,29 @@ def statement(
 def builder(
     *examples: dict[str, Any],
 ) -> Callable[[Callable[P, Statement]], Callable[P, Statement]]:
-    """Register a pure statement builder with example keyword arguments covering its variants."""
+    """Register a pure statement builder with example keyword arguments covering its variants.
+
+    Builders are pure, so each variant is built once and kept: a compound page asks for a
+    dozen statements, some of them (the gaps of every audit) several kilobytes of text.
+    """
 
     def register(fn: Callable[P, Statement]) -> Callable[P, Statement]:
         key = f"{fn.__module__}.{fn.__qualname__}"
-        _BUILDERS[key] = (fn, list(examples) or [{}])
-        return fn
+        built: dict[Any, Statement] = {}
+
+        @functools.wraps(fn)
+        def cached(*args: P.args, **kwargs: P.kwargs) -> Statement:
+            variant = (args, tuple(sorted(kwargs.items(), key=lambda item: item[0])))
+            try:
+                return built[variant]
+            except KeyError:
+                stmt = built[variant] = fn(*args, **kwargs)
+                return stmt
+            except TypeError:  # an argument that cannot be a key: build it every time
+                return fn(*args, **kwargs)
+
+        _BUILDERS[key] = (cached, list(examples) or [{}])
+        return cached
 
     return register
 

@@ -43,7 +43,7 @@ from loaders.pii import IdProtector
 from loaders.readers import RosterSource, discover, read_rows, sha256_of
 from loaders.report import LoadReport, RosterInvalid, RosterProblem
 from loaders.rows import ROW_MODELS, RowModel
-from loaders.spill import SpillFolder
+from loaders.spill import Spills
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class RosterLoader:
         self.scope_refs: list[OpenRef] = []
         self.node_removals: list[tuple[q.NodeKind, list[str]]] = []
         self.needs_secret = False
-        self.spills = SpillFolder()
+        self.spills = Spills()
         self._stack: contextlib.AsyncExitStack | None = None  # open while writing
         self._began = False  # the journal says started: something is being written
         self._now = ""

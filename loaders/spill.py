@@ -1,9 +1,11 @@
 """Validated rows on disk between the checking pass and the writing pass.
 
 Holding every validated row of a city roster in memory broke the 1.5 GB bound of
-rosters.md; a row here is a small tuple of plain values, pickled a batch at a time into a
-temporary file that is gone when the load ends. ID-card numbers never get here: person
-rows carry only the keyed hash and the masked form.
+rosters.md; a row here is a small tuple of plain values, pickled a batch at a time into an
+anonymous temporary file (TMPDIR decides where). The file has no name from the start, so
+a load that is killed leaves nothing behind: names and phone numbers of a roster never
+linger in a temporary directory. ID-card numbers never get here at all: person rows carry
+only the keyed hash and the masked form.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO, Any
 
 from graph.repo.load import BATCH_SIZE
@@ -20,10 +21,13 @@ from graph.repo.load import BATCH_SIZE
 class Spill:
     """Append-only records of one template, read back in batches in the order written."""
 
-    def __init__(self, folder: Path, name: str) -> None:
-        self.path = folder / f"{name}.pickle"
-        self._out: IO[bytes] | None = self.path.open("wb")
+    def __init__(self, name: str) -> None:
+        self.name = name
+        # open for the life of the load; `discard` closes it
+        self._file: IO[bytes] = tempfile.TemporaryFile(  # noqa: SIM115
+            prefix=f"orgcover-load-{name}-")
         self._pending: list[Any] = []
+        self._appending = True
         self.count = 0
 
     def append(self, record: Any) -> None:
@@ -33,40 +37,47 @@ class Spill:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending and self._out is not None:
-            pickle.dump(self._pending, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._pending:
+            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
             self._pending = []
 
     def close(self) -> None:
         """Flush what is pending and stop appending (reading back closes it too)."""
-        if self._out is not None:
+        if self._appending:
             self._flush()
-            self._out.close()
-            self._out = None
+            self._file.flush()
+            self._appending = False
+
+    def contents(self) -> bytes:
+        """Every byte on disk (what a test checks holds no ID-card number)."""
+        self.close()
+        self._file.seek(0)
+        return self._file.read()
 
     def batches(self) -> Iterator[list[Any]]:
         self.close()
-        with self.path.open("rb") as fh:
-            while True:
-                try:
-                    yield pickle.load(fh)
-                except EOFError:
-                    return
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)
+            except EOFError:
+                return
+
+    def discard(self) -> None:
+        self._file.close()
 
 
-class SpillFolder:
-    """One temporary directory per load (TMPDIR decides where), removed by `close`."""
+class Spills:
+    """The spills of one load, one per template, gone after `close` (or the process)."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="orgcover-load-")
         self.spills: dict[str, Spill] = {}
 
     def spill(self, template: str) -> Spill:
         if template not in self.spills:
-            self.spills[template] = Spill(Path(self._dir.name), template)
+            self.spills[template] = Spill(template)
         return self.spills[template]
 
     def close(self) -> None:
         for spill in self.spills.values():
-            spill.close()
-        self._dir.cleanup()
+            spill.discard()

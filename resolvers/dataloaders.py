@@ -79,10 +79,11 @@ class Loaders:
                                                          scope=scope, today=today)
         return self._get(("cross", by, scope, today), fetch, [])
 
-    def place_gaps(self, limit: int, today: str) -> DataLoader[str, list[PlaceGaps]]:
-        """Every audit's gaps inside each place (the place is already in scope, and so is
-        everything inside it)."""
+    def place_gaps(self, place: Label, limit: int,
+                   today: str) -> DataLoader[str, list[PlaceGaps]]:
+        """Every audit's gaps inside each place of one label (the place is already in
+        scope, and so is everything inside it)."""
         async def fetch(codes: Sequence[str]) -> dict[str, list[PlaceGaps]]:
-            return await audit_repo.gaps_of_places(self.store, codes=codes, limit=limit,
-                                                   today=today)
-        return self._get(("place_gaps", limit, today), fetch, [])
+            return await audit_repo.gaps_of_places(self.store, place=place, codes=codes,
+                                                   limit=limit, today=today)
+        return self._get(("place_gaps", place, limit, today), fetch, [])

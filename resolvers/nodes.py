@@ -117,6 +117,7 @@ async def cross_appointments_of(ctx: Context, *, by: str, code: str, scope: str 
 DEFAULT_PLACE_GAPS = 20
 
 
-async def place_gaps(ctx: Context, *, code: str, first: int | None) -> list[PlaceGaps]:
+async def place_gaps(ctx: Context, *, label: Label, code: str,
+                     first: int | None) -> list[PlaceGaps]:
     limit = DEFAULT_PLACE_GAPS if first is None else page_size(first)
-    return await ctx.loaders.place_gaps(limit, ctx.today).load(code)
+    return await ctx.loaders.place_gaps(label, limit, ctx.today).load(code)

@@ -164,7 +164,8 @@ class Place(Node):
     ) -> list[Annotated[PlaceAuditGaps, strawberry.lazy("schema.audits")]]:
         from schema.audits import PlaceAuditGaps
 
-        found = await r.place_gaps(info.context, code=self.code, first=first)
+        label = next(lb for lb, cls in _PLACE_TYPES.items() if isinstance(self, cls))
+        found = await r.place_gaps(info.context, label=label, code=self.code, first=first)
         return [PlaceAuditGaps.from_record(g) for g in found]
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from graph.backends import embedded
 from graph.backends.embedded import PID_FILE, EmbeddedFalkorServer
@@ -113,12 +114,33 @@ async def test_child_that_dies_is_restarted_with_its_data(tmp_path: Path) -> Non
         await store.close()
 
 
+def _exists(path: str) -> bool:
+    return Path(path).exists()
+
+
 async def test_long_data_directory_uses_a_short_socket(tmp_path: Path) -> None:
     deep = tmp_path / ("x" * 60) / ("y" * 60)
     server = EmbeddedFalkorServer(deep)
     assert len(server.socket_path) <= embedded.MAX_SOCKET_PATH
     await server.start()
+    assert _exists(server.socket_path)
     await server.stop()
+    assert not _exists(str(Path(server.socket_path).parent))  # nothing left behind
+
+
+async def test_server_keeps_a_plan_for_every_statement(tmp_path: Path) -> None:
+    """FalkorDB's default plan cache (25) is smaller than one frontend mix (31 statements)."""
+    from graph.statements import all_statements
+
+    server = EmbeddedFalkorServer(tmp_path)
+    await server.start()
+    try:
+        client = Redis(unix_socket_path=server.socket_path, decode_responses=True)
+        _, size = await client.execute_command("GRAPH.CONFIG", "GET", "CACHE_SIZE")
+        await client.aclose()
+    finally:
+        await server.stop()
+    assert size == embedded.PLAN_CACHE_SIZE >= len(list(all_statements()))
 
 
 async def test_orphaned_server_is_stopped_before_a_new_start(tmp_path: Path) -> None:

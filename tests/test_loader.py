@@ -6,6 +6,7 @@ import csv
 import hashlib
 import hmac
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -219,22 +220,33 @@ async def test_id_numbers_are_only_stored_hashed_and_masked(
     assert person["props"]["id_masked"] == sample[2][:4] + "*" * 10 + sample[2][-4:]
 
 
-async def test_spilled_rows_hold_no_id_numbers_and_are_removed(
-        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
-    """Between the passes validated rows wait on disk: hashed and masked only, then gone."""
+async def test_spilled_rows_hold_no_id_numbers_and_leave_no_file(
+        store: FalkorStore, tiny_rosters: Path, protector: IdProtector, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between the passes validated rows wait on disk: hashed and masked only, in files
+    without a name, so even a killed load leaves nothing in the temporary directory."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     loader = RosterLoader(store, protector=protector)
     await loader.validate([tiny_rosters])
-    spilled = {name: spill.path for name, spill in loader.spills.spills.items()}
-    for spill in loader.spills.spills.values():
-        spill.close()  # flushed to disk
+    assert loader.spills.spills["people"].count == len(_csv(tiny_rosters / "人员.csv"))
+    assert _files(tmp_path) == []
     numbers = {row[2] for row in _csv(tiny_rosters / "人员.csv") if row[2]}
-    on_disk = spilled["people"].read_bytes()
+    on_disk = loader.spills.spill("people").contents()
     assert numbers
+    assert sample_name(tiny_rosters).encode() in on_disk  # the rows are really there
     assert not any(number.encode() in on_disk for number in numbers)
     assert sum(1 for batch in loader.spills.spill("people").batches() for _ in batch) == len(
         _csv(tiny_rosters / "人员.csv"))
     loader.close()
-    assert not any(path.exists() for path in spilled.values())
+    assert _files(tmp_path) == []
+
+
+def sample_name(rosters: Path) -> str:
+    return str(_csv(rosters / "人员.csv")[0][1])
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
 
 
 async def test_id_numbers_without_secret_fail_before_writing(

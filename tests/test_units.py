@@ -160,3 +160,13 @@ def test_graphql_audit_metrics_match_the_catalogue() -> None:
     from schema.enums import AuditMetric
 
     assert [m.value for m in AuditMetric] == list(AUDITS)
+
+
+def test_a_builder_variant_is_built_once() -> None:
+    from graph.queries import navigation as nav
+
+    edge = nav.EDGES["compound_buildings"]
+    first = nav.neighbours(edge=edge, scoped=True)
+    assert nav.neighbours(edge=edge, scoped=True) is first
+    assert nav.neighbours(edge=edge, scoped=False) is not first
+    assert nav.neighbours(edge=edge, scoped=False).name == "nav.neighbours.compound_buildings"

@@ -41,6 +41,11 @@ SOCKET_FILE = "falkordb.sock"
 #: How often the watchdog looks at the child, and how many restarts it allows per app run.
 WATCH_INTERVAL_S = 0.5
 MAX_RESTARTS = 5
+#: Execution plans FalkorDB keeps per graph (its default is 25). The frontend mix alone
+#: sends 31 distinct statements, and an evicted plan is parsed and planned again: with 25,
+#: the mix's statements cost the server 25% more CPU (bench/RESULTS.md). The registry
+#: holds about 500 variants; 1024 keeps every one of them.
+PLAN_CACHE_SIZE = 1024
 
 
 def _binaries() -> tuple[str, str]:
@@ -87,8 +92,10 @@ class EmbeddedFalkorServer:
         *,
         startup_timeout: float = 30.0,
         appendfsync: str = "everysec",
+        plan_cache_size: int = PLAN_CACHE_SIZE,
     ) -> None:
         self.data_dir = data_dir.resolve()
+        self.plan_cache_size = plan_cache_size
         self.startup_timeout = startup_timeout
         self.appendfsync = appendfsync
         self.socket_path = self._choose_socket_path()
@@ -142,6 +149,10 @@ class EmbeddedFalkorServer:
                 proc.wait()
         with contextlib.suppress(FileNotFoundError):
             (self.data_dir / PID_FILE).unlink()
+        socket_dir = Path(self.socket_path).parent
+        if socket_dir != self.data_dir:  # the short directory of a deep data directory
+            with contextlib.suppress(OSError):
+                socket_dir.rmdir()
         self._release_lock()
 
     @property
@@ -224,7 +235,7 @@ class EmbeddedFalkorServer:
             "--pidfile", str(self.data_dir / PID_FILE),
             "--logfile", str(self.data_dir / LOG_FILE),
             "--daemonize", "no",
-            "--loadmodule", module,
+            "--loadmodule", module, "CACHE_SIZE", str(self.plan_cache_size),
         ]
 
     async def _spawn_and_wait(self) -> None:

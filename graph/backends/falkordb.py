@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from falkordb.asyncio import FalkorDB
+from hiredis import ProtocolError
 from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.connection import UnixDomainSocketConnection
 
 from graph.backends.falkordb_params import header
+from graph.backends.falkordb_wire import PoolTimeout, Reply, ServerError, WirePool
 from graph.dialects import falkordb as ddl
 from graph.domain import UNIQUE_CODE_LABELS
 from graph.errors import QueryFailed, StoreUnavailable
 from graph.statements import Statement
-from graph.store import GraphStore, Row, WriteCounters, WriteResult, plain
+from graph.store import GraphStore, Row, WriteCounters, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -72,51 +74,36 @@ class FalkorStore(GraphStore):
                 setting="ORGCOVER_GRAPH_URI",
             ) from exc
         self._graph = self._db.select_graph(graph_name)
+        self._wire = WirePool(unix_socket=unix_socket, host=host, port=port, password=password,
+                              max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT)
         self._bulk_depth = 0
         self._bulk_writes = 0
         self._rewrite_percentage = "100"
 
-    async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Any:
+    async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Reply:
         try:
-            query = header(params) + stmt.text
-            if read_only:
-                return await self._graph.ro_query(query)
-            return await self._graph.query(query)
-        except redis_errors.ResponseError as exc:
+            return await self._wire.query(self.graph_name, header(params) + stmt.text,
+                                          read_only=read_only)
+        except ServerError as exc:
             if read_only and "empty key" in str(exc):
-                return None  # the graph does not exist yet: nothing to read
+                return Reply()  # the graph does not exist yet: nothing to read
             raise QueryFailed(f"statement {stmt.name} failed on FalkorDB: {exc}") from exc
-        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
+        except (PoolTimeout, OSError, ProtocolError) as exc:
             raise StoreUnavailable(
                 f"FalkorDB at {self.description} does not answer: {exc}",
                 setting="ORGCOVER_GRAPH_URI",
             ) from exc
 
-    @staticmethod
-    def _rows(result: Any) -> list[Row]:
-        if result is None:
-            return []
-        names = [col[1] for col in result.header]
-        return [dict(zip(names, (plain(v) for v in record), strict=True))
-                for record in result.result_set]
-
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
-        return self._rows(await self._run(stmt, params, read_only=True))
+        return (await self._run(stmt, params, read_only=True)).rows
 
     async def _write(self, stmt: Statement, params: dict[str, Any]) -> WriteResult:
-        result = await self._run(stmt, params, read_only=False)
+        reply = await self._run(stmt, params, read_only=False)
         if self._bulk_depth:
             self._bulk_writes += 1
             if self._bulk_writes % BULK_CHECK_EVERY == 0:
                 await self._rewrite_if_grown()
-        counters = WriteCounters(
-            nodes_created=int(result.nodes_created),
-            nodes_deleted=int(result.nodes_deleted),
-            relationships_created=int(result.relationships_created),
-            relationships_deleted=int(result.relationships_deleted),
-            properties_set=int(result.properties_set),
-        )
-        return WriteResult(rows=self._rows(result) if result.header else [], counters=counters)
+        return WriteResult(rows=reply.rows, counters=WriteCounters(**reply.stats))
 
     async def ping(self) -> None:
         try:
@@ -260,4 +247,5 @@ class FalkorStore(GraphStore):
                 raise
 
     async def close(self) -> None:
+        await self._wire.close()
         await self._db.connection.aclose()

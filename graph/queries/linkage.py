@@ -83,11 +83,17 @@ _CROSS_POSTS = (f"collect(DISTINCT {{post: {post_map('pp')}, node: {_node('po')}
                 f"collect(DISTINCT {{post: {post_map('gp')}, node: {_node('g')}}}) AS governance")
 
 
-_CROSS_FROM_COMPOUND = ("(x:Compound {code: k})-[:IN*0..2]->(:Place)<-[:COVERS]-(po:PartyOrg)"
-                        "<-[pp:HOLDS_POST]-(p:Person)-[gp:HOLDS_POST]->(g:Organization)"
-                        "-[:MANAGES|SERVES]->(x)")
+# The start node is bound in a MATCH of its own: with the WHERE on `g.kind` in the same
+# MATCH FalkorDB scanned every organization first (3 ms a compound, 3.5 ms a person at
+# district scale; 0.4 and 0.1 ms anchored). From the compound, the governance side comes
+# first: a compound has a few managers and committees, its community many party posts.
+_CROSS_FROM_COMPOUND = ("(x:Compound {code: k}) WITH k, x "
+                        "MATCH (x)<-[:MANAGES|SERVES]-(g:Organization)<-[gp:HOLDS_POST]-"
+                        "(p:Person)-[pp:HOLDS_POST]->(po:PartyOrg)-[:COVERS]->(:Place)"
+                        "<-[:IN*0..2]-(x)")
 # from the governance side: a party org covering a community reaches every compound in it
-_CROSS_FROM_PERSON = ("(p:Person {code: k})-[gp:HOLDS_POST]->(g:Organization)"
+_CROSS_FROM_PERSON = ("(p:Person {code: k}) WITH k, p "
+                      "MATCH (p)-[gp:HOLDS_POST]->(g:Organization)"
                       "-[:MANAGES|SERVES]->(x:Compound)-[:IN*0..2]->(:Place)<-[:COVERS]-"
                       "(po:PartyOrg)<-[pp:HOLDS_POST]-(p)")
 

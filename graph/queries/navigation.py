@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from graph.domain import Label, Rel
 from graph.queries.projection import node_map, post_map
-from graph.queries.scope import bind_scope, in_scope_any, scope_clause, scope_filter
+from graph.queries.scope import in_scope_any, match_all, scope_clause, scope_filter, walked
 from graph.statements import Statement, builder, compose
 
 NODE_LABELS: tuple[Label, ...] = (
@@ -138,6 +138,12 @@ def posts_on_targets(*, label: Label, scoped: bool) -> Statement:
     )
 
 
+def _predicate(label: Label, scoped: bool) -> str:
+    """The scope condition `match_all` left to the WHERE (none for places: walked)."""
+    return "" if walked(label, scoped=scoped) else scope_clause("n", label, scoped=scoped,
+                                                                 keyword="AND")
+
+
 @builder(*({"label": label, "scoped": s}
            for label in (Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING,
                          Label.PARTY_ORG, Label.ORGANIZATION, Label.PERSON)
@@ -146,11 +152,10 @@ def list_nodes(*, label: Label, scoped: bool) -> Statement:
     """A page of all nodes of a label (optionally one region level / kind), in code order."""
     return compose(
         f"nav.list_nodes.{label.value}{'.scoped' if scoped else ''}",
-        f"""{bind_scope(scoped)}
-            MATCH (n:{label.value})
+        f"""{match_all("n", label, scoped=scoped)}
             WHERE ($kind IS NULL OR n.level = $kind OR n.kind = $kind)
               AND ($after IS NULL OR n.code > $after)
-              {scope_clause("n", label, scoped=scoped, keyword="AND")}
+              {_predicate(label, scoped)}
             WITH n ORDER BY n.code LIMIT $limit
             RETURN {node_map("n")} AS node""",
         params={"kind": None, "after": None, "limit": 10, "scope": "S"},
@@ -164,10 +169,9 @@ def list_nodes(*, label: Label, scoped: bool) -> Statement:
 def count_nodes(*, label: Label, scoped: bool) -> Statement:
     return compose(
         f"nav.count_nodes.{label.value}{'.scoped' if scoped else ''}",
-        f"""{bind_scope(scoped)}
-            MATCH (n:{label.value})
+        f"""{match_all("n", label, scoped=scoped)}
             WHERE ($kind IS NULL OR n.level = $kind OR n.kind = $kind)
-              {scope_clause("n", label, scoped=scoped, keyword="AND")}
+              {_predicate(label, scoped)}
             RETURN count(n) AS total""",
         params={"kind": None, "scope": "S"},
     )

@@ -55,6 +55,28 @@ def in_scope(var: str, label: Label) -> str:
     return _PREDICATES[label](var)
 
 
+PLACE_LABELS = frozenset({Label.PLACE, Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING})
+
+
+def match_all(var: str, label: Label, *, scoped: bool) -> str:
+    """`MATCH` every node of `label` (inside `$scope` when scoped) as `var`.
+
+    Places are walked down from the scope place (bound first, in a clause of its own:
+    with a WHERE on `var` in the same MATCH FalkorDB starts from the label instead and
+    checks every node; 76 compounds of a street: 2.5 ms → 0.8 ms at district scale).
+    Other labels take the predicate of their links, added by the caller's WHERE.
+    """
+    if scoped and label in PLACE_LABELS:
+        return (f"{bind_scope(True)} WITH {SCOPE_VAR} "
+                f"MATCH ({SCOPE_VAR})<-{_IN}-({var}:{label.value})")
+    return f"{bind_scope(scoped)} MATCH ({var}:{label.value})"
+
+
+def walked(label: Label, *, scoped: bool) -> bool:
+    """Whether `match_all` already kept only the nodes inside the scope."""
+    return scoped and label in PLACE_LABELS
+
+
 def bind_scope(scoped: bool) -> str:
     """`MATCH` the scope place as `scope_place`; every scoped statement starts with it (or
     binds it before its first predicate). An unknown scope matches nothing."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from graph.domain import Label
 from graph.queries import audits as q
 from graph.records import AuditGap, AuditGroup, AuditSummary, NodeRecord, PlaceGaps
 from graph.store import GraphStore
@@ -54,11 +55,13 @@ async def audit_gaps(
 
 
 async def gaps_of_places(
-    store: GraphStore, *, codes: Sequence[str], limit: int, today: str | None = None,
+    store: GraphStore, *, place: Label, codes: Sequence[str], limit: int,
+    today: str | None = None,
 ) -> dict[str, list[PlaceGaps]]:
-    """Per place code, every audit with gaps inside it (catalogue order), first `limit`."""
-    rows = await store.read(q.gaps_of_places(), {"codes": list(codes), "limit": limit,
-                                                 "today": today or _today()})
+    """Per place code (places of one label), every audit with gaps inside it (catalogue
+    order), first `limit`."""
+    rows = await store.read(q.gaps_of_places(place=q.place_kind(place)), {
+        "codes": list(codes), "limit": limit, "today": today or _today()})
     order = {metric: i for i, metric in enumerate(q.AUDITS)}
     out: dict[str, list[PlaceGaps]] = {code: [] for code in codes}
     for r in rows:

@@ -1,0 +1,216 @@
+"""GRAPH.QUERY over a lean pool of RESP connections: the path every statement takes.
+
+The falkordb client decodes each result cell through a coroutine of its own, and redis-py
+records observability counters around every command it sends; on a compound page the two
+cost 0.37 ms of CPU per statement against 0.10 ms here (2-core VM, bench/RESULTS.md).
+Replies arrive in FalkorDB's compact format and are decoded straight into plain dicts and
+lists. Statements project graph entities to maps (architecture.md), so a node, edge or path
+in a result is reported as an error rather than decoded half-way. Administrative commands
+(CONFIG, INFO, BGREWRITEAOF, constraints) stay on redis-py: they are rare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import hiredis
+
+#: Bytes read from the socket at a time (a large result arrives in several reads).
+_CHUNK = 1 << 20
+
+#: Compact-format value types (FalkorDB's `ValueType`), by the number the server sends.
+_NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY, _MAP, _POINT = 1, 2, 3, 4, 5, 6, 10, 11
+_ENTITY_TYPES = {7: "a relationship", 8: "a node", 9: "a path", 12: "a vector",
+                 13: "a datetime", 14: "a date", 15: "a time", 16: "a duration"}
+
+#: Write statistics as the server words them, and the counters they feed.
+_STATS = {
+    "Nodes created": "nodes_created", "Nodes deleted": "nodes_deleted",
+    "Relationships created": "relationships_created",
+    "Relationships deleted": "relationships_deleted", "Properties set": "properties_set",
+}
+
+
+class ServerError(Exception):
+    """The server answered with an error (syntax, constraint, runtime, unknown graph)."""
+
+
+class UnsupportedValue(ServerError):
+    """A result held a value statements are not meant to return (a node, a date…)."""
+
+
+class PoolTimeout(ConnectionError):
+    """No connection became free within the pool's timeout."""
+
+
+class _ReplyError(Exception):
+    """What hiredis builds for an error reply (returned inside the reply, not raised)."""
+
+
+def _value(cell: Sequence[Any]) -> Any:
+    kind, value = cell[0], cell[1]
+    if kind in (_STRING, _INTEGER, _NULL):
+        return value
+    if kind == _ARRAY:
+        return [_value(item) for item in value]
+    if kind == _MAP:
+        return {value[i]: _value(value[i + 1]) for i in range(0, len(value), 2)}
+    if kind == _BOOLEAN:
+        return value == "true"
+    if kind == _DOUBLE:
+        return float(value)
+    if kind == _POINT:
+        return {"latitude": float(value[0]), "longitude": float(value[1])}
+    what = _ENTITY_TYPES.get(kind, f"a value of unknown type {kind}")
+    raise UnsupportedValue(f"the result holds {what}; statements return plain values and maps")
+
+
+@dataclass(slots=True)
+class Reply:
+    """A decoded GRAPH.QUERY reply: rows keyed by column name, and the write statistics."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def decode(reply: Any) -> Reply:
+    """A compact-format reply as plain rows; an error reply (anywhere) raises ServerError."""
+    if isinstance(reply, _ReplyError):
+        raise ServerError(str(reply))
+    if not isinstance(reply, list) or not reply:
+        raise ServerError(f"unexpected reply {reply!r:.200}")
+    if isinstance(reply[-1], _ReplyError):  # a runtime error after the header
+        raise ServerError(str(reply[-1]))
+    out = Reply(stats=_stats(reply[-1]))
+    if len(reply) == 3:
+        out.columns = names = [column[1] for column in reply[0]]
+        out.rows = [dict(zip(names, map(_value, row), strict=True)) for row in reply[1]]
+    return out
+
+
+def _stats(lines: Sequence[str]) -> dict[str, int]:
+    stats: dict[str, int] = {}
+    for line in lines:
+        name, _, rest = line.partition(": ")
+        if name in _STATS:
+            stats[_STATS[name]] = int(float(rest.split(" ", 1)[0]))
+    return stats
+
+
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.parser = hiredis.Reader(replyError=_ReplyError, encoding="utf-8")
+
+    async def call(self, args: Sequence[str]) -> Any:
+        # hiredis's stub types the command as a 1-tuple; any length is accepted
+        self.writer.write(hiredis.pack_command(cast(Any, tuple(args))))
+        await self.writer.drain()
+        while True:
+            reply = self.parser.gets()
+            if reply is not False:
+                return reply
+            data = await self.reader.read(_CHUNK)
+            if not data:
+                raise ConnectionResetError("the server closed the connection")
+            self.parser.feed(data)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):  # its event loop may be gone already
+            self.writer.transport.abort()
+
+
+class WirePool:
+    """Up to `max_connections` connections; callers beyond that wait up to `timeout` s.
+
+    A connection is used by one command at a time and returned after a complete reply;
+    one that failed or whose command was cancelled midway is dropped, never reused. A
+    command that fails on a connection taken from the idle list (the server restarted
+    since) is sent once more on a new one: the old socket cannot have reached the new
+    server, so nothing runs twice.
+    """
+
+    def __init__(self, *, unix_socket: str | None = None, host: str = "localhost",
+                 port: int = 6379, password: str | None = None, max_connections: int = 32,
+                 timeout: float = 30.0) -> None:
+        self._unix_socket = unix_socket
+        self._host = host
+        self._port = port
+        self._password = password
+        self._max = max_connections
+        self._timeout = timeout
+        self._idle: list[_Connection] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def execute(self, *args: str) -> Any:
+        """Send one command and return its raw reply (errors come back as values)."""
+        slots = self._bind_loop()
+        try:
+            await asyncio.wait_for(slots.acquire(), self._timeout)
+        except TimeoutError:
+            raise PoolTimeout(f"no free connection in {self._timeout:g} s") from None
+        try:
+            reused = bool(self._idle)
+            conn = self._idle.pop() if reused else await self._connect()
+            try:
+                reply = await conn.call(args)
+            except OSError:
+                conn.abort()
+                if not reused:
+                    raise
+                conn = await self._connect()
+                try:
+                    reply = await conn.call(args)
+                except BaseException:
+                    conn.abort()
+                    raise
+            except BaseException:
+                conn.abort()
+                raise
+            self._idle.append(conn)
+            return reply
+        finally:
+            slots.release()
+
+    async def query(self, graph: str, text: str, *, read_only: bool) -> Reply:
+        """GRAPH.QUERY (or GRAPH.RO_QUERY) in compact format, decoded."""
+        command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
+        return decode(await self.execute(command, graph, text, "--compact"))
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.writer.close()
+            with contextlib.suppress(Exception):
+                await conn.writer.wait_closed()
+
+    def _bind_loop(self) -> asyncio.Semaphore:
+        """Connections belong to the event loop that opened them; a new loop starts over."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or loop is not self._loop:
+            for conn in self._idle:
+                conn.abort()
+            self._idle = []
+            self._slots = asyncio.Semaphore(self._max)
+            self._loop = loop
+        return self._slots
+
+    async def _connect(self) -> _Connection:
+        if self._unix_socket:
+            reader, writer = await asyncio.open_unix_connection(self._unix_socket)
+        else:
+            reader, writer = await asyncio.open_connection(self._host, self._port)
+        conn = _Connection(reader, writer)
+        if self._password:
+            reply = await conn.call(("AUTH", self._password))
+            if isinstance(reply, _ReplyError):
+                conn.abort()
+                raise ServerError(f"authentication failed: {reply}")
+        return conn
