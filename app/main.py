@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -13,6 +12,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from app.graphql import build_schema
 from app.logs import request_id
+from app.middleware import RequestIdMiddleware
 from app.settings import Settings
 from graph.errors import OrgcoverError
 from graph.factory import open_store
@@ -52,18 +52,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                   description="GraphQL knowledge graph for organizational coverage")
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def with_request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        token = request_id.set(rid)
-        try:
-            response = await call_next(request)
-        finally:
-            request_id.reset(token)
-        response.headers["x-request-id"] = rid
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
