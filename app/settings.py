@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
     startup_timeout: float = Field(default=30.0, gt=0)
+    falkordb_threads: int | None = Field(
+        default=None, ge=1, le=64,
+        description="embedded FalkorDB: query threads (unset: one per core)")
     pii_secret: SecretStr | None = None
     demo: bool = False
     host: str = "127.0.0.1"
@@ -48,6 +51,7 @@ class Settings(BaseSettings):
                             if self.neo4j_password else None),
             neo4j_database=self.neo4j_database,
             startup_timeout=self.startup_timeout,
+            falkordb_threads=self.falkordb_threads,
         )
 
     @property

@@ -1,13 +1,17 @@
 """Benchmark: the frontend queries through HTTP on uvicorn workers sharing one store.
 
     python -m bench.http [--scale district] [--workers 2] [--clients 16] [--seconds 20]
+                         [--client wrk|httpx]
 
 Runs the embedded FalkorDB alone (as `orgcover store` does), loads the district into it
 when it is empty (kept in bench/out/<scale>-http between runs), starts `uvicorn
 app.main:create_app --factory --workers N` on it, then from this process (an asyncio
 httpx client): per-query latency one request at a time (median and p95 over varied
-codes), and a mixed frontend workload with N concurrent clients (requests/s, errors, p50,
-p99). Prints a table; figures go into bench/RESULTS.md by hand with machine and date.
+codes); then a mixed frontend workload with N concurrent clients (requests/s, errors, p50,
+p99), sent by `wrk` (Debian's package) when it is installed, else by this process. On two
+cores the load generator shares the machine with the server: the httpx client took 0.3 of
+a core at 200 requests/s, wrk a few percent. Prints a table; figures go into
+bench/RESULTS.md by hand with machine and date.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import asyncio
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -166,8 +172,77 @@ async def _throughput(client: httpx.AsyncClient, kinds: dict[str, Callable[[], R
     return len(times), errors, time.perf_counter() - started, times
 
 
-async def _prepare(data: Path, scale: str) -> tuple[EmbeddedFalkorServer, Samples, str]:
-    server = EmbeddedFalkorServer(data)
+#: wrk's script: request bodies drawn beforehand, each thread walks them from its own
+#: offset; a reply that is not 200 or carries GraphQL errors counts as an error.
+_WRK_SCRIPT = """
+local threads = {}
+function setup(thread)
+  thread:set("offset", #threads * 7919)
+  table.insert(threads, thread)
+end
+function init(args)
+  bad = 0
+  i = offset
+  headers = {["Content-Type"] = "application/json"}
+end
+function request()
+  i = (i % #bodies) + 1
+  return wrk.format("POST", "/graphql", headers, bodies[i])
+end
+function response(status, hdrs, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local errors = 0
+  for _, t in ipairs(threads) do errors = errors + t:get("bad") end
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {"requests": %d, "seconds": %.3f, "errors": %d, "p50": %.3f, "p99": %.3f}\\n',
+    summary.requests, summary.duration / 1e6,
+    errors + e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def _wrk_throughput(port: int, kinds: dict[str, Callable[[], Request]], clients: int,
+                    seconds: float, mix: tuple[tuple[str, int], ...] = MIX,
+                    ) -> tuple[int, int, float, dict[str, float]]:
+    """The mix sent by wrk: (requests, errors, seconds, {p50, p99} in ms)."""
+    import json
+
+    names = [n for n, w in mix for _ in range(w)]
+    rng = random.Random(11)
+    bodies = []
+    for _ in range(5000):
+        query, variables = kinds[rng.choice(names)]()
+        body = json.dumps({"query": query, "variables": variables}, ensure_ascii=False)
+        if "]==]" in body:
+            raise ValueError("a request body closes the Lua string")
+        bodies.append(f"[==[{body}]==]")
+    script = "bodies = {" + ",\n".join(bodies) + "}\n" + _WRK_SCRIPT
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as fh:
+        fh.write(script)
+        fh.flush()
+        out = subprocess.run(
+            ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
+             "-s", fh.name, f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    return (int(result["requests"]), int(result["errors"]), float(result["seconds"]),
+            {"p50": result["p50"], "p99": result["p99"]})
+
+
+def _percentiles(run: tuple[int, int, float, list[float]],
+                 ) -> tuple[int, int, float, dict[str, float]]:
+    done, errors, elapsed, times = run
+    return done, errors, elapsed, {"p50": _pct(times, 50), "p99": _pct(times, 99)}
+
+
+async def _prepare(data: Path, scale: str, query_threads: int | None,
+                   ) -> tuple[EmbeddedFalkorServer, Samples, str]:
+    server = EmbeddedFalkorServer(data, query_threads=query_threads)
     await server.start()
     store = FalkorStore(graph_name=GRAPH, unix_socket=server.socket_path)
     try:
@@ -195,9 +270,9 @@ async def _prepare(data: Path, scale: str) -> tuple[EmbeddedFalkorServer, Sample
 
 
 async def main(scale: str, workers: int, clients: int, seconds: float, runs: int,
-               port: int) -> None:
+               port: int, client_kind: str, query_threads: int | None) -> None:
     data = OUT / f"{scale}-http"
-    server, samples, note = await _prepare(data, scale)
+    server, samples, note = await _prepare(data, scale, query_threads)
     env = {**os.environ, "ORGCOVER_GRAPH_URI": f"falkordb+unix://{server.socket_path}",
            "ORGCOVER_GRAPH_NAME": GRAPH, "ORGCOVER_LOG_LEVEL": "WARNING"}
     api = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measuring
@@ -217,10 +292,15 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
                 await asyncio.sleep(0.1)
             kinds = _requests(samples)
             rows = await _latencies(client, kinds, runs)
-            done, errors, elapsed, times = await _throughput(client, kinds, clients, seconds)
             # the ceiling of the HTTP + GraphQL stack on this machine: one-field lookups
-            base = await _throughput(client, kinds, clients, seconds / 3,
-                                     (("baseline: one compound by code", 1),))
+            baseline = (("baseline: one compound by code", 1),)
+            if client_kind == "wrk":
+                mixed = _wrk_throughput(port, kinds, clients, seconds)
+                base = _wrk_throughput(port, kinds, clients, seconds / 3, baseline)
+            else:
+                mixed = _percentiles(await _throughput(client, kinds, clients, seconds))
+                base = _percentiles(await _throughput(client, kinds, clients, seconds / 3,
+                                                      baseline))
     finally:
         api.terminate()
         api.wait(timeout=20)
@@ -228,18 +308,20 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
 
     print(f"\n{scale}: {note}; {platform.node()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"uvicorn --workers {workers}, one embedded FalkorDB on a Unix socket\n")
+    threads = f"THREAD_COUNT {query_threads}" if query_threads else "default THREAD_COUNT"
+    print(f"uvicorn --workers {workers}, one embedded FalkorDB ({threads}) on a Unix socket\n")
     print(f"| query (one at a time, {runs} varied requests) | median ms | p95 ms |")
     print("|---|---:|---:|")
     for name, median, p95 in rows:
         print(f"| {name} | {median:.1f} | {p95:.1f} |")
+    done, errors, elapsed, pct = mixed
     print(f"\nmixed workload ({', '.join(f'{n} ×{w}' for n, w in MIX)}), {clients} concurrent "
-          f"clients, {elapsed:.0f} s:")
-    print(f"{done / elapsed:.0f} requests/s, {errors} errors, p50 {_pct(times, 50):.1f} ms, "
-          f"p99 {_pct(times, 99):.1f} ms")
+          f"clients ({client_kind}), {elapsed:.0f} s:")
+    print(f"{done / elapsed:.0f} requests/s, {errors} errors, p50 {pct['p50']:.1f} ms, "
+          f"p99 {pct['p99']:.1f} ms")
     print(f"ceiling, one-field lookups only, {clients} clients, {base[2]:.0f} s: "
-          f"{base[0] / base[2]:.0f} requests/s, {base[1]} errors, p50 {_pct(base[3], 50):.1f} ms, "
-          f"p99 {_pct(base[3], 99):.1f} ms")
+          f"{base[0] / base[2]:.0f} requests/s, {base[1]} errors, p50 {base[3]['p50']:.1f} ms, "
+          f"p99 {base[3]['p99']:.1f} ms")
 
 
 if __name__ == "__main__":
@@ -250,6 +332,11 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--client", choices=("wrk", "httpx"),
+                        default="wrk" if shutil.which("wrk") else "httpx",
+                        help="what sends the concurrent workloads (default: wrk if installed)")
+    parser.add_argument("--query-threads", type=int, default=None,
+                        help="FalkorDB THREAD_COUNT (default: one per core)")
     args = parser.parse_args()
     asyncio.run(main(args.scale, args.workers, args.clients, args.seconds, args.runs,
-                     args.port))
+                     args.port, args.client, args.query_threads))

@@ -31,6 +31,8 @@ class StoreConfig:
     neo4j_password: str | None = None
     neo4j_database: str = "neo4j"
     startup_timeout: float = 30.0
+    #: Embedded FalkorDB only: query threads (None: one per core).
+    falkordb_threads: int | None = None
 
 
 class EmbeddedStore(FalkorStore):
@@ -70,7 +72,8 @@ async def open_store(config: StoreConfig) -> GraphStore:
 async def _connect(config: StoreConfig) -> GraphStore:
     uri = (config.uri or "").strip()
     if not uri:
-        server = EmbeddedFalkorServer(config.data_dir, startup_timeout=config.startup_timeout)
+        server = EmbeddedFalkorServer(config.data_dir, startup_timeout=config.startup_timeout,
+                                      query_threads=config.falkordb_threads)
         await server.start()
         return EmbeddedStore(server, config.graph_name)
     parts = urlsplit(uri)

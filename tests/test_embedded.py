@@ -18,7 +18,7 @@ from graph.backends import embedded
 from graph.backends.embedded import PID_FILE, EmbeddedFalkorServer
 from graph.backends.falkordb import BULK_CHECK_EVERY
 from graph.errors import ConfigError, StoreLocked, StoreUnavailable
-from graph.factory import StoreConfig, open_store
+from graph.factory import EmbeddedStore, StoreConfig, open_store
 from graph.queries import load as q
 from graph.repo.load import count_graph, node_columns
 
@@ -128,19 +128,25 @@ async def test_long_data_directory_uses_a_short_socket(tmp_path: Path) -> None:
     assert not _exists(str(Path(server.socket_path).parent))  # nothing left behind
 
 
-async def test_server_keeps_a_plan_for_every_statement(tmp_path: Path) -> None:
-    """FalkorDB's default plan cache (25) is smaller than one frontend mix (31 statements)."""
+async def test_server_keeps_a_plan_for_every_statement_and_takes_its_thread_count(
+        tmp_path: Path) -> None:
+    """FalkorDB's default plan cache (25) is smaller than one frontend mix (31 statements);
+    ORGCOVER_FALKORDB_THREADS reaches the embedded server."""
+    from app.settings import Settings
     from graph.statements import all_statements
 
-    server = EmbeddedFalkorServer(tmp_path)
-    await server.start()
+    config = Settings(data_dir=tmp_path, falkordb_threads=1).store_config()
+    store = await open_store(config)
     try:
-        client = Redis(unix_socket_path=server.socket_path, decode_responses=True)
+        assert isinstance(store, EmbeddedStore)
+        client = Redis(unix_socket_path=store.server.socket_path, decode_responses=True)
         _, size = await client.execute_command("GRAPH.CONFIG", "GET", "CACHE_SIZE")
+        _, threads = await client.execute_command("GRAPH.CONFIG", "GET", "THREAD_COUNT")
         await client.aclose()
     finally:
-        await server.stop()
+        await store.close()
     assert size == embedded.PLAN_CACHE_SIZE >= len(list(all_statements()))
+    assert threads == 1
 
 
 async def test_orphaned_server_is_stopped_before_a_new_start(tmp_path: Path) -> None:
@@ -164,7 +170,7 @@ async def test_orphaned_server_is_stopped_before_a_new_start(tmp_path: Path) -> 
 WRITER = textwrap.dedent("""
     import asyncio, sys
     from pathlib import Path
-    from graph.factory import StoreConfig, open_store
+    from graph.factory import EmbeddedStore, StoreConfig, open_store
     from graph.queries import load as q
     from graph.repo.load import node_columns
 

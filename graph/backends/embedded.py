@@ -93,9 +93,14 @@ class EmbeddedFalkorServer:
         startup_timeout: float = 30.0,
         appendfsync: str = "everysec",
         plan_cache_size: int = PLAN_CACHE_SIZE,
+        query_threads: int | None = None,
     ) -> None:
+        """`query_threads`: FalkorDB's THREAD_COUNT (None: its default, one per core). One
+        thread served the frontend mix with a quarter less server CPU on two cores, but a
+        long audit then holds up every other read (bench/RESULTS.md)."""
         self.data_dir = data_dir.resolve()
         self.plan_cache_size = plan_cache_size
+        self.query_threads = query_threads
         self.startup_timeout = startup_timeout
         self.appendfsync = appendfsync
         self.socket_path = self._choose_socket_path()
@@ -236,6 +241,7 @@ class EmbeddedFalkorServer:
             "--logfile", str(self.data_dir / LOG_FILE),
             "--daemonize", "no",
             "--loadmodule", module, "CACHE_SIZE", str(self.plan_cache_size),
+            *(("THREAD_COUNT", str(self.query_threads)) if self.query_threads else ()),
         ]
 
     async def _spawn_and_wait(self) -> None:
