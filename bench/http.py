@@ -225,7 +225,8 @@ def _wrk_throughput(port: int, kinds: dict[str, Callable[[], Request]], clients:
         fh.write(script)
         fh.flush()
         out = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
+            ["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(1, round(seconds))}s",
+             "--timeout", "30s",
              "-s", fh.name, f"http://127.0.0.1:{port}"],
             capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))

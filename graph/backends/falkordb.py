@@ -1,4 +1,9 @@
-"""FalkorDB backend: a Redis connection (Unix socket or TCP) speaking GRAPH.QUERY."""
+"""FalkorDB backend over a Unix socket or TCP.
+
+Statements go through the lean pool of `falkordb_wire`; the falkordb/redis-py client only
+serves the rare administrative commands (indexes and constraints, CONFIG, INFO, rewrites
+of the append-only file, dropping a graph).
+"""
 
 from __future__ import annotations
 
