@@ -607,13 +607,18 @@ class RosterLoader:
         def prepare(records: list[NodeRecord]) -> list[repo.NodeWrite]:
             return [self._node_write(kind, record) for record in records]
 
+        # new nodes come with their relationships, unless their targets may be created
+        # later in this very load (regions and party orgs point at their own kind)
+        linked = template not in SELF_REFERENCING and q.links_in_create(kind)
+
         async def store_batch(diff: repo.Diff[repo.NodeWrite]) -> None:
             await repo.write_nodes(self.store, kind=kind, diff=diff,
-                                   load_id=self.report.load_id, now=self._now)
+                                   load_id=self.report.load_id, now=self._now,
+                                   link_created=linked)
             if template in SELF_REFERENCING:
                 owned_later.append(diff)
             else:
-                await repo.write_owned(self.store, kind=kind, diff=diff)
+                await repo.write_owned(self.store, kind=kind, diff=diff, created=not linked)
 
         try:
             for records in spill.batches():

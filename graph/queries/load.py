@@ -262,6 +262,60 @@ def create_owned(*, kind: NodeKind) -> Statement:
     )
 
 
+def links_in_create(kind: NodeKind) -> bool:
+    """Whether new nodes of this kind can be created with their owned relationships in one
+    statement: every slot holds one target. (Kinds whose targets may be created later in
+    the same load, regions and party orgs, are written in two steps by the loader.)"""
+    single = {rel for rel, one in kind.owned if one}
+    return all(rel in single for rel, _ in owned_slots(kind))
+
+
+def _batch_targets(index: int, label: Label) -> str:
+    # One lookup per distinct target of the batch, kept in order as one-element lists
+    # (`collect` drops nulls, `[t]` keeps a missing target's place); a CALL so that an
+    # empty list still gives one row.
+    return f"""CALL {{
+            UNWIND range(0, size($t{index}) - 1) AS j
+            WITH j, $t{index}[j] AS c
+            OPTIONAL MATCH (t:{label.value} {{code: c}})
+            WITH j, t ORDER BY j
+            RETURN collect([t]) AS ts{index} }}"""
+
+
+def _link(index: int, rel: Rel) -> str:
+    return f"""FOREACH (x IN CASE WHEN $x{index}[i] IS NULL THEN []
+                              ELSE [y IN ts{index}[$x{index}[i]] WHERE y IS NOT NULL] END |
+                 CREATE (n)-[:{rel.value}]->(x))"""
+
+
+@builder(*({"kind": kind} for kind in NODE_KINDS if links_in_create(kind)))
+def create_linked(*, kind: NodeKind) -> Statement:
+    """New nodes with their properties, owned relationships and fingerprint, one statement.
+
+    Each slot's targets are looked up once per batch (`$t0`: distinct codes) and each row
+    points into them (`$x0[i]`: position or null), instead of one index lookup per row
+    and slot plus a second statement matching the new nodes again: 5,000 people with three
+    slots 145 → 90 ms on FalkorDB. Atomic like `create_owned`: a node never exists without
+    its relationships and fingerprint.
+    """
+    if not links_in_create(kind):
+        raise ValueError(f"{kind.name} has a slot with several targets")
+    slots = owned_slots(kind)
+    props = ", ".join(f"{c}: ${c}[i]" for c in kind.columns)
+    return compose(
+        f"load.create_linked.{kind.name}",
+        f"""{" ".join(_batch_targets(i, label) for i, (_, label) in enumerate(slots))}
+            UNWIND range(0, size($code) - 1) AS i
+            CREATE (n:{kind.pattern} {{code: $code[i], {props}, updated_at: $now,
+                                     load_id: $load_id, row_hash: $hash[i]}})
+            {" ".join(_link(i, rel) for i, (rel, _) in enumerate(slots))}""",
+        mode=Mode.WRITE,
+        params={**_node_example(kind), "hash": ["h"],
+                **{f"t{i}": ["T"] for i in range(len(slots))},
+                **{f"x{i}": [0] for i in range(len(slots))}},
+    )
+
+
 @builder(*(
     {"from_label": a, "rel": rel, "to_label": b} for a, rel, b in REL_SHAPES
 ))

@@ -135,20 +135,47 @@ async def diff_nodes(
 
 
 async def write_nodes(
-    store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite], load_id: str, now: str
+    store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite], load_id: str, now: str,
+    link_created: bool = False,
 ) -> None:
-    """Create the new nodes, merge the changed ones (their owned relationships follow)."""
-    for stmt, rows in ((q.create_nodes(kind=kind), diff.created),
-                       (q.upsert_nodes(kind=kind), diff.updated)):
+    """Create the new nodes, merge the changed ones (their owned relationships follow).
+
+    With `link_created` (kinds where `q.links_in_create`) new nodes come with their owned
+    relationships and fingerprint; `write_owned` then only handles the changed ones.
+    """
+    for rows, updating in ((diff.created, False), (diff.updated, True)):
         for batch in batched(rows):
-            await store.write(stmt, {**node_columns(kind, [(w.code, w.props) for w in batch]),
-                                     "now": now, "load_id": load_id})
+            params = {**node_columns(kind, [(w.code, w.props) for w in batch]),
+                      "now": now, "load_id": load_id}
+            if updating:
+                await store.write(q.upsert_nodes(kind=kind), params)
+            elif link_created:
+                await store.write(q.create_linked(kind=kind),
+                                  {**params, **linked_targets(kind, batch)})
+            else:
+                await store.write(q.create_nodes(kind=kind), params)
 
 
-async def write_owned(store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite]) -> None:
-    """Owned relationships and fingerprints of changed rows, one statement per batch."""
+def linked_targets(kind: q.NodeKind, batch: Sequence[NodeWrite]) -> dict[str, list[Any]]:
+    """`create_linked`'s parameters besides the node columns: per slot the distinct target
+    codes (`t0`…) and each row's position among them or None (`x0`…); the fingerprints."""
+    params: dict[str, list[Any]] = {"hash": [w.hash for w in batch]}
+    for i, (rel, label) in enumerate(q.owned_slots(kind)):
+        codes = [next((code for code, lbl in w.owned.get(rel, ()) if lbl is label), None)
+                 for w in batch]
+        distinct = sorted({code for code in codes if code is not None})
+        position = {code: j for j, code in enumerate(distinct)}
+        params[f"t{i}"] = distinct
+        params[f"x{i}"] = [None if code is None else position[code] for code in codes]
+    return params
+
+
+async def write_owned(store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite],
+                      created: bool = True) -> None:
+    """Owned relationships and fingerprints of changed rows, one statement per batch
+    (`created=False`: the new rows were written linked already)."""
     slots = q.owned_slots(kind)
-    for stmt, rows in ((q.create_owned(kind=kind), diff.created),
+    for stmt, rows in ((q.create_owned(kind=kind), diff.created if created else []),
                        (q.write_owned(kind=kind), diff.updated)):
         for batch in batched(rows):
             params: dict[str, list[Any]] = {
