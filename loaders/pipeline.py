@@ -35,6 +35,7 @@ from graph.errors import OrgcoverError
 from graph.queries import load as q
 from graph.repo import load as repo
 from graph.repo.load import BATCH_SIZE
+from graph.statements import Statement
 from graph.store import GraphStore
 from loaders import cells
 from loaders.codes import ALL, KIND_LABEL, PLACE_KINDS, CodeIndex, kinds_of, mask
@@ -594,27 +595,31 @@ class RosterLoader:
                                                to_label=b, rows=diff.changed)
 
     async def _write_nodes(self, template: str, kind: q.NodeKind, *, dry_run: bool) -> None:
-        """Diff and write a template's spilled rows batch by batch. The next batch is
-        prepared in a thread while the store writes the current one, so the server's work
-        and ours overlap on two cores."""
+        """Diff and write a template's spilled rows batch by batch. While the store writes
+        one batch, the next is prepared, diffed and turned into statements (Python in a
+        thread, the diff read beside the write: codes are unique within a template, so
+        the batch being written cannot change the next one's fingerprints)."""
         spill = self.spills.spills.get(template)
         if spill is None:
             return
         owned_later: list[repo.Diff[repo.NodeWrite]] = []
         writing: asyncio.Task[None] | None = None
         done = 0
-
-        def prepare(records: list[NodeRecord]) -> list[repo.NodeWrite]:
-            return [self._node_write(kind, record) for record in records]
-
         # new nodes come with their relationships, unless their targets may be created
         # later in this very load (regions and party orgs point at their own kind)
         linked = template not in SELF_REFERENCING and q.links_in_create(kind)
 
-        async def store_batch(diff: repo.Diff[repo.NodeWrite]) -> None:
-            await repo.write_nodes(self.store, kind=kind, diff=diff,
-                                   load_id=self.report.load_id, now=self._now,
-                                   link_created=linked)
+        def prepare(records: list[NodeRecord]) -> list[repo.NodeWrite]:
+            return [self._node_write(kind, record) for record in records]
+
+        def statements(diff: repo.Diff[repo.NodeWrite]) -> list[tuple[Statement, Any]]:
+            return repo.node_writes(kind, diff, load_id=self.report.load_id, now=self._now,
+                                    link_created=linked)
+
+        async def store_batch(diff: repo.Diff[repo.NodeWrite],
+                              writes: list[tuple[Statement, Any]]) -> None:
+            for stmt, params in writes:
+                await self.store.write(stmt, params)
             if template in SELF_REFERENCING:
                 owned_later.append(diff)
             else:
@@ -622,19 +627,20 @@ class RosterLoader:
 
         try:
             for records in spill.batches():
-                writes = await asyncio.to_thread(prepare, records)
-                if writing is not None:
-                    await writing
-                    writing = None
-                diff = await repo.diff_nodes(self.store, kind=kind, rows=writes)
+                rows = await asyncio.to_thread(prepare, records)
+                diff = await repo.diff_nodes(self.store, kind=kind, rows=rows)
                 self._count(template, diff.counts)
                 done += len(records)
                 if self.progress:
                     self.progress(f"写入 {template}", done, spill.count)
                 if dry_run or not diff.changed:
                     continue
+                writes = await asyncio.to_thread(statements, diff)
+                if writing is not None:
+                    await writing
+                    writing = None
                 await self._begin()
-                writing = asyncio.create_task(store_batch(diff))
+                writing = asyncio.create_task(store_batch(diff, writes))
             if writing is not None:
                 await writing
                 writing = None

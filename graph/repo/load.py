@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from graph.domain import Label, Rel
 from graph.queries import load as q
 from graph.queries import replace as rq
+from graph.statements import Statement
 from graph.store import GraphStore
 from graph.text import search_text
 
@@ -134,26 +135,40 @@ async def diff_nodes(
     return diff
 
 
-async def write_nodes(
-    store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite], load_id: str, now: str,
+def node_writes(
+    kind: q.NodeKind, diff: Diff[NodeWrite], *, load_id: str, now: str,
     link_created: bool = False,
-) -> None:
-    """Create the new nodes, merge the changed ones (their owned relationships follow).
+) -> list[tuple[Statement, dict[str, Any]]]:
+    """The statements and parameters that create the new nodes and merge the changed ones
+    (their owned relationships follow), built apart from running them: a loader builds the
+    next batch's while the store writes the current one.
 
     With `link_created` (kinds where `q.links_in_create`) new nodes come with their owned
     relationships and fingerprint; `write_owned` then only handles the changed ones.
     """
+    out: list[tuple[Statement, dict[str, Any]]] = []
     for rows, updating in ((diff.created, False), (diff.updated, True)):
         for batch in batched(rows):
             params = {**node_columns(kind, [(w.code, w.props) for w in batch]),
                       "now": now, "load_id": load_id}
             if updating:
-                await store.write(q.upsert_nodes(kind=kind), params)
+                out.append((q.upsert_nodes(kind=kind), params))
             elif link_created:
-                await store.write(q.create_linked(kind=kind),
-                                  {**params, **linked_targets(kind, batch)})
+                out.append((q.create_linked(kind=kind),
+                            {**params, **linked_targets(kind, batch)}))
             else:
-                await store.write(q.create_nodes(kind=kind), params)
+                out.append((q.create_nodes(kind=kind), params))
+    return out
+
+
+async def write_nodes(
+    store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite], load_id: str, now: str,
+    link_created: bool = False,
+) -> None:
+    """Run `node_writes`."""
+    for stmt, params in node_writes(kind, diff, load_id=load_id, now=now,
+                                    link_created=link_created):
+        await store.write(stmt, params)
 
 
 def linked_targets(kind: q.NodeKind, batch: Sequence[NodeWrite]) -> dict[str, list[Any]]:
