@@ -72,8 +72,10 @@ class NodeWrite:
     hash: str = field(init=False)
 
     def __post_init__(self) -> None:
+        # one target is the common case (sorting it would change nothing): spared per row
         self.hash = fingerprint(self.props, sorted(
-            (rel.value, sorted(code for code, _ in targets))
+            (rel.value, [targets[0][0]] if len(targets) == 1
+             else sorted(code for code, _ in targets))
             for rel, targets in self.owned.items()))
 
 
