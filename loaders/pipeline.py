@@ -635,11 +635,11 @@ class RosterLoader:
                     self.progress(f"写入 {template}", done, spill.count)
                 if dry_run or not diff.changed:
                     continue
+                await self._begin()  # first: a resumed load writes under its old load id
                 writes = await asyncio.to_thread(statements, diff)
                 if writing is not None:
                     await writing
                     writing = None
-                await self._begin()
                 writing = asyncio.create_task(store_batch(diff, writes))
             if writing is not None:
                 await writing

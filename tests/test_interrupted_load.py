@@ -28,6 +28,8 @@ RELS = compose("test.dump_rels", """MATCH (a)-[e]->(b)
     RETURN a.code AS a, type(e) AS t, properties(e) AS p, b.code AS b
     ORDER BY a, t, b""")
 LOADS = compose("test.loads_status", "MATCH (l:Load) RETURN l.code AS code, l.status AS status")
+LOAD_IDS = compose("test.node_load_ids", """MATCH (n) WHERE NOT n:Load
+    RETURN DISTINCT n.load_id AS load_id""")
 VOLATILE = ("updated_at", "load_id")
 
 LOADER = textwrap.dedent("""
@@ -86,6 +88,8 @@ async def test_killed_load_is_completed_by_a_rerun(tmp_path: Path) -> None:
         assert report.resumed
         assert report.load_id == interrupted["code"]
         assert await store.read(LOADS) == [{"code": interrupted["code"], "status": "committed"}]
+        # every node says it was written by that one load, the part after the kill too
+        assert await store.read(LOAD_IDS) == [{"load_id": interrupted["code"]}]
         resumed = await _dump(store)
     finally:
         await store.close()
