@@ -12,6 +12,7 @@ from graph.backends.falkordb import FalkorStore
 from graph.backends.falkordb_wire import (
     PoolTimeout,
     ServerError,
+    ServerUnavailable,
     UnsupportedValue,
     WirePool,
     _ReplyError,
@@ -59,6 +60,11 @@ def test_graph_entities_in_a_result_are_refused(kind: int, what: str) -> None:
 def test_error_replies_raise(reply: Any) -> None:
     with pytest.raises(ServerError):
         decode(reply)
+
+
+def test_a_server_still_loading_is_unavailable_not_wrong() -> None:
+    with pytest.raises(ServerUnavailable):
+        decode(_ReplyError("LOADING Redis is loading the dataset in memory"))
 
 
 async def test_a_statement_returning_a_node_fails_with_its_name(store: FalkorStore) -> None:

@@ -47,6 +47,14 @@ class PoolTimeout(ConnectionError):
     """No connection became free within the pool's timeout."""
 
 
+class ServerUnavailable(ConnectionError):
+    """The server answers but cannot serve yet (still loading its data after a restart)."""
+
+
+#: Error replies that mean "not now" rather than "wrong": the store is unavailable.
+_NOT_NOW = ("LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN")
+
+
 class _ReplyError(Exception):
     """What hiredis builds for an error reply (returned inside the reply, not raised)."""
 
@@ -81,6 +89,8 @@ class Reply:
 def decode(reply: Any) -> Reply:
     """A compact-format reply as plain rows; an error reply (anywhere) raises ServerError."""
     if isinstance(reply, _ReplyError):
+        if str(reply).startswith(_NOT_NOW):
+            raise ServerUnavailable(str(reply))
         raise ServerError(str(reply))
     if not isinstance(reply, list) or not reply:
         raise ServerError(f"unexpected reply {reply!r:.200}")
@@ -153,7 +163,8 @@ class WirePool:
         """Send one command and return its raw reply (errors come back as values)."""
         slots = self._bind_loop()
         try:
-            await asyncio.wait_for(slots.acquire(), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await slots.acquire()
         except TimeoutError:
             raise PoolTimeout(f"no free connection in {self._timeout:g} s") from None
         try:
