@@ -1,8 +1,9 @@
 """GRAPH.QUERY over a lean pool of RESP connections: the path every statement takes.
 
 The falkordb client decodes each result cell through a coroutine of its own, and redis-py
-records observability counters around every command it sends; on a compound page the two
-cost 0.37 ms of CPU per statement against 0.10 ms here (2-core VM, bench/RESULTS.md).
+records observability counters around every command it sends: reading one compound's
+buildings cost 0.37 ms of client CPU that way against 0.10 ms here (2-core VM,
+bench/RESULTS.md).
 Replies arrive in FalkorDB's compact format and are decoded straight into plain dicts and
 lists. Statements project graph entities to maps (architecture.md), so a node, edge or path
 in a result is reported as an error rather than decoded half-way. Administrative commands
