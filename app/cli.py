@@ -311,7 +311,8 @@ def store_command() -> None:
     async def main() -> None:
         from graph.backends.embedded import EmbeddedFalkorServer
 
-        server = EmbeddedFalkorServer(settings.data_dir)
+        server = EmbeddedFalkorServer(settings.data_dir, startup_timeout=settings.startup_timeout,
+                                      query_threads=settings.falkordb_threads)
         await server.start()
         try:
             stop = asyncio.Event()

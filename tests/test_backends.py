@@ -113,14 +113,16 @@ async def test_remote_falkordb_with_a_password(tcp_falkordb_with_password: int) 
 
 def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None:
     """`orgcover store` runs the embedded server alone and prints the URI API workers use;
-    two stores opened on that URI see each other's writes; SIGTERM stops it."""
+    two stores opened on that URI see each other's writes; ORGCOVER_FALKORDB_THREADS sets
+    its query threads; SIGTERM stops it."""
     import asyncio
     import os
     import signal
     import subprocess
     import sys
 
-    env = {**os.environ, "ORGCOVER_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "ORGCOVER_DATA_DIR": str(tmp_path / "data"),
+           "ORGCOVER_FALKORDB_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "store"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -142,6 +144,14 @@ def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None
                 await second.close()
 
         assert asyncio.run(share()) == "共享"
+        async def thread_count() -> Any:
+            pool = WirePool(unix_socket=uri.removeprefix("falkordb+unix://"))
+            try:
+                return await pool.execute("GRAPH.CONFIG", "GET", "THREAD_COUNT")
+            finally:
+                await pool.close()
+
+        assert asyncio.run(thread_count()) == ["THREAD_COUNT", 1]
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
