@@ -154,3 +154,29 @@ async def test_upload_mutation_reports_validation_failure(
 async def test_upload_with_a_bad_name_is_bad_input(empty_client: httpx.AsyncClient) -> None:
     body = await _upload(empty_client, {"../evil.sh": b"x"})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_uploaded_rosters_have_no_name_on_disk(
+        empty_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Uploads hold ID numbers in clear: while the loader reads them, the folder it is given
+    holds only links to anonymous files, so a killed worker leaves no roster behind."""
+    from resolvers import rosters
+
+    seen: dict[str, tuple[bool, bytes]] = {}
+    real_load = rosters.load_rosters
+
+    async def spying_load(store: Any, paths: list[Path], **kwargs: Any) -> Any:
+        for entry in _entries(paths[0]):
+            seen[entry.name] = (entry.is_symlink(), entry.read_bytes())
+        return await real_load(store, paths, **kwargs)
+
+    monkeypatch.setattr(rosters, "load_rosters", spying_load)
+    data = REGIONS_CSV.encode("gbk")
+    body = await _upload(empty_client, {"行政区划.csv": data})
+    assert body["data"]["loadRosters"]["__typename"] == "LoadResult"
+    assert seen == {"行政区划.csv": (rosters.ANONYMOUS, data)}
+    assert rosters.ANONYMOUS  # the CI machines are Linux
+
+
+def _entries(folder: Path) -> list[Path]:
+    return list(folder.iterdir())
