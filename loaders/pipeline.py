@@ -612,14 +612,9 @@ class RosterLoader:
         def prepare(records: list[NodeRecord]) -> list[repo.NodeWrite]:
             return [self._node_write(kind, record) for record in records]
 
-        def statements(diff: repo.Diff[repo.NodeWrite]) -> list[tuple[Statement, Any]]:
-            return repo.node_writes(kind, diff, load_id=self.report.load_id, now=self._now,
-                                    link_created=linked)
-
         async def store_batch(diff: repo.Diff[repo.NodeWrite],
                               writes: list[tuple[Statement, Any]]) -> None:
-            for stmt, params in writes:
-                await self.store.write(stmt, params)
+            await self.store.write_many(writes)
             if template in SELF_REFERENCING:
                 owned_later.append(diff)
             else:
@@ -636,7 +631,9 @@ class RosterLoader:
                 if dry_run or not diff.changed:
                     continue
                 await self._begin()  # first: a resumed load writes under its old load id
-                writes = await asyncio.to_thread(statements, diff)
+                writes = await asyncio.to_thread(
+                    repo.node_writes, kind, diff, load_id=self.report.load_id, now=self._now,
+                    link_created=linked)
                 if writing is not None:
                     await writing
                     writing = None

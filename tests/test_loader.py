@@ -360,15 +360,15 @@ async def test_new_nodes_are_linked_to_their_targets_in_one_statement(
         store: FalkorStore) -> None:
     """Each row points into the batch's distinct targets: a missing target (P2) or an
     empty slot gives no relationship and shifts nobody else's."""
-    await repo.write_nodes(store, kind=q.PARTY_ORG, diff=repo.Diff(created=[
+    await store.write_many(repo.node_writes(q.PARTY_ORG, repo.Diff(created=[
         repo.NodeWrite("P1", {"name": "一支部"}), repo.NodeWrite("P3", {"name": "三支部"})]),
-        load_id="L", now="2026-11-26T00:00:00Z")
+        load_id="L", now="2026-11-26T00:00:00Z"))
     people = [repo.NodeWrite(code, {"name": code},
                              {Rel.MEMBER_OF: ((org, Label.PARTY_ORG),) if org else ()})
               for code, org in (("H1", "P3"), ("H2", "P2"), ("H3", None), ("H4", "P1"),
                                 ("H5", "P3"))]
-    await repo.write_nodes(store, kind=q.PERSON, diff=repo.Diff(created=people),
-                           load_id="L", now="2026-11-26T00:00:00Z", link_created=True)
+    await store.write_many(repo.node_writes(q.PERSON, repo.Diff(created=people), load_id="L",
+                                            now="2026-11-26T00:00:00Z", link_created=True))
     found = await store.read(q.fetch_existing(kind=q.PERSON),
                              {"codes": [p.code for p in people]})
     members = {row["code"]: row["rel_member_of"] for row in found}

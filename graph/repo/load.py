@@ -163,16 +163,6 @@ def node_writes(
     return out
 
 
-async def write_nodes(
-    store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWrite], load_id: str, now: str,
-    link_created: bool = False,
-) -> None:
-    """Run `node_writes`."""
-    for stmt, params in node_writes(kind, diff, load_id=load_id, now=now,
-                                    link_created=link_created):
-        await store.write(stmt, params)
-
-
 def linked_targets(kind: q.NodeKind, batch: Sequence[NodeWrite]) -> dict[str, list[Any]]:
     """`create_linked`'s parameters besides the node columns: per slot the distinct target
     codes (`t0`…) and each row's position among them or None (`x0`…); the fingerprints."""
