@@ -1,4 +1,4 @@
-"""`orgcover` command line: serve, demo, load, schema.
+"""`orgcover` command line: serve, demo, load, audit, token, access-log, schema.
 
 Expected failures print one line naming the problem and the setting to change, and exit
 non-zero (1: invalid roster, 2: usage, configuration or system error). `--debug` or
@@ -21,9 +21,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from app import logs
+from app import access_log_cli, logs
+from app.access_log_cli import access_log_app
 from app.settings import Settings
-from graph.errors import OrgcoverError
+from graph.errors import Forbidden, OrgcoverError
 from graph.factory import open_store
 from graph.repo.load import count_graph
 from graph.store import GraphStore
@@ -31,14 +32,25 @@ from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.report import LoadReport, RosterInvalid, format_text, to_json, write_problems
 from loaders.synthetic import SCALES, generate, write_csv
+from resolvers.access import OPERATOR, ROLES, Caller, Right
+from resolvers.context import Context
+from resolvers.nodes import effective_scope
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="orgcover: organizational-coverage knowledge graph over GraphQL.")
+access_log_cli.default_directory = lambda: _settings().access_log_path()
+cli.add_typer(access_log_app, name="access-log",
+              help="The access log: verify its hash chain, show who saw what.")
 log = logging.getLogger("orgcover.cli")
 T = TypeVar("T")
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
+
+TokenOption = Annotated[str | None, typer.Option(
+    "--token", envvar="ORGCOVER_TOKEN",
+    help="Act as the caller of this token (bound to its rights and jurisdiction) rather "
+         "than as the operator.")]
 
 
 def _debug() -> bool:
@@ -85,7 +97,8 @@ def serve(
 
     from app.main import create_app
 
-    settings = _settings(host=host, port=port, demo=demo or None)
+    settings = _settings(host=host, port=port, demo=demo or None).with_demo_secrets()
+    settings.require_auth()
     logs.configure(settings.log_level, settings.log_format)
 
     async def main() -> None:
@@ -98,12 +111,52 @@ def serve(
                                     log_config=None, lifespan="on")
             server = _Server(config)
             url = f"http://{settings.host}:{settings.port}/graphql"
-            typer.echo(f"orgcover: serving {store.description} — GraphiQL at {url}", err=True)
+            if settings.demo:
+                await _print_demo_tokens(store, settings, url)
+            where = f"GraphiQL at {url}" if settings.graphiql else f"GraphQL at {url}"
+            typer.echo(f"orgcover: serving {store.description} — {where}", err=True)
             await server.serve()
         finally:
             await store.close()
 
     _run(main)
+
+
+#: Lifetime of the tokens `serve --demo` prints.
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+async def _print_demo_tokens(store: GraphStore, settings: Settings, url: str) -> None:
+    """Two ready tokens: the district's admin and one street's auditor (demo secret)."""
+    from app.auth.tokens import mint
+    from graph.domain import Label
+    from graph.repo.nodes import list_nodes
+
+    secret = settings.auth_secret_value
+    if secret is None:  # demo with an identity provider configured: it issues tokens
+        return
+    districts = await list_nodes(store, label=Label.REGION, kind="district", scope=None,
+                                 after=None, first=1)
+    if not districts.items:
+        return
+    district = districts.items[0]
+    streets = await list_nodes(store, label=Label.REGION, kind="street", scope=district.code,
+                               after=None, first=1)
+    people = [("demo-admin", f"{district.name}管理员", "admin", district)]
+    if streets.items:
+        street = streets.items[0]
+        people.append(("demo-auditor", f"{street.name}审计员", "auditor", street))
+    lines = ["orgcover: demo tokens (valid 12 h; make more with `orgcover token --demo`):"]
+    for sub, name, role, place in people:
+        token = mint(secret, sub=sub, name=name, roles=[role], jurisdiction=place.code,
+                     ttl_seconds=DEMO_TOKEN_TTL, issuer=settings.auth_issuer,
+                     audience=settings.auth_audience)
+        lines += [f"  {role} of {place.name} ({place.code}):", f"    {token}"]
+    lines += [f"  In GraphiQL ({url}) open Headers and paste:",
+              '    {"Authorization": "Bearer <token>"}',
+              "  or: curl -H 'Authorization: Bearer <token>' -H 'content-type: application/json'"
+              f" -d '{{\"query\": \"{{ overview {{ metric rate }} }}\"}}' {url}"]
+    typer.echo("\n".join(lines), err=True)
 
 
 class _Server:
@@ -180,8 +233,13 @@ def load(
     recheck: Annotated[bool, typer.Option(
         "--recheck", help="Check and diff every row even when the files are those of the "
         "last committed load and nothing was loaded since.")] = False,
+    token: TokenOption = None,
 ) -> None:
-    """Validate rosters and load them; nothing is written when any row is wrong."""
+    """Validate rosters and load them; nothing is written when any row is wrong.
+
+    Without --token the command acts as the operator (every right, no jurisdiction);
+    with one it is bound like the API: right `load`, rows inside the jurisdiction,
+    --replace-scope needs `load:replace` and must lie at or below the jurisdiction."""
     if lang not in ("zh", "en"):
         raise _fail(f"--lang must be zh or en, not {lang!r}")
     if errors_out is not None and errors_out.suffix.lower() not in (".csv", ".xlsx"):
@@ -193,9 +251,15 @@ def load(
     async def main() -> LoadReport:
         store = await open_store(settings.store_config())
         try:
+            caller = await _caller(settings, store, token)
+            _require(caller, Right.LOAD)
+            if replace_scope:
+                _require(caller, Right.LOAD_REPLACE, "--replace-scope")
             return await load_rosters(store, paths, dry_run=dry_run, progress=progress,
                                       protector=IdProtector(settings.pii_secret_value),
-                                      replace_scope=replace_scope, recheck=recheck)
+                                      replace_scope=replace_scope, recheck=recheck,
+                                      who=caller.sub if token else "cli",
+                                      jurisdiction=caller.jurisdiction)
         except RosterInvalid as exc:
             return exc.report
         finally:
@@ -240,12 +304,16 @@ def audit(
     metric: Annotated[str, typer.Option(help="Audit id from audits.md, or all.")] = "all",
     scope: Annotated[str | None, typer.Option(help="Place code; default everything.")] = None,
     group_by: Annotated[str | None, typer.Option(
-        "--group-by", help="street, community or grid (below the scope).")] = None,
+        "--group-by", help="street, community or grid (at or below the scope).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
     output: Annotated[Path | None, typer.Option(help="File to write (required for xlsx).")]
     = None,
+    token: TokenOption = None,
 ) -> None:
-    """Run coverage audits; gap lists are complete (not paginated)."""
+    """Run coverage audits; gap lists are complete (not paginated).
+
+    With --token: right `read` (and `export` for csv and xlsx), the scope inside the
+    token's jurisdiction (default: the jurisdiction)."""
     from app import audit_export
     from graph.queries.audits import AUDITS
     from resolvers import audits as audit_resolvers
@@ -262,14 +330,20 @@ def audit(
             audit_resolvers.audit_definition(metric)]
         store = await open_store(settings.store_config())
         try:
-            code = await audit_resolvers.check_scope_and_group(store, scope=scope,
-                                                               group_by=group_by)
+            caller = await _caller(settings, store, token)
+            _require(caller, Right.READ)
+            if fmt in ("csv", "xlsx"):
+                _require(caller, Right.EXPORT, f"--format {fmt}")
+            bounded = await effective_scope(Context(store, caller=caller), scope)
+            code, level = await audit_resolvers.scope_and_level(store, scope=bounded,
+                                                                group_by=group_by)
             reports = []
             for one in audits:
                 summary = await audit_resolvers.summary(store, audit=one, scope=code,
                                                         group_by=group_by)
-                gaps = await audit_resolvers.gaps(store, audit=one, scope=code, after=None,
-                                                  limit=max(summary.gap_count, 1))
+                gaps = [audit_resolvers.hide_enclosing(g, level) for g in
+                        await audit_resolvers.gaps(store, audit=one, scope=code, after=None,
+                                                   limit=max(summary.gap_count, 1))]
                 reports.append(audit_export.AuditReport(one, summary, gaps))
             return reports
         finally:
@@ -326,6 +400,58 @@ def store_command() -> None:
             await server.stop()
 
     _run(main)
+
+
+@cli.command("token")
+def token_command(
+    sub: Annotated[str, typer.Option(help="Subject: the person's stable id.")],
+    role: Annotated[list[str], typer.Option(help=f"Role, repeatable: {', '.join(ROLES)}.")],
+    jurisdiction: Annotated[str, typer.Option(help="Place code bounding what they see.")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the subject).")]
+    = None,
+    ttl: Annotated[str, typer.Option(help="Lifetime, e.g. 8h, 30m, 7d.")] = "8h",
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Use the demo secret of the data directory.")] = False,
+) -> None:
+    """Mint an HS256 token with ORGCOVER_AUTH_SECRET (refuses without one)."""
+    from app.auth.tokens import mint, parse_ttl
+
+    settings = _settings(demo=demo or None).with_demo_secrets()
+    secret = settings.auth_secret_value
+    if secret is None:
+        raise _fail("no ORGCOVER_AUTH_SECRET to sign with (tokens of an identity provider "
+                    "come from the provider; for the demo add --demo)")
+    try:
+        seconds = parse_ttl(ttl)
+        token = mint(secret, sub=sub, name=name or sub, roles=role,
+                     jurisdiction=jurisdiction.strip(), ttl_seconds=seconds,
+                     issuer=settings.auth_issuer, audience=settings.auth_audience)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(token)
+
+
+async def _caller(settings: Settings, store: GraphStore, token: str | None) -> Caller:
+    """The operator without a token; else the token's verified caller."""
+    if token is None:
+        return OPERATOR
+    from app.auth.tokens import TokenVerifier
+    from app.main import auth_config
+    from graph.repo.audits import place_by_code
+
+    settings.require_auth()
+
+    async def place_exists(code: str) -> bool:
+        return await place_by_code(store, code=code) is not None
+
+    verifier = TokenVerifier(auth_config(settings), place_exists=place_exists)
+    return await verifier.verify(token)
+
+
+def _require(caller: Caller, right: Right, what: str = "this command") -> None:
+    if not caller.can(right):
+        raise Forbidden(f"{what} needs the right '{right}'; the token's roles "
+                        f"({', '.join(caller.roles)}) do not give it")
 
 
 @cli.command()

@@ -1,24 +1,43 @@
-"""The schema as served: error policy, query limits and caches around schema/."""
+"""The schema as served: error policy, query limits, caches and the access log around
+schema/."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    parse,
+    value_from_ast_untyped,
+)
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
+from app.limits import MAX_COST, BoundedParserCache, BoundedValidationCache, CostLimiter
 from app.logs import request_id
 from graph.errors import OrgcoverError
+from resolvers.access import people_seen
 from schema import assemble
+
+#: Where access-log entries go (the app's AccessLog.append).
+AccessSink = Callable[[dict[str, Any]], None]
 
 log = logging.getLogger("orgcover.graphql")
 
@@ -27,6 +46,20 @@ MAX_DEPTH = 15
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
 INTERNAL_MESSAGE = "Internal server error"
+
+
+def error_code(error: GraphQLError) -> str:
+    """The `extensions.code` an error gets (or has): what clients and the access log see."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    original = error.original_error
+    if original is None:
+        return ("GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error")
+                else "GRAPHQL_VALIDATION_FAILED")
+    if isinstance(original, OrgcoverError) and original.code != "INTERNAL":
+        return original.code
+    return "INTERNAL"
 
 
 def apply_error_policy(error: GraphQLError) -> None:
@@ -38,31 +71,173 @@ def apply_error_policy(error: GraphQLError) -> None:
     extensions = dict(error.extensions or {})
     if "code" in extensions:
         return
-    original = error.original_error
-    if original is None:
-        extensions["code"] = ("GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error")
-                              else "GRAPHQL_VALIDATION_FAILED")
-    elif isinstance(original, OrgcoverError) and original.code != "INTERNAL":
-        extensions["code"] = original.code
-    else:
+    code = error_code(error)
+    if code == "INTERNAL":
         rid = request_id.get()
         log.error("unexpected error at %s: %r", ".".join(str(p) for p in error.path or ()),
-                  original, exc_info=original)
+                  error.original_error, exc_info=error.original_error)
         error.message = INTERNAL_MESSAGE
         error.original_error = None
         extensions.update(code="INTERNAL", requestId=rid)
+    else:
+        extensions["code"] = code
     error.extensions = extensions
 
 
+def access_entry(*, query: str | None, variables: dict[str, Any] | None, context: Any,
+                 operation_name: str | None, persons: int,
+                 errors: list[GraphQLError] | None, seconds: float) -> dict[str, Any]:
+    """One access-log entry (app/access_log.py scrubs and chains it)."""
+    caller = getattr(context, "caller", None)
+    request = getattr(context, "request", None)
+    document = _document(query)
+    try:
+        fields = root_fields(document, operation_name, variables)
+    except Exception:  # a log line must never fail a request
+        fields = []
+    if operation_name is None and document is not None:
+        named = [d.name.value for d in document.definitions
+                 if isinstance(d, OperationDefinitionNode) and d.name]
+        operation_name = named[0] if len(named) == 1 else None
+    return {
+        "request_id": getattr(context, "request_id", None) or request_id.get(),
+        "sub": caller.sub if caller else None,
+        "roles": list(caller.roles) if caller else [],
+        "jurisdiction": caller.jurisdiction if caller else None,
+        "operation": operation_name,
+        "fields": fields,
+        "persons": persons,
+        "errors": sorted({error_code(e) for e in errors or ()}),
+        "duration_ms": round(seconds * 1000, 1),
+        "client": getattr(getattr(request, "client", None), "host", None),
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(query: str) -> DocumentNode | None:
+    try:
+        return parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
+
+
+def _document(query: str | None) -> DocumentNode | None:
+    """The operation's document for the log (cached; long texts parsed, not kept)."""
+    if not query:
+        return None
+    if len(query) > 20_000:
+        return _parsed.__wrapped__(query)
+    return _parsed(query)
+
+
+#: Arguments the access log keeps: where a caller looked and for what (never page sizes).
+LOGGED_ARGUMENTS = frozenset({"scope", "code", "text", "from", "to", "center", "metric",
+                              "groupBy", "type", "replaceScope", "dryRun"})
+#: Longest argument value logged (inputs may be large before the limits reject them).
+LOGGED_VALUE = 100
+
+
+def root_fields(document: DocumentNode | None, operation_name: str | None,
+                variables: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The operation's root fields with their logged arguments, variables filled in."""
+    if document is None:
+        return []
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next((o for o in operations if o.name and o.name.value == operation_name),
+                     operations[0] if len(operations) == 1 else None)
+    if operation is None:
+        return []
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    out: list[dict[str, Any]] = []
+
+    def walk(selections: Any, depth: int) -> None:
+        for node in selections:
+            if isinstance(node, FieldNode):
+                args = {a.name.value: _short(value_from_ast_untyped(a.value, variables))
+                        for a in node.arguments or () if a.name.value in LOGGED_ARGUMENTS}
+                entry: dict[str, Any] = {"field": node.name.value}
+                if node.alias:
+                    entry["alias"] = node.alias.value
+                if args:
+                    entry["args"] = args
+                out.append(entry)
+            elif isinstance(node, InlineFragmentNode) and depth < 3:
+                walk(node.selection_set.selections, depth + 1)
+            elif isinstance(node, FragmentSpreadNode) and depth < 3:
+                fragment = fragments.get(node.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set.selections, depth + 1)
+
+    walk(operation.selection_set.selections, 0)
+    return out
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str):
+        cut = value[:LOGGED_VALUE]
+        if len(value) > LOGGED_VALUE and value[LOGGED_VALUE].isdigit():
+            cut = cut.rstrip("0123456789")  # never half a number the log's scrub would miss
+        return cut
+    if isinstance(value, list):
+        return [_short(v) for v in value[:10]]
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return str(value)[:LOGGED_VALUE]
+
+
 class OrgcoverSchema(strawberry.Schema):
+    """The schema with the error policy, and one access-log line per operation.
+
+    The log line is written around `execute` rather than from an extension hook: a parse
+    error raised by the parser cache leaves the extensions' operation hook before the
+    error is known, and the log must name every error.
+    """
+
+    #: "Did you mean …" hints name fields, arguments, types and enum values a caller did
+    #: not ask for: a map of the schema for anyone probing (on only in demo mode).
+    suggestions = False
+    #: Where access-log entries go; None: no log (schema tests, the SDL printer).
+    access_sink: AccessSink | None = None
+
+    async def execute(
+        self, query: str | None, variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None, root_value: Any | None = None,
+        operation_name: str | None = None, *args: Any, **kwargs: Any,
+    ) -> ExecutionResult:
+        if self.access_sink is None:
+            return await super().execute(query, variable_values, context_value, root_value,
+                                         operation_name, *args, **kwargs)
+        started = time.perf_counter()
+        token = people_seen.set(set())
+        result: ExecutionResult | None = None
+        try:
+            result = await super().execute(query, variable_values, context_value,
+                                           root_value, operation_name, *args, **kwargs)
+            return result
+        finally:
+            seen = people_seen.get() or set()
+            people_seen.reset(token)
+            self.access_sink(access_entry(
+                query=query, variables=variable_values, context=context_value,
+                operation_name=operation_name, persons=len(seen),
+                errors=result.errors if result is not None else None,
+                seconds=time.perf_counter() - started))
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
+            if not self.suggestions and "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
             apply_error_policy(error)
 
 
-def build_schema() -> strawberry.Schema:
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
+
+
+def build_schema(access_log: AccessSink | None = None, *, suggestions: bool = False,
+                 max_cost: int = MAX_COST) -> strawberry.Schema:
     """The schema with limits and caches.
 
     Extensions are per-request factories (they hold the request's execution context), but
@@ -72,10 +247,16 @@ def build_schema() -> strawberry.Schema:
     """
     depth = QueryDepthLimiter(max_depth=MAX_DEPTH)
     aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
-    return assemble(schema_class=OrgcoverSchema, extensions=[
+    extensions: list[Any] = [
         lambda: copy.copy(depth),
         lambda: copy.copy(aliases),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-    ])
+        BoundedParserCache,
+        BoundedValidationCache,
+        lambda: CostLimiter(max_cost),
+    ]
+    schema = assemble(schema_class=OrgcoverSchema, extensions=extensions)
+    if isinstance(schema, OrgcoverSchema):
+        schema.suggestions = suggestions
+        schema.access_sink = access_log
+    return schema

@@ -1,4 +1,9 @@
-"""FastAPI app factory: lifespan owns the store; context getter hands it to resolvers."""
+"""FastAPI app factory: the lifespan owns the store; one way in for the caller.
+
+Request → guard middleware (Host, CSRF, bearer token → verified `Caller`) → context getter
+(`Context(store, caller=…)`) → resolvers through `info.context`. Only /healthz and /readyz
+answer without a token; the access log records every GraphQL request and every refusal.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,55 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Scope
 from strawberry.fastapi import GraphQLRouter
 
+from app.access_log import AccessLog
+from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier
 from app.graphql import build_schema
 from app.logs import request_id
-from app.middleware import RequestIdMiddleware
+from app.middleware import PREFLIGHT_HEADERS, GuardMiddleware, RequestIdMiddleware
 from app.settings import Settings
 from graph.errors import OrgcoverError
 from graph.factory import open_store
+from graph.repo.audits import place_by_code
 from graph.store import GraphStore
 from loaders.pii import IdProtector
+from resolvers.access import NOBODY, Caller
 from resolvers.context import Context
 
 log = logging.getLogger("orgcover.app")
 
 
 async def get_context(request: Request) -> Context:
+    # the guard verified the caller of every request but the static GraphiQL page
+    caller: Caller = getattr(request.state, "caller", NOBODY)
     store: GraphStore = request.app.state.store
     settings: Settings = request.app.state.settings
-    return Context(store, request_id=request_id.get() or "-",
+    return Context(store, caller=caller, request_id=request_id.get() or "-",
                    protector=IdProtector(settings.pii_secret_value))
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    return AuthConfig(
+        secret=settings.auth_secret_value, public_key=settings.auth_public_key,
+        jwks_url=settings.auth_jwks_url, issuer=settings.auth_issuer,
+        audience=settings.auth_audience, leeway=settings.auth_leeway,
+        claims=ClaimPaths(sub=settings.auth_sub_claim, name=settings.auth_name_claim,
+                          roles=settings.auth_roles_claim,
+                          jurisdiction=settings.auth_jurisdiction_claim),
+        role_map=settings.auth_role_map)
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
     """Build the app. With `store`, the caller owns it (CLI `serve`, tests); otherwise the
-    lifespan opens the configured store and closes it on shutdown."""
-    settings = settings or Settings()
+    lifespan opens the configured store and closes it on shutdown. Refuses to build
+    without a way to verify tokens (ConfigError naming the settings)."""
+    settings = (settings or Settings()).with_demo_secrets()
+    settings.require_auth()
+    access_log = AccessLog(settings.access_log_path(),
+                           retention_days=settings.access_log_retention_days)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,9 +77,36 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             await opened.close()
 
     app = FastAPI(title="orgcover", version="0.1.0", lifespan=lifespan,
-                  description="GraphQL knowledge graph for organizational coverage")
+                  description="GraphQL knowledge graph for organizational coverage",
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.state.access_log = access_log
 
+    async def place_exists(code: str) -> bool:
+        return await place_by_code(app.state.store, code=code) is not None
+
+    verifier = TokenVerifier(auth_config(settings), place_exists=place_exists)
+
+    def refused(scope: Scope, code: str, message: str) -> None:
+        if scope["path"].startswith("/graphql"):
+            client = scope.get("client")
+            app.state.access_log.append({
+                "request_id": request_id.get(), "sub": None, "roles": [],
+                "jurisdiction": None, "operation": None, "fields": [], "persons": 0,
+                "errors": [code], "duration_ms": 0.0,
+                "client": client[0] if client else None})
+
+    # added innermost first: RequestId → CORS → Guard → routes
+    app.add_middleware(GuardMiddleware, verify=verifier.verify_header,
+                       hosts=settings.host_allow_list(), graphiql=settings.graphiql,
+                       on_reject=refused)
+    origins = settings.cors_origin_list()
+    if origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id",
+                           *(h.decode() for h in PREFLIGHT_HEADERS)],
+            expose_headers=["x-request-id"], max_age=600)
     app.add_middleware(RequestIdMiddleware)
 
     @app.get("/healthz")
@@ -73,9 +128,11 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         return JSONResponse({"status": "ready", "backend": current.backend})
 
     router: GraphQLRouter[Context, None] = GraphQLRouter(
-        build_schema(), context_getter=get_context,
+        build_schema(lambda entry: app.state.access_log.append(entry),
+                     suggestions=settings.demo, max_cost=settings.max_query_cost),
+        context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
-        multipart_uploads_enabled=True,  # loadRosters takes files (no cookie auth to forge)
+        multipart_uploads_enabled=True,  # loadRosters; CSRF is the guard's preflight rule
     )
     app.include_router(router, prefix="/graphql")
     return app

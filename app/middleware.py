@@ -1,14 +1,17 @@
-"""ASGI middleware of the app."""
+"""ASGI middleware of the app: request ids, and the guard every request passes."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id
+from graph.errors import Unauthenticated
+from resolvers.access import Caller
 
 #: A caller's X-Request-Id longer than this is cut (it ends up in every log line).
 MAX_REQUEST_ID = 64
@@ -49,3 +52,97 @@ class RequestIdMiddleware:
 
 def _with_header(message: MutableMapping[str, Any], header: tuple[bytes, bytes]) -> Message:
     return {**message, "headers": [*message.get("headers", ()), header]}
+
+
+#: Paths that answer without a token (probes; they name no data).
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+#: Content types a browser may send cross-site without a preflight (CSRF).
+SIMPLE_TYPES = frozenset({"multipart/form-data", "text/plain",
+                          "application/x-www-form-urlencoded", ""})
+#: Any of these headers forces a browser to preflight, which CORS then refuses cross-site
+#: (Apollo Server's convention, so Apollo upload clients keep working).
+PREFLIGHT_HEADERS = (b"apollo-require-preflight", b"x-apollo-operation-name",
+                     b"x-orgcover-csrf")
+
+Verify = Callable[[str | None], Awaitable[Caller]]
+Reject = Callable[[Scope, str, str], None]
+
+
+class GuardMiddleware:
+    """Every request but the probes passes here: Host allow-list (DNS rebinding), CSRF
+    preflight rule, then the bearer token → a verified caller in `scope["state"]`.
+
+    Refusals answer in the GraphQL error shape with `extensions.code`, so clients read
+    them like any other error. `on_reject` is told of each refusal (the access log).
+    """
+
+    def __init__(self, app: ASGIApp, *, verify: Verify, hosts: tuple[str, ...] | None,
+                 graphiql: bool, on_reject: Reject | None = None) -> None:
+        self.app = app
+        self.verify = verify
+        self.hosts = hosts
+        self.graphiql = graphiql
+        self.on_reject = on_reject
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if self.hosts is not None:
+            host = _host_name(headers.get(b"host", b""))
+            if host not in self.hosts:
+                await self._refuse(scope, send, 400, "HOST_NOT_ALLOWED",
+                                   f"Host {host[:64]!r} is not served here "
+                                   "(setting: ORGCOVER_ALLOWED_HOSTS)")
+                return
+        method = scope["method"]
+        query = scope.get("query_string", b"")
+        if method in ("GET", "HEAD") and not query and self.graphiql \
+                and b"text/html" in headers.get(b"accept", b""):
+            await self.app(scope, receive, send)  # the GraphiQL page: static, no data
+            return
+        if _needs_preflight(method, headers, query) and \
+                not any(headers.get(name) for name in PREFLIGHT_HEADERS):
+            await self._refuse(scope, send, 400, "CSRF_PREFLIGHT_REQUIRED",
+                               "this request could be forged cross-site: send it with one of "
+                               "the headers apollo-require-preflight, x-apollo-operation-name "
+                               "or x-orgcover-csrf (any non-empty value)")
+            return
+        try:
+            authorization = headers.get(b"authorization")
+            caller = await self.verify(authorization.decode("latin-1")
+                                       if authorization else None)
+        except Unauthenticated as exc:
+            await self._refuse(scope, send, 401, exc.code, exc.message, {
+                b"www-authenticate": b'Bearer error="invalid_token"'})
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, code: str, message: str,
+                      extra: dict[bytes, bytes] | None = None) -> None:
+        if self.on_reject is not None:
+            self.on_reject(scope, code, message)
+        body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]},
+                          ensure_ascii=False).encode()
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode()), *(extra or {}).items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(raw: bytes) -> str:
+    host = raw.decode("latin-1").strip().lower()
+    if host.startswith("["):
+        return host[:host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _needs_preflight(method: str, headers: dict[bytes, bytes], query: bytes) -> bool:
+    if method in ("GET", "HEAD"):
+        return bool(query)
+    if method != "POST":
+        return False
+    content_type = headers.get(b"content-type", b"").decode("latin-1")
+    return content_type.split(";", 1)[0].strip().lower() in SIMPLE_TYPES

@@ -1,16 +1,32 @@
-"""Settings from the environment (prefix ORGCOVER_), validated once at start-up."""
+"""Settings from the environment (prefix ORGCOVER_), validated once at start-up.
+
+No secret has a default outside demo mode. In demo mode (`--demo`) the auth and PII
+secrets, when not set, are random per data directory and kept there (0600): a constant
+demo secret would let anyone mint tokens for, or reverse the ID hashes of, a demo
+install that was given real data by mistake.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import secrets
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.limits import MAX_COST
+from graph.errors import ConfigError
 from graph.factory import StoreConfig
 
-#: Used only with --demo / ORGCOVER_DEMO=1; never a default outside demo mode.
-DEMO_PII_SECRET = "orgcover-demo-only-pii-secret"
+#: Shortest HS256 secret accepted (RFC 7518 §3.2: a key at least as long as the hash).
+MIN_SECRET_BYTES = 32
+#: Legal minimum for keeping network logs here (网络安全法 第二十一条: 不少于六个月).
+MIN_RETENTION_DAYS = 180
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+SECRETS_DIR = "secrets"
 
 
 class Settings(BaseSettings):
@@ -33,13 +49,87 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
-    graphiql: bool = True
+    graphiql: bool = Field(default=False, description="GraphiQL at /graphql (on with --demo)")
+
+    # -- who is asking (README "Security") ----------------------------------------------
+    auth_secret: SecretStr | None = Field(
+        default=None, description="HS256 shared secret (one office, the demo)")
+    auth_public_key: str | None = Field(
+        default=None, description="PEM public key (or a path to one) for RS256/ES256 tokens")
+    auth_jwks_url: str | None = Field(
+        default=None, description="JWKS of the identity provider for RS256/ES256 tokens")
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_leeway: int = Field(default=30, ge=0, le=300,
+                             description="seconds of clock skew allowed for exp/nbf/iat")
+    auth_sub_claim: str = "sub"
+    auth_name_claim: str = "name"
+    auth_roles_claim: str = Field(
+        default="roles", description="claim path of the roles, e.g. realm_access.roles")
+    auth_jurisdiction_claim: str = "jurisdiction"
+    auth_role_map: dict[str, str] | None = Field(
+        default=None, description='JSON: identity-provider role → orgcover role, e.g. '
+                                  '{"orgcover-auditors": "auditor"}')
+    allowed_hosts: str | None = Field(
+        default=None, description="comma-separated Host names (default: loopback names "
+                                  "when bound to loopback)")
+    cors_origins: str = Field(default="", description="comma-separated allowed origins")
+    access_log_dir: Path | None = Field(
+        default=None, description="access log directory (default DATA_DIR/access)")
+    access_log_retention_days: int = Field(default=MIN_RETENTION_DAYS, ge=MIN_RETENTION_DAYS)
+
+    # -- what one request may cost (README "Limits") --------------------------------------
+    max_query_cost: int = Field(default=MAX_COST, ge=100,
+                                description="ceiling of a query's estimated cost")
 
     @model_validator(mode="after")
-    def _demo_defaults(self) -> Settings:
-        if self.demo and self.pii_secret is None:
-            self.pii_secret = SecretStr(DEMO_PII_SECRET)
+    def _secrets_long_enough(self) -> Settings:
+        if self.auth_secret is not None and not self.demo and \
+                len(self.auth_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"ORGCOVER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes; make one "
+                "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return self
+
+    def with_demo_secrets(self) -> Settings:
+        """Demo mode: the auth and PII secrets not set come from the data directory,
+        made random on first use (0600 files in a 0700 folder)."""
+        if not self.demo:
+            return self
+        updates: dict[str, Any] = {}
+        if self.auth_secret is None and not self.token_keys_configured():
+            updates["auth_secret"] = SecretStr(demo_secret(self.data_dir, "auth-secret"))
+        if self.pii_secret is None:
+            updates["pii_secret"] = SecretStr(demo_secret(self.data_dir, "pii-secret"))
+        if "graphiql" not in self.model_fields_set:
+            updates["graphiql"] = True
+        return self.model_copy(update=updates)
+
+    def token_keys_configured(self) -> bool:
+        return bool(self.auth_secret or self.auth_public_key or self.auth_jwks_url)
+
+    def require_auth(self) -> None:
+        """`serve` refuses to start without a way to trust tokens (nothing would be open)."""
+        if not self.token_keys_configured():
+            raise ConfigError(
+                "no way to verify tokens: set ORGCOVER_AUTH_SECRET (HS256, at least 32 bytes) "
+                "or ORGCOVER_AUTH_JWKS_URL / ORGCOVER_AUTH_PUBLIC_KEY for an identity "
+                "provider, or run with --demo", setting="ORGCOVER_AUTH_SECRET")
+
+    def host_allow_list(self) -> tuple[str, ...] | None:
+        """Host names accepted in requests; None accepts any (bound beyond loopback with
+        no list: a reverse proxy in front is expected to check Host)."""
+        if self.allowed_hosts:
+            return tuple(h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip())
+        if _is_loopback(self.host):
+            return LOOPBACK_HOSTS
+        return None
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    def access_log_path(self) -> Path:
+        return self.access_log_dir or self.data_dir / "access"
 
     def store_config(self) -> StoreConfig:
         return StoreConfig(
@@ -57,3 +147,36 @@ class Settings(BaseSettings):
     @property
     def pii_secret_value(self) -> str | None:
         return self.pii_secret.get_secret_value() if self.pii_secret else None
+
+    @property
+    def auth_secret_value(self) -> str | None:
+        return self.auth_secret.get_secret_value() if self.auth_secret else None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def demo_secret(data_dir: Path, name: str) -> str:
+    """A random secret kept in `data_dir/secrets/name` (0600), made on first use."""
+    folder = data_dir / SECRETS_DIR
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(folder, 0o700)
+    path = folder / name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) >= MIN_SECRET_BYTES:
+            return value
+        raise ConfigError(f"demo secret file {path} is empty or too short; delete it to "
+                          "have a new one made") from None
+    value = secrets.token_urlsafe(MIN_SECRET_BYTES)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(value + "\n")
+    return value

@@ -10,8 +10,11 @@ httpx client): per-query latency one request at a time (median and p95 over vari
 codes); then a mixed frontend workload with N concurrent clients (requests/s, errors, p50,
 p99), sent by `wrk` (Debian's package) when it is installed, else by this process. On two
 cores the load generator shares the machine with the server: the httpx client took 0.3 of
-a core at 200 requests/s, wrk a few percent. Prints a table; figures go into
-bench/RESULTS.md by hand with machine and date.
+a core at 200 requests/s, wrk a few percent. All of it twice in the same run: with auth
+(every request carries the district admin's token, verified, bounded by its jurisdiction
+and written to the access log) and without (`bench/unguarded.py`: the operator, no log),
+and the share of requests/s auth costs. Prints tables; figures go into bench/RESULTS.md
+by hand with machine and date.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from app.auth.tokens import mint
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.queries.samples import (
@@ -45,7 +49,7 @@ from graph.repo.load import count_graph
 from graph.repo.search import backfill_search_text
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
-from loaders.synthetic import SCALES, generate, write_csv
+from loaders.synthetic import DISTRICT_CODE, SCALES, generate, write_csv
 
 OUT = Path(__file__).resolve().parent / "out"
 QUERIES = Path(__file__).resolve().parent.parent / "tests" / "queries"
@@ -124,7 +128,8 @@ MIX = (("compound profile (compound_page.graphql)", 3), ("person profile (person
 
 async def _post(client: httpx.AsyncClient, req: Request) -> float:
     started = time.perf_counter()
-    response = await client.post("/graphql", json={"query": req[0], "variables": req[1]})
+    response = await client.post("/graphql", json={"query": req[0], "variables": req[1]},
+                                 headers=HEADERS)
     elapsed = (time.perf_counter() - started) * 1000
     body = response.json()
     if response.status_code != 200 or body.get("errors"):
@@ -183,7 +188,7 @@ end
 function init(args)
   bad = 0
   i = offset
-  headers = {["Content-Type"] = "application/json"}
+  headers = {["Content-Type"] = "application/json", ["Authorization"] = authorization}
 end
 function request()
   i = (i % #bodies) + 1
@@ -220,7 +225,8 @@ def _wrk_throughput(port: int, kinds: dict[str, Callable[[], Request]], clients:
         if "]==]" in body:
             raise ValueError("a request body closes the Lua string")
         bodies.append(f"[==[{body}]==]")
-    script = "bodies = {" + ",\n".join(bodies) + "}\n" + _WRK_SCRIPT
+    script = (f"authorization = [==[{HEADERS['authorization']}]==]\n"
+              "bodies = {" + ",\n".join(bodies) + "}\n" + _WRK_SCRIPT)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", encoding="utf-8") as fh:
         fh.write(script)
         fh.flush()
@@ -245,7 +251,8 @@ async def _prepare(data: Path, scale: str, query_threads: int | None,
                    ) -> tuple[EmbeddedFalkorServer, Samples, str]:
     server = EmbeddedFalkorServer(data, query_threads=query_threads)
     await server.start()
-    store = FalkorStore(graph_name=GRAPH, unix_socket=server.socket_path)
+    store = FalkorStore(graph_name=GRAPH, unix_socket=server.socket_path,
+                        password=server.password)
     try:
         await store.ensure_schema()
         await backfill_search_text(store)
@@ -270,14 +277,69 @@ async def _prepare(data: Path, scale: str, query_threads: int | None,
     return server, samples, note
 
 
+#: The district admin's token: signed with the bench's own secret, sent with every request.
+BENCH_SECRET = "bench-auth-secret-" + "0123456789abcdef" * 2
+HEADERS = {"authorization": "Bearer " + mint(
+    BENCH_SECRET, sub="bench", name="bench", roles=["admin"], jurisdiction=DISTRICT_CODE,
+    ttl_seconds=24 * 3600)}
+#: The two apps measured in the same run: with auth (as served) and without it.
+FACTORIES = {"auth on": "app.main:create_app", "auth off": "bench.unguarded:create_app"}
+
+
 async def main(scale: str, workers: int, clients: int, seconds: float, runs: int,
                port: int, client_kind: str, query_threads: int | None) -> None:
     data = OUT / f"{scale}-http"
     server, samples, note = await _prepare(data, scale, query_threads)
+    results = {}
+    try:
+        for label, factory in FACTORIES.items():
+            results[label] = await _measure(
+                server, samples, factory=factory, workers=workers, clients=clients,
+                seconds=seconds, runs=runs, port=port, client_kind=client_kind,
+                logs=data / f"access-{label.replace(' ', '-')}")
+    finally:
+        await server.stop()
+
+    print(f"\n{scale}: {note}; {platform.node()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    threads = f"THREAD_COUNT {query_threads}" if query_threads else "default THREAD_COUNT"
+    print(f"uvicorn --workers {workers}, one embedded FalkorDB ({threads}) on a Unix socket; "
+          "auth on: the district admin's token on every request, verified, the jurisdiction "
+          "bounding every query, one access-log line each; auth off: the operator, no log\n")
+    rows = {label: r[0] for label, r in results.items()}
+    print(f"| query (one at a time, {runs} varied requests) | "
+          + " | ".join(f"{lb} median ms | {lb} p95 ms" for lb in rows) + " |")
+    print("|---|" + "---:|---:|" * len(rows))
+    for i, (name, *_rest) in enumerate(rows["auth on"]):
+        cells = " | ".join(f"{rows[lb][i][1]:.1f} | {rows[lb][i][2]:.1f}" for lb in rows)
+        print(f"| {name} | {cells} |")
+    for label, (_rows, mixed, base) in results.items():
+        done, errors, elapsed, pct = mixed
+        print(f"\n{label}: mixed workload ({', '.join(f'{n} ×{w}' for n, w in MIX)}), "
+              f"{clients} concurrent clients ({client_kind}), {elapsed:.0f} s:")
+        print(f"{done / elapsed:.0f} requests/s, {errors} errors, p50 {pct['p50']:.1f} ms, "
+              f"p99 {pct['p99']:.1f} ms")
+        print(f"ceiling, one-field lookups only, {clients} clients, {base[2]:.0f} s: "
+              f"{base[0] / base[2]:.0f} requests/s, {base[1]} errors, "
+              f"p50 {base[3]['p50']:.1f} ms, p99 {base[3]['p99']:.1f} ms")
+    on, off = (results[lb][1][0] / results[lb][1][2] for lb in ("auth on", "auth off"))
+    print(f"\nauth costs the mix {100 * (1 - on / off):.1f}% of its requests/s "
+          f"({on:.0f} vs {off:.0f})")
+
+
+Measured = tuple[list[tuple[str, float, float]], tuple[int, int, float, dict[str, float]],
+                 tuple[int, int, float, dict[str, float]]]
+
+
+async def _measure(server: EmbeddedFalkorServer, samples: Samples, *, factory: str,
+                   workers: int, clients: int, seconds: float, runs: int, port: int,
+                   client_kind: str, logs: Path) -> Measured:
     env = {**os.environ, "ORGCOVER_GRAPH_URI": f"falkordb+unix://{server.socket_path}",
-           "ORGCOVER_GRAPH_NAME": GRAPH, "ORGCOVER_LOG_LEVEL": "WARNING"}
+           "ORGCOVER_GRAPH_NAME": GRAPH, "ORGCOVER_LOG_LEVEL": "WARNING",
+           "ORGCOVER_AUTH_SECRET": BENCH_SECRET, "ORGCOVER_ACCESS_LOG_DIR": str(logs),
+           "ORGCOVER_DATA_DIR": str(logs.parent)}
     api = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measuring
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--workers",
+        [sys.executable, "-m", "uvicorn", factory, "--factory", "--workers",
          str(workers), "--port", str(port), "--log-level", "warning", "--no-access-log"],
         env=env)
     try:
@@ -305,24 +367,7 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
     finally:
         api.terminate()
         api.wait(timeout=20)
-        await server.stop()
-
-    print(f"\n{scale}: {note}; {platform.node()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    threads = f"THREAD_COUNT {query_threads}" if query_threads else "default THREAD_COUNT"
-    print(f"uvicorn --workers {workers}, one embedded FalkorDB ({threads}) on a Unix socket\n")
-    print(f"| query (one at a time, {runs} varied requests) | median ms | p95 ms |")
-    print("|---|---:|---:|")
-    for name, median, p95 in rows:
-        print(f"| {name} | {median:.1f} | {p95:.1f} |")
-    done, errors, elapsed, pct = mixed
-    print(f"\nmixed workload ({', '.join(f'{n} ×{w}' for n, w in MIX)}), {clients} concurrent "
-          f"clients ({client_kind}), {elapsed:.0f} s:")
-    print(f"{done / elapsed:.0f} requests/s, {errors} errors, p50 {pct['p50']:.1f} ms, "
-          f"p99 {pct['p99']:.1f} ms")
-    print(f"ceiling, one-field lookups only, {clients} clients, {base[2]:.0f} s: "
-          f"{base[0] / base[2]:.0f} requests/s, {base[1]} errors, p50 {base[3]['p50']:.1f} ms, "
-          f"p99 {base[3]['p99']:.1f} ms")
+    return rows, mixed, base
 
 
 if __name__ == "__main__":

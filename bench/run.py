@@ -32,6 +32,7 @@ from graph.repo import audits
 from graph.repo.load import count_graph
 from graph.store import GraphStore
 from loaders.synthetic import SCALES, generate, write_csv
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -72,7 +73,7 @@ SCHEMA = build_schema()
 
 async def _gql(store: GraphStore, query: str, **variables: Any) -> None:
     result = await SCHEMA.execute(query, variable_values=variables,
-                                          context_value=Context(store))
+                                          context_value=Context(store, caller=OPERATOR))
     assert result.errors is None, result.errors
 
 
@@ -169,7 +170,7 @@ async def main(scale: str, runs: int, keep: bool, loads_only: bool = False) -> N
         falkor_rss = _rss_mb(child) if child else 0.0
         server = getattr(store, "server", None)
         bulk_s = (bulk_load_seconds(tables, OUT / f"{scale}-bulk", server.socket_path,
-                                    "bulk_baseline") if server else None)
+                                    "bulk_baseline", server.password) if server else None)
     finally:
         await store.close()
         if not keep:

@@ -57,3 +57,16 @@ class BadInput(OrgcoverError):
     """An argument is malformed or does not fit (unknown metric, level not below scope …)."""
 
     code = "BAD_USER_INPUT"
+
+
+class Unauthenticated(OrgcoverError):
+    """No valid token: missing, malformed, badly signed, expired, or naming an unknown role
+    or a jurisdiction that is not a place (HTTP 401)."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(OrgcoverError):
+    """A valid caller without the right a field or mutation needs."""
+
+    code = "FORBIDDEN"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from graph.backends.embedded import EmbeddedFalkorServer
+from graph.backends.embedded import EmbeddedFalkorServer, password_beside
 from graph.backends.falkordb import FalkorStore
 from graph.errors import ConfigError
 from graph.repo.search import backfill_search_text
@@ -16,7 +16,10 @@ from graph.store import GraphStore
 NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 FALKOR_SCHEMES = ("falkordb", "redis")
 #: A FalkorDB server on a Unix socket, e.g. the one `orgcover store` runs for several
-#: API workers: falkordb+unix:///abs/path/falkordb.sock (optionally ?graph=NAME).
+#: API workers: falkordb+unix:///abs/path/falkordb.sock (optionally ?graph=NAME). The
+#: password is the URI's (falkordb+unix://:PASSWORD@/abs/path/falkordb.sock) or else the
+#: one an embedded server keeps beside its socket (falkordb.password, in a directory
+#: private to this user).
 FALKOR_UNIX_SCHEMES = ("falkordb+unix", "redis+unix", "unix")
 
 
@@ -40,6 +43,7 @@ class EmbeddedStore(FalkorStore):
 
     def __init__(self, server: EmbeddedFalkorServer, graph_name: str) -> None:
         super().__init__(graph_name=graph_name, unix_socket=server.socket_path,
+                         password=server.password,
                          description=f"embedded FalkorDB in {server.data_dir}")
         self.server = server
 
@@ -82,8 +86,10 @@ async def _connect(config: StoreConfig) -> GraphStore:
         if not parts.path:
             raise ConfigError(f"{uri!r} names no socket path", setting="ORGCOVER_GRAPH_URI")
         graph = dict(parse_qsl(parts.query)).get("graph") or config.graph_name
-        unix = FalkorStore(graph_name=graph, unix_socket=unquote(parts.path),
-                           description=f"FalkorDB on {parts.path}")
+        socket = unquote(parts.path)
+        password = unquote(parts.password) if parts.password else password_beside(socket)
+        unix = FalkorStore(graph_name=graph, unix_socket=socket, password=password,
+                           description=f"FalkorDB on {socket}")
         await unix.ping()
         return unix
     if scheme in FALKOR_SCHEMES:

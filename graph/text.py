@@ -35,8 +35,8 @@ def search_text(name: str | None) -> str | None:
 def query_terms(text: str) -> list[str]:
     """The terms a match of `text` must have: its character pairs, or its one character;
     empty when the text has no letter or digit (then only a scan can answer)."""
-    terms: list[str] = []
-    for run in _runs(text):
+    terms: dict[str, None] = {}  # ordered and linear: a list membership test made 80,000
+    for run in _runs(text):       # characters of text take 35 s (Security II)
         pairs = [run[i:i + 2] for i in range(len(run) - 1)] or [run]
-        terms.extend(p for p in pairs if p not in terms)
-    return terms
+        terms.update(dict.fromkeys(pairs))
+    return list(terms)

@@ -67,6 +67,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "it would be removed, so it cannot be referred to"),
     "replace_scope_unknown": ("替换范围 {code} 不是已知的地点编码",
                               "replace scope {code} is not a known place code"),
+    # loads bound to a jurisdiction (loaders/jurisdiction.py)
+    "outside_jurisdiction": ("超出管辖范围（{code} 不在 {jurisdiction} 内）",
+                             "outside your jurisdiction ({code} is not inside {jurisdiction})"),
 }
 
 KIND_ZH = {

@@ -95,6 +95,11 @@ class LoadReport:
     def count(self, template: str) -> TemplateCounts:
         return self.counts.setdefault(template, TemplateCounts())
 
+    def add_removed(self, template: str, items: list[str]) -> None:
+        """What --replace-scope removes (or would remove), listed and counted."""
+        self.removed.setdefault(template, []).extend(items)
+        self.count(template).removed += len(items)
+
 
 class RosterInvalid(OrgcoverError):
     """Validation found errors; nothing was written."""

@@ -9,6 +9,7 @@ and 95% covered so that gaps exist. Deterministic for a seed.
 from __future__ import annotations
 
 import csv
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -436,12 +437,17 @@ def generate(scale: Scale, seed: int = 7) -> Tables:
 
 
 def write_csv(tables: Tables, out: Path) -> list[Path]:
-    """One UTF-8 (BOM, so Excel opens it right) CSV per template, named in Chinese."""
-    out.mkdir(parents=True, exist_ok=True)
+    """One UTF-8 (BOM, so Excel opens it right) CSV per template, named in Chinese.
+
+    The rosters hold names, phones and ID-card numbers: the folder is made 0700 and
+    every file 0600, whatever the umask."""
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths = []
     for template in TEMPLATES:
         path = out / f"{template.zh}.csv"
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(template.zh_headers)
             writer.writerows(tables.rows[template.key])

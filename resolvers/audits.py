@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from graph.domain import level_rank
 from graph.errors import BadInput, NotFound
@@ -26,7 +27,29 @@ async def check_scope_and_group(
     store: GraphStore, *, scope: str | None, group_by: str | None
 ) -> str | None:
     """Normalized scope; NOT_FOUND for unknown scope codes, BAD_USER_INPUT for a group-by
-    level that is not below the scope's level."""
+    level above the scope's level."""
+    return (await scope_and_level(store, scope=scope, group_by=group_by))[0]
+
+
+#: Enclosing places a gap names, by level: each is left out when the scope lies below it
+#: (it is outside the scope, and so may be outside the caller's jurisdiction).
+_ENCLOSING = {"community": ("grid", "compound", "building"),
+              "street": ("community", "grid", "compound", "building")}
+
+
+def hide_enclosing(gap: AuditGap, scope_level: str | None) -> AuditGap:
+    """The gap without the community or street that lies above the scope."""
+    if scope_level in _ENCLOSING["street"]:
+        gap = dataclasses.replace(gap, street_code=None, street_name=None)
+    if scope_level in _ENCLOSING["community"]:
+        gap = dataclasses.replace(gap, community_code=None, community_name=None)
+    return gap
+
+
+async def scope_and_level(
+    store: GraphStore, *, scope: str | None, group_by: str | None
+) -> tuple[str | None, str | None]:
+    """`check_scope_and_group`, with the scope place's level (None for everything)."""
     level = "district-set"  # everything: any group level is below it
     code = None
     if scope is not None:
@@ -38,12 +61,14 @@ async def check_scope_and_group(
     if group_by is not None:
         if group_by not in GROUP_BY_LEVELS:
             raise BadInput(f"group-by must be one of {', '.join(GROUP_BY_LEVELS)}")
-        if level != "district-set" and level_rank(group_by) <= level_rank(level):
-            below = [lv for lv in GROUP_BY_LEVELS if level_rank(lv) > level_rank(level)]
+        # the scope's own level is one group (a street's token grouping by street sees
+        # its street, as the district's sees every street); only above it is an error
+        if level != "district-set" and level_rank(group_by) < level_rank(level):
+            below = [lv for lv in GROUP_BY_LEVELS if level_rank(lv) >= level_rank(level)]
             raise BadInput(
-                f"group-by {group_by} is not below the scope {code} ({level}); "
+                f"group-by {group_by} is above the scope {code} ({level}); "
                 + (f"use {' or '.join(below)}" if below else "this scope has no lower level"))
-    return code
+    return code, (None if code is None else level)
 
 
 async def overview(store: GraphStore, *, scope: str | None) -> list[tuple[AuditDef, AuditSummary]]:

@@ -8,24 +8,27 @@ from strawberry.fastapi import BaseContext
 
 from graph.store import GraphStore
 from loaders.pii import IdProtector
+from resolvers.access import Caller
 from resolvers.dataloaders import Loaders
 
 
 class Context(BaseContext):
-    """Store, DataLoaders, the caller's jurisdiction and the request id.
+    """Store, DataLoaders, the verified caller and the request id.
 
-    `jurisdiction` is the place code the caller may see (None: everything). The security
-    issue binds it to the caller's token; every resolver already narrows to it.
+    The caller is required: there is no default identity, so a context built without one
+    cannot silently have every right. `jurisdiction` (the caller's place code; None only
+    for the operator) bounds every scope the resolvers compute.
     """
 
     def __init__(
-        self, store: GraphStore, *, request_id: str = "-", jurisdiction: str | None = None,
+        self, store: GraphStore, *, caller: Caller, request_id: str = "-",
         today: dt.date | None = None, protector: IdProtector | None = None,
     ) -> None:
         super().__init__()
         self.store = store
+        self.caller = caller
         self.protector = protector or IdProtector(None)
         self.request_id = request_id
-        self.jurisdiction = jurisdiction
+        self.jurisdiction = caller.jurisdiction
         self.today = (today or dt.date.today()).isoformat()
         self.loaders = Loaders(store)

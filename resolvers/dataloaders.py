@@ -48,6 +48,12 @@ class Loaders:
                                                  scope=scope))
         return self._get(("node", label, scope), fetch, None)
 
+    def phones(self) -> DataLoader[str, str | None]:
+        """Phone numbers of people already in scope (asked only with a PII right)."""
+        async def fetch(codes: Sequence[str]) -> dict[str, str | None]:
+            return dict(await repo.phones_by_code(self.store, codes=codes))
+        return self._get(("phones",), fetch, None)
+
     def page(self, edge: Edge, scope: str | None, after: str | None,
              first: int) -> DataLoader[str, Page]:
         async def fetch(codes: Sequence[str]) -> dict[str, Page]:

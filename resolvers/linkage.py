@@ -10,12 +10,14 @@ from graph.records import (
     ChainLink,
     CommunityCount,
     CrossAppointmentRecord,
+    LinkRecord,
     NeighbourhoodRecord,
     NodeRecord,
     PairingRecord,
     PathRecord,
 )
 from graph.repo import linkage as repo
+from resolvers.access import Right
 from resolvers.context import Context
 from resolvers.nodes import normalize
 from resolvers.pagination import MAX_PAGE, decode_cursor, encode_cursor, page_size
@@ -69,7 +71,39 @@ async def connection_paths(
     allowed = tuple(sorted(set(types))) if types else None
     paths = await repo.connection_paths(ctx.store, source=a, target=b, max_hops=max_hops,
                                         types=allowed, scope=scope, limit=limit)
+    if not ctx.caller.can(Right.PII_RESIDENCE):
+        paths = [p for p in paths if not any(_home(link, {n.key: n for n in p.nodes})
+                                             for link in p.links)]
     return a, b, paths
+
+
+def _home(link: LinkRecord, nodes: dict[tuple[str, str], NodeRecord]) -> bool:
+    """A LIVES_IN link to a building: residence below compound level (`pii:residence`)."""
+    end = nodes.get(link.end)
+    return link.type == Rel.LIVES_IN.value and end is not None and end.label is Label.BUILDING
+
+
+def _without_homes(found: NeighbourhoodRecord, hops: int) -> NeighbourhoodRecord:
+    """The neighbourhood without the links that say which building a person lives in, and
+    without the nodes only those links reached (distances counted again without them)."""
+    nodes = {n.key: n for n, _ in found.nodes}
+    links = [link for link in found.links if not _home(link, nodes)]
+    if len(links) == len(found.links):
+        return found
+    adjacent: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for link in links:
+        adjacent.setdefault(link.start, []).append(link.end)
+        adjacent.setdefault(link.end, []).append(link.start)
+    distance = {found.center.key: 0}
+    frontier = [found.center.key]
+    for depth in range(1, hops + 1):
+        frontier = [m for k in frontier for m in adjacent.get(k, ()) if m not in distance]
+        for key in frontier:
+            distance.setdefault(key, depth)
+    kept = [(n, distance[n.key]) for n, _ in found.nodes if n.key in distance]
+    return NeighbourhoodRecord(
+        center=found.center, nodes=kept, truncated=found.truncated,
+        links=[link for link in links if link.start in distance and link.end in distance])
 
 
 async def neighbourhood(ctx: Context, *, code: str, hops: int, limit: int | None,
@@ -80,8 +114,9 @@ async def neighbourhood(ctx: Context, *, code: str, hops: int, limit: int | None
     if not 1 <= size <= MAX_NEIGHBOURHOOD_NODES:
         raise BadInput(f"limit must be between 1 and {MAX_NEIGHBOURHOOD_NODES}, got {size}")
     center = await resolve_node(ctx, code=code, scope=scope)
-    return await repo.neighbourhood(ctx.store, center=center, hops=hops, limit=size,
-                                    scope=scope)
+    found = await repo.neighbourhood(ctx.store, center=center, hops=hops, limit=size,
+                                     scope=scope)
+    return found if ctx.caller.can(Right.PII_RESIDENCE) else _without_homes(found, hops)
 
 
 async def pairing(ctx: Context, *, code: str, scope: str | None

@@ -11,6 +11,7 @@ from graph.records import CrossAppointmentRecord, NodeRecord, Page, PlaceGaps, P
 from graph.repo import nodes as repo
 from graph.repo import search as search_repo
 from loaders.cells import CONTROL_CHARS
+from resolvers.access import Right
 from resolvers.context import Context
 from resolvers.pagination import MAX_PAGE, decode_cursor, page_size
 
@@ -54,6 +55,20 @@ async def neighbour_one(ctx: Context, *, edge: str, code: str, scope: str | None
                         ) -> NodeRecord | None:
     page = await ctx.loaders.page(EDGES[edge], scope, None, 1).load(code)
     return page.items[0] if page.items else None
+
+
+async def residence(ctx: Context, *, code: str, scope: str | None) -> NodeRecord | None:
+    """Where a person lives. Below compound level (the building) only for callers with
+    `pii:residence`; everyone else sees the compound (or grid) the building lies in."""
+    home = await neighbour_one(ctx, edge="person_residence", code=code, scope=scope)
+    if home is None or home.label is not Label.BUILDING or ctx.caller.can(Right.PII_RESIDENCE):
+        return home
+    return await neighbour_one(ctx, edge="building_parent", code=home.code, scope=scope)
+
+
+async def phone(ctx: Context, *, code: str) -> str | None:
+    """A person's stored phone number (the permission layer masks or hides it)."""
+    return await ctx.loaders.phones().load(code)
 
 
 async def neighbour_all(ctx: Context, *, edge: str, code: str, scope: str | None

@@ -71,8 +71,8 @@ async def load_uploads(
         try:
             report = await load_rosters(ctx.store, [folder], protector=ctx.protector,
                                         dry_run=dry_run, replace_scope=replace_scope,
-                                        recheck=recheck,
-                                        who=f"graphql:{ctx.request_id}")
+                                        recheck=recheck, who=ctx.caller.sub,
+                                        jurisdiction=ctx.jurisdiction)
         except RosterInvalid as exc:
             return exc.report, False
     return report, True

@@ -7,10 +7,12 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from graph.domain import Label
 from graph.queries.audits import AUDITS, AuditDef
 from graph.records import AuditGap as GapRecord
 from graph.records import PlaceGaps
 from resolvers import audits as r
+from resolvers.access import saw_person
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from schema.types import AFTER, FIRST, Connection, Edge, page_info
@@ -57,6 +59,8 @@ class AuditGap:
 
     @classmethod
     def from_record(cls, gap: GapRecord, audit: AuditDef) -> AuditGap:
+        if audit.eligible is Label.PERSON:
+            saw_person(gap.code)
         reasons = [audit.reason(code) for code in gap.reasons]
         return cls(code=gap.code, name=gap.name, community_code=gap.community_code,
                    community_name=gap.community_name, street_code=gap.street_code,
@@ -94,6 +98,7 @@ class AuditResult:
         description="Figures per group place when groupBy is given, in code order.")
     audit: strawberry.Private[AuditDef]
     gap_total: strawberry.Private[int]
+    scope_level: strawberry.Private[str | None] = None
 
     @strawberry.field(description="Uncovered items in code order, with reasons (缺口清单).")
     async def gaps(
@@ -107,7 +112,9 @@ class AuditResult:
         found = await r.gaps(info.context.store, audit=self.audit, scope=self.scope,
                              after=start, limit=size + 1)
         edges = [Edge(cursor=encode_cursor(list_id, g.code),
-                      node=AuditGap.from_record(g, self.audit)) for g in found[:size]]
+                      node=AuditGap.from_record(r.hide_enclosing(g, self.scope_level),
+                                                self.audit))
+                 for g in found[:size]]
         return Connection(edges=edges, total_count=self.gap_total, page_info=page_info(
             [e.cursor for e in edges], has_next=len(found) > size,
             started_after=after is not None))

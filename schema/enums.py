@@ -50,7 +50,7 @@ class SearchType(Enum):
     PERSON = "Person"
 
 
-@strawberry.enum(description="Level to group an audit by; must lie below the scope's level.")
+@strawberry.enum(description="Level to group an audit by: the scope's level or below.")
 class GroupLevel(Enum):
     STREET = "street"
     COMMUNITY = "community"

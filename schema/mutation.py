@@ -11,7 +11,9 @@ from strawberry.types import Info
 
 from loaders.report import LoadReport
 from resolvers import rosters as r
+from resolvers.access import Right
 from resolvers.context import Context
+from schema.permissions import needs, requires
 
 
 @strawberry.enum(description="Language of roster problem messages.")
@@ -83,15 +85,22 @@ def _counts(report: LoadReport) -> list[TemplateCount]:
 
 @strawberry.type(description="Changes to the graph.")
 class Mutation:
-    @strawberry.mutation(description="Validate uploaded rosters (CSV or XLSX, 名册) and load them; "
-                                     "nothing is written when any row is wrong.")
+    @strawberry.mutation(
+        description=requires(
+            "Validate uploaded rosters (CSV or XLSX, 名册) and load them; nothing is written "
+            "when any row is wrong, or when a row would create or change anything outside "
+            "the caller's jurisdiction (超出管辖范围). replaceScope needs right "
+            "`load:replace`.", Right.LOAD),
+        extensions=[*needs(Right.LOAD), *needs(Right.LOAD_REPLACE, argument="replace_scope")])
     async def load_rosters(
         self, info: Info[Context, None],
         files: Annotated[list[Upload], strawberry.argument(
             description="Roster files named after their templates (小区.csv, 名册.xlsx …).")],
         dry_run: bool = False,
         replace_scope: Annotated[str | None, strawberry.argument(
-            description="Place code inside which the rosters are the whole truth.")] = None,
+            description="Place code inside which the rosters are the whole truth; at or "
+                        "below the caller's jurisdiction. Needs right `load:replace`.")]
+        = None,
         lang: ReportLanguage = ReportLanguage.ZH,
         recheck: Annotated[bool, strawberry.argument(
             description="Check every row even when the files equal the last committed "

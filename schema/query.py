@@ -11,8 +11,10 @@ from strawberry.types import Info
 from graph.domain import Label
 from graph.records import NodeRecord
 from resolvers import audits as audit_resolvers
+from resolvers import journal
 from resolvers import linkage as link
 from resolvers import nodes as r
+from resolvers.access import Right
 from resolvers.context import Context
 from schema.audits import AuditGroup, AuditHeadline, AuditResult
 from schema.enums import (
@@ -24,6 +26,7 @@ from schema.enums import (
     RelType,
     SearchType,
 )
+from schema.journal import Load, LoadConnection
 from schema.linkage import (
     ChainLink,
     ConnectionPaths,
@@ -34,6 +37,7 @@ from schema.linkage import (
     Pairing,
     PairingLink,
 )
+from schema.permissions import guarded
 from schema.types import (
     AFTER,
     FIRST,
@@ -55,7 +59,8 @@ from schema.types import (
 GInfo = Info[Context, None]
 T = TypeVar("T")
 CODE = "Code to look up (编码); unknown codes give null."
-SCOPE = "Place code to stay inside (街道/社区/网格 …); default everything."
+SCOPE = ("Place code to stay inside (街道/社区/网格 …), at or below the caller's "
+         "jurisdiction (NOT_FOUND outside it); default the whole jurisdiction.")
 
 Code = Annotated[str, strawberry.argument(description=CODE)]
 NodeCode = Annotated[str, strawberry.argument(
@@ -84,61 +89,61 @@ async def _list(info: GInfo, label: Label, list_id: str, kind: str | None, scope
 
 @strawberry.type(description="Read access to the organizational-coverage graph.")
 class Query:
-    @strawberry.field(description="A region (区县/街道/社区) by code.")
+    @guarded(Right.READ, "A region (区县/街道/社区) by code.")
     async def region(self, info: GInfo, code: Code, scope: Scope = None) -> Region | None:
         return await _lookup(info, Label.REGION, code, scope, Region.from_record)
 
-    @strawberry.field(description="A grid (网格) by code.")
+    @guarded(Right.READ, "A grid (网格) by code.")
     async def grid(self, info: GInfo, code: Code, scope: Scope = None) -> Grid | None:
         return await _lookup(info, Label.GRID, code, scope, Grid.from_record)
 
-    @strawberry.field(description="A compound (小区) by code.")
+    @guarded(Right.READ, "A compound (小区) by code.")
     async def compound(self, info: GInfo, code: Code, scope: Scope = None) -> Compound | None:
         return await _lookup(info, Label.COMPOUND, code, scope, Compound.from_record)
 
-    @strawberry.field(description="A building (楼栋) by code.")
+    @guarded(Right.READ, "A building (楼栋) by code.")
     async def building(self, info: GInfo, code: Code, scope: Scope = None) -> Building | None:
         return await _lookup(info, Label.BUILDING, code, scope, Building.from_record)
 
-    @strawberry.field(description="A party organization (党组织) by code.")
+    @guarded(Right.READ, "A party organization (党组织) by code.")
     async def party_org(self, info: GInfo, code: Code, scope: Scope = None) -> PartyOrg | None:
         return await _lookup(info, Label.PARTY_ORG, code, scope, PartyOrg.from_record)
 
-    @strawberry.field(description="An organization (单位) by code.")
+    @guarded(Right.READ, "An organization (单位) by code.")
     async def organization(self, info: GInfo, code: Code,
                            scope: Scope = None) -> Organization | None:
         return await _lookup(info, Label.ORGANIZATION, code, scope, Organization.from_record)
 
-    @strawberry.field(description="A person (人员) by code.")
+    @guarded(Right.READ, "A person (人员) by code.")
     async def person(self, info: GInfo, code: Code, scope: Scope = None) -> Person | None:
         return await _lookup(info, Label.PERSON, code, scope, Person.from_record)
 
-    @strawberry.field(description="Regions in code order, optionally of one level.")
+    @guarded(Right.READ, "Regions in code order, optionally of one level.")
     async def regions(self, info: GInfo, level: RegionLevel | None = None, scope: Scope = None,
                       first: First = None, after: After = None) -> Connection[Region]:
         return await _list(info, Label.REGION, "regions", level.value if level else None,
                            scope, first, after, Region.from_record)
 
-    @strawberry.field(description="Grids in code order.")
+    @guarded(Right.READ, "Grids in code order.")
     async def grids(self, info: GInfo, scope: Scope = None, first: First = None,
                     after: After = None) -> Connection[Grid]:
         return await _list(info, Label.GRID, "grids", None, scope, first, after,
                            Grid.from_record)
 
-    @strawberry.field(description="Compounds in code order.")
+    @guarded(Right.READ, "Compounds in code order.")
     async def compounds(self, info: GInfo, scope: Scope = None, first: First = None,
                         after: After = None) -> Connection[Compound]:
         return await _list(info, Label.COMPOUND, "compounds", None, scope, first,
                            after, Compound.from_record)
 
-    @strawberry.field(description="Party organizations in code order, optionally of one kind.")
+    @guarded(Right.READ, "Party organizations in code order, optionally of one kind.")
     async def party_orgs(self, info: GInfo, kind: PartyOrgKind | None = None,
                          scope: Scope = None, first: First = None,
                          after: After = None) -> Connection[PartyOrg]:
         return await _list(info, Label.PARTY_ORG, "party_orgs", kind.value if kind else None,
                            scope, first, after, PartyOrg.from_record)
 
-    @strawberry.field(description="Organizations in code order, optionally of one kind.")
+    @guarded(Right.READ, "Organizations in code order, optionally of one kind.")
     async def organizations(self, info: GInfo, kind: OrgKind | None = None,
                             scope: Scope = None, first: First = None,
                             after: After = None) -> Connection[Organization]:
@@ -146,8 +151,8 @@ class Query:
                            kind.value if kind else None, scope, first, after,
                            Organization.from_record)
 
-    @strawberry.field(description="Nodes whose name or code contains the text (搜索); Chinese "
-                                  "substrings work (阳光 finds 阳光花园小区).")
+    @guarded(Right.READ, "Nodes whose name or code contains the text (搜索); Chinese "
+             "substrings work (阳光 finds 阳光花园小区).")
     async def search(
         self, info: GInfo,
         text: Annotated[str, strawberry.argument(description="Text to look for.")],
@@ -162,7 +167,7 @@ class Query:
         return connection(page, r.search_list_id(text, label),
                           lambda rec: node_from_record(rec, s), started_after=after is not None)
 
-    @strawberry.field(description="Headline figures of every audit for a scope (总览).")
+    @guarded(Right.READ, "Headline figures of every audit for a scope (总览).")
     async def overview(self, info: GInfo, scope: Scope = None) -> list[AuditHeadline]:
         s = await r.effective_scope(info.context, scope)
         s = await audit_resolvers.check_scope_and_group(info.context.store, scope=s,
@@ -171,16 +176,17 @@ class Query:
                               covered=x.covered, gaps=x.gap_count, rate=x.rate)
                 for a, x in await audit_resolvers.overview(info.context.store, scope=s)]
 
-    @strawberry.field(description="A coverage audit (覆盖率审计) for a scope, grouped by a "
-                                  "level below it, with paginated gaps.")
+    @guarded(Right.READ, "A coverage audit (覆盖率审计) for a scope, grouped by a "
+             "level below it, with paginated gaps.")
     async def audit(
         self, info: GInfo, metric: AuditMetric, scope: Scope = None,
         group_by: Annotated[GroupLevel | None, strawberry.argument(
-            description="Level to group by; must lie below the scope.")] = None,
+            description="Level to group by: the scope's own level (one group) or below.")]
+        = None,
     ) -> AuditResult:
         audit = audit_resolvers.audit_definition(metric.value)
         s = await r.effective_scope(info.context, scope)
-        s = await audit_resolvers.check_scope_and_group(
+        s, level = await audit_resolvers.scope_and_level(
             info.context.store, scope=s, group_by=group_by.value if group_by else None)
         result = await audit_resolvers.summary(info.context.store, audit=audit, scope=s,
                                                group_by=group_by.value if group_by else None)
@@ -189,26 +195,26 @@ class Query:
             covered=result.covered, rate=result.rate,
             groups=[AuditGroup(code=g.code, name=g.name, eligible=g.eligible,
                                covered=g.covered, rate=g.rate) for g in result.groups],
-            audit=audit, gap_total=result.gap_count)
+            audit=audit, gap_total=result.gap_count, scope_level=level)
 
-    @strawberry.field(description="Chain of command (指挥链): from the nearest party org "
-                                  "covering (or owning) the node up UNDER to the top, each "
-                                  "with its secretaries. Takes a party org, place or "
-                                  "organization code; with a scope the chain ends at its edge.")
+    @guarded(Right.READ, "Chain of command (指挥链): from the nearest party org "
+             "covering (or owning) the node up UNDER to the top, each "
+             "with its secretaries. Takes a party org, place or "
+             "organization code; with a scope the chain ends at its edge.")
     async def chain_of_command(self, info: GInfo, code: NodeCode,
                                scope: Scope = None) -> list[ChainLink]:
         s = await r.effective_scope(info.context, scope)
         chain = await link.chain_of_command(info.context, code=code, scope=s)
         return [ChainLink.from_record(c, s) for c in chain]
 
-    @strawberry.field(description="How two nodes are linked (关联路径): every shortest path "
-                                  "between them, ignoring direction, up to maxHops. With a "
-                                  "scope, paths leaving it are left out.")
+    @guarded(Right.READ, "How two nodes are linked (关联路径): every shortest path "
+             "between them, ignoring direction, up to maxHops. With a "
+             "scope, paths leaving it are left out.")
     async def connection_paths(
         self, info: GInfo,
-        source: Annotated[str, strawberry.argument(
+        from_code: Annotated[str, strawberry.argument(
             name="from", description="Code of the first node.")],
-        target: Annotated[str, strawberry.argument(
+        to_code: Annotated[str, strawberry.argument(
             name="to", description="Code of the second node.")],
         max_hops: Annotated[int, strawberry.argument(
             description=f"Longest path looked for, 1–{link.MAX_HOPS}.")] = link.MAX_HOPS,
@@ -220,12 +226,12 @@ class Query:
     ) -> ConnectionPaths:
         s = await r.effective_scope(info.context, scope)
         a, b, paths = await link.connection_paths(
-            info.context, source=source, target=target, max_hops=max_hops,
+            info.context, source=from_code, target=to_code, max_hops=max_hops,
             types=list(types) if types is not None else None, scope=s, limit=limit)
         return ConnectionPaths.build(a, b, paths, s)
 
-    @strawberry.field(description="Nodes and relationships around a node (周边关系), breadth "
-                                  "first, for graph views.")
+    @guarded(Right.READ, "Nodes and relationships around a node (周边关系), breadth "
+             "first, for graph views.")
     async def neighbourhood(
         self, info: GInfo, code: NodeCode,
         hops: Annotated[int, strawberry.argument(
@@ -240,19 +246,30 @@ class Query:
                                          scope=s)
         return Neighbourhood.from_record(found, s)
 
-    @strawberry.field(description="Pairing (结对共建): the institutions paired with or "
-                                  "responsible for a place, or the places an institution is "
-                                  "paired with or responsible for, with its in-service members "
-                                  "registered there.")
+    @guarded(Right.READ, "Pairing (结对共建): the institutions paired with or "
+             "responsible for a place, or the places an institution is "
+             "paired with or responsible for, with its in-service members "
+             "registered there.")
     async def pairing(self, info: GInfo, code: NodeCode, scope: Scope = None) -> Pairing:
         s = await r.effective_scope(info.context, scope)
         subject, links = await link.pairing(info.context, code=code, scope=s)
         return Pairing(subject=node_from_record(subject, s),
                        links=[PairingLink.from_record(x, s) for x in links])
 
-    @strawberry.field(description="Every cross-appointed person (双向进入、交叉任职) in the "
-                                  "scope with the compound and the posts that make them so, "
-                                  "and counts by community.")
+    @guarded(Right.RECORDS, "The load journal (导入记录), newest first: loads made under "
+             "the caller's jurisdiction or one inside it; the operator's CLI loads only "
+             "for a jurisdiction at the top.")
+    async def loads(self, info: GInfo, first: First = None,
+                    after: After = None) -> LoadConnection:
+        found, more = await journal.loads(info.context, first=first, after=after)
+        cursors = [journal.cursor(e) for e in found]
+        return LoadConnection(nodes=[Load.from_entry(e) for e in found], cursors=cursors,
+                              page_info=page_info(cursors, has_next=more,
+                                                  started_after=after is not None))
+
+    @guarded(Right.READ, "Every cross-appointed person (双向进入、交叉任职) in the "
+             "scope with the compound and the posts that make them so, "
+             "and counts by community.")
     async def cross_appointments(self, info: GInfo, scope: Scope = None, first: First = None,
                                  after: After = None) -> CrossAppointmentConnection:
         s = await r.effective_scope(info.context, scope)

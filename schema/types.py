@@ -19,6 +19,7 @@ from graph import domain
 from graph.domain import Label
 from graph.records import CrossAppointmentRecord, NodeRecord, Page, PostRecord
 from resolvers import nodes as r
+from resolvers.access import Right, saw_person
 from resolvers.context import Context
 from resolvers.pagination import encode_cursor
 from schema.enums import (
@@ -33,6 +34,7 @@ from schema.enums import (
     RegionLevel,
     Role,
 )
+from schema.permissions import MaskedUnless, mask_phone, needs, requires
 
 if TYPE_CHECKING:
     from schema.audits import PlaceAuditGaps
@@ -110,14 +112,16 @@ async def _all(node: Node, info: GInfo, edge: str,
     return [convert(rec, node.scope) for rec in recs]
 
 
-async def _current_holders(node: Node, info: GInfo, label: Label, *roles: domain.Role
-                           ) -> list[Person]:
-    """People holding a current post of one of `roles` on the node, in code order."""
+async def _current_holders(node: Node, info: GInfo, label: Label, *roles: domain.Role,
+                           first_only: bool = False) -> list[Person]:
+    """People holding a current post of one of `roles` on the node, in code order (only
+    the first with `first_only`: people are built only when they are answered)."""
     posts = await r.posts_on(info.context, label=label, code=node.code, scope=node.scope)
     wanted = {role.value for role in roles}
     holders = {p.node.code: p.node for p in posts
                if p.role in wanted and p.is_current(info.context.today)}
-    return [Person.from_record(holders[c], node.scope) for c in sorted(holders)]
+    codes = sorted(holders)[:1] if first_only else sorted(holders)
+    return [Person.from_record(holders[c], node.scope) for c in codes]
 
 
 async def _region_at(node: Node, info: GInfo, level: str) -> Region | None:
@@ -379,7 +383,8 @@ class PartyOrg(Node):
 
     @strawberry.field(description="Current secretary (书记); the first by code if several.")
     async def secretary(self, info: GInfo) -> Person | None:
-        found = await _current_holders(self, info, Label.PARTY_ORG, domain.Role.SECRETARY)
+        found = await _current_holders(self, info, Label.PARTY_ORG, domain.Role.SECRETARY,
+                                       first_only=True)
         return found[0] if found else None
 
     @strawberry.field(description="Posts in the organization, e.g. secretary (书记, 委员).")
@@ -423,13 +428,14 @@ class Organization(Node):
     @strawberry.field(
         description="Current chair (主任 / 业委会主任); the first by code if several.")
     async def chair(self, info: GInfo) -> Person | None:
-        found = await _current_holders(self, info, Label.ORGANIZATION, domain.Role.CHAIR)
+        found = await _current_holders(self, info, Label.ORGANIZATION, domain.Role.CHAIR,
+                                       first_only=True)
         return found[0] if found else None
 
     @strawberry.field(description="Current project manager of a property company (项目经理).")
     async def project_manager(self, info: GInfo) -> Person | None:
         found = await _current_holders(self, info, Label.ORGANIZATION,
-                                       domain.Role.PROJECT_MANAGER)
+                                       domain.Role.PROJECT_MANAGER, first_only=True)
         return found[0] if found else None
 
     @strawberry.field(description="Posts in the organization, e.g. chair (主任, 项目经理).")
@@ -446,11 +452,14 @@ class Person(Node):
         description="Political status (政治面貌).")
     member_status: MemberStatus | None = strawberry.field(description="Member kind (党员类型).")
     id_masked: str | None = strawberry.field(
-        description="Masked ID-card number (身份证号, e.g. 3713**********123X); "
-                    "the number itself is never stored.")
+        description=requires("Masked ID-card number (身份证号, e.g. 3713**********123X); "
+                             "the number itself is never stored; null without the right.",
+                             Right.PII_MASKED),
+        extensions=needs(Right.PII_MASKED, silent=True))
 
     @classmethod
     def from_record(cls, rec: NodeRecord, scope: str | None) -> Person:
+        saw_person(rec.code)
         return cls(code=rec.code, name=rec.name, scope=scope,
                    gender=_enum(Gender, rec.get("gender")),
                    political_status=_enum(PoliticalStatus, rec.get("political_status")),
@@ -465,9 +474,20 @@ class Person(Node):
     async def employer(self, info: GInfo) -> Organization | None:
         return await _one(self, info, "person_employer", Organization.from_record)
 
-    @strawberry.field(description="Residence: building or compound (居住地).")
+    @strawberry.field(
+        description=requires("Mobile phone (手机号): in full with `pii:phone`, masked "
+                             "(138****5678) otherwise; null without the right.",
+                             Right.PII_MASKED),
+        extensions=[*needs(Right.PII_MASKED, silent=True),
+                    MaskedUnless(Right.PII_PHONE, mask_phone)])
+    async def phone(self, info: GInfo) -> str | None:
+        return await r.phone(info.context, code=self.code)
+
+    @strawberry.field(description="Residence (居住地): the building with right "
+                                  "`pii:residence`, else the compound (or grid) it lies in.")
     async def residence(self, info: GInfo) -> Place | None:
-        return await _one(self, info, "person_residence", place_from_record)
+        rec = await r.residence(info.context, code=self.code, scope=self.scope)
+        return place_from_record(rec, self.scope) if rec else None
 
     @strawberry.field(description="Community registered with (双报到社区).")
     async def reports_to(self, info: GInfo) -> Region | None:
@@ -475,8 +495,7 @@ class Person(Node):
 
     @strawberry.field(description="The community the residence lies in (居住地社区).")
     async def residence_community(self, info: GInfo) -> Region | None:
-        home = await r.neighbour_one(info.context, edge="person_residence", code=self.code,
-                                     scope=self.scope)
+        home = await r.residence(info.context, code=self.code, scope=self.scope)
         if home is None:
             return None
         if home.label is Label.REGION and home.get("level") == "community":

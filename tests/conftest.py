@@ -30,7 +30,8 @@ async def falkor_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
 
 
 async def _new_store(server: EmbeddedFalkorServer) -> FalkorStore:
-    store = FalkorStore(graph_name=f"t_{uuid.uuid4().hex[:12]}", unix_socket=server.socket_path)
+    store = FalkorStore(graph_name=f"t_{uuid.uuid4().hex[:12]}", unix_socket=server.socket_path,
+                        password=server.password)
     await store.ensure_schema()
     return store
 
@@ -47,7 +48,8 @@ async def store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[FalkorStor
 @pytest.fixture
 async def bare_store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[FalkorStore]:
     """An empty graph without indexes or constraints (for DDL statements)."""
-    s = FalkorStore(graph_name=f"b_{uuid.uuid4().hex[:12]}", unix_socket=falkor_server.socket_path)
+    s = FalkorStore(graph_name=f"b_{uuid.uuid4().hex[:12]}", unix_socket=falkor_server.socket_path,
+                    password=falkor_server.password)
     yield s
     await s.delete_graph()
     await s.close()

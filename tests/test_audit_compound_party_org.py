@@ -17,6 +17,7 @@ from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import COMPOUND_PARTY_ORG
 from graph.repo import audits as repo
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.conftest import graph_from_rosters
 
@@ -113,7 +114,7 @@ query Audit($scope: String, $groupBy: GroupLevel, $first: Int, $after: String) {
 
 async def _run(store: FalkorStore, **variables: Any) -> Any:
     return await build_schema().execute(QUERY, variable_values=variables,
-                                          context_value=Context(store))
+                                          context_value=Context(store, caller=OPERATOR))
 
 
 async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: FalkorStore) -> None:
@@ -139,7 +140,7 @@ async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: FalkorSt
 @pytest.mark.parametrize(("variables", "code"), [
     ({"scope": "NOPE"}, "NOT_FOUND"),
     ({"scope": "C1", "groupBy": "STREET"}, "BAD_USER_INPUT"),
-    ({"scope": "G11", "groupBy": "GRID"}, "BAD_USER_INPUT"),
+    ({"scope": "G11", "groupBy": "COMMUNITY"}, "BAD_USER_INPUT"),
     ({"first": 501}, "BAD_USER_INPUT"),
 ])
 async def test_graphql_audit_errors_carry_codes(audit_store: FalkorStore,

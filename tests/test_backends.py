@@ -104,7 +104,7 @@ async def test_remote_falkordb_with_a_password(tcp_falkordb_with_password: int) 
         assert (await store.read(q.fetch_existing(kind=q.REGION), {"codes": ["R1"]}))[0]
     finally:
         await store.close()
-    with pytest.raises(StoreUnavailable, match="does not answer"):
+    with pytest.raises(StoreUnavailable, match="refused the client"):
         await open_store(StoreConfig(uri=f"falkordb://:wrong@127.0.0.1:{port}/g"))
     pool = WirePool(host="127.0.0.1", port=port, password="wrong")
     with pytest.raises(ConnectionRefusedError, match="authentication failed"):
@@ -118,8 +118,11 @@ def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None
     import asyncio
     import os
     import signal
+    import stat
     import subprocess
     import sys
+
+    from graph.backends.embedded import password_beside
 
     env = {**os.environ, "ORGCOVER_DATA_DIR": str(tmp_path / "data"),
            "ORGCOVER_FALKORDB_THREADS": "1"}
@@ -144,8 +147,16 @@ def test_store_command_serves_a_socket_workers_can_share(tmp_path: Path) -> None
                 await second.close()
 
         assert asyncio.run(share()) == "共享"
+        # no password in the printed URI: workers read it beside the socket, in a directory
+        # only this user may enter
+        socket = uri.removeprefix("falkordb+unix://")
+        password = password_beside(socket)
+        assert password
+        assert password not in uri
+        assert stat.S_IMODE(os.stat(Path(socket).parent).st_mode) == 0o700
+
         async def thread_count() -> Any:
-            pool = WirePool(unix_socket=uri.removeprefix("falkordb+unix://"))
+            pool = WirePool(unix_socket=socket, password=password)
             try:
                 return await pool.execute("GRAPH.CONFIG", "GET", "THREAD_COUNT")
             finally:

@@ -124,7 +124,105 @@ def test_audit_command_formats_and_errors(env: Path) -> None:
     csv_out = runner.invoke(cli, ["audit", "--metric", "grid-worker", "--format", "csv"])
     assert csv_out.output.splitlines()[0].startswith("指标,类别,编码")
     for args in (["--metric", "nope"], ["--scope", "NOPE"],
-                 ["--scope", "371327001", "--group-by", "street"]):
+                 ["--scope", "371327001001", "--group-by", "street"]):
         failed = runner.invoke(cli, ["audit", *args])
         assert failed.exit_code == 2, args
         assert failed.output.startswith("orgcover: error:")
+
+
+# -- who is asking --------------------------------------------------------------------------
+
+@pytest.fixture
+def authed(env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from tests.auth import SECRET
+
+    monkeypatch.setenv("ORGCOVER_AUTH_SECRET", SECRET)
+    runner.invoke(cli, ["demo", "--scale", "tiny", "--out", str(env / "r")])
+    loaded = runner.invoke(cli, ["load", str(env / "r")])  # the operator: every right
+    assert loaded.exit_code == 0, loaded.output
+    return env
+
+
+def _mint(*args: str) -> str:
+    result = runner.invoke(cli, ["token", *args])
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_token_mints_what_the_service_accepts(authed: Path) -> None:
+    import asyncio
+
+    from app.auth.tokens import AuthConfig, TokenVerifier
+    from tests.auth import SECRET
+
+    raw = _mint("--sub", "u7", "--name", "张三", "--role", "auditor", "--role", "loader",
+                "--jurisdiction", "371327001", "--ttl", "2h")
+
+    async def place(code: str) -> bool:
+        return True
+
+    caller = asyncio.run(TokenVerifier(AuthConfig(secret=SECRET), place_exists=place)
+                         .verify(raw))
+    assert (caller.sub, caller.name, caller.roles, caller.jurisdiction) == (
+        "u7", "张三", ("auditor", "loader"), "371327001")
+
+
+def test_token_refuses_without_a_secret_or_with_bad_input(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORGCOVER_AUTH_SECRET", raising=False)
+    args = ["token", "--sub", "u", "--role", "viewer", "--jurisdiction", "371327"]
+    refused = runner.invoke(cli, args)
+    assert refused.exit_code == 2
+    assert "no ORGCOVER_AUTH_SECRET" in refused.output
+    demo = runner.invoke(cli, [*args, "--demo"])
+    assert demo.exit_code == 0
+    assert demo.output.count(".") == 2  # a JWT signed with the data dir's demo secret
+    from tests.auth import SECRET
+
+    monkeypatch.setenv("ORGCOVER_AUTH_SECRET", SECRET)
+    assert "unknown role" in runner.invoke(cli, [*args[:3], "--role", "root",
+                                                 *args[5:]]).output
+    assert "not a duration" in runner.invoke(cli, [*args, "--ttl", "soon"]).output
+
+
+def test_audit_with_a_token_is_bound_to_its_jurisdiction(authed: Path) -> None:
+    community = _mint("--sub", "a", "--role", "viewer", "--jurisdiction", "371327001001")
+    result = runner.invoke(cli, ["audit", "--metric", "grid-party-org", "--format", "json",
+                                 "--token", community])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)[0]
+    assert report["scope"] == "371327001001"
+    operator = json.loads(runner.invoke(cli, ["audit", "--metric", "grid-party-org",
+                                              "--format", "json"]).output)[0]
+    assert report["eligible"] < operator["eligible"]
+    assert all(g["community"] in (None, "泰和社区") and g["street"] is None
+               for g in report["gaps"])
+    outside = runner.invoke(cli, ["audit", "--scope", "371327001002", "--token", community])
+    assert outside.exit_code == 2
+    assert "not a known place code" in outside.output
+    export = runner.invoke(cli, ["audit", "--format", "csv", "--token", community])
+    assert export.exit_code == 2
+    assert "needs the right 'export'" in export.output
+
+
+def test_load_with_a_token_is_bound_and_journaled(authed: Path) -> None:
+    loader = _mint("--sub", "li.si", "--role", "loader", "--jurisdiction", "371327001001")
+    outside = write_rosters(authed / "out", {"grids": [
+        ["371327001002G77", "新网格", "371327001002", "基础网格"]]})
+    refused = runner.invoke(cli, ["load", str(outside), "--token", loader, "--lang", "en"])
+    assert refused.exit_code == 1
+    assert "outside your jurisdiction" in refused.output
+    inside = write_rosters(authed / "in", {"grids": [
+        ["371327001001G77", "新网格", "371327001001", "基础网格"]]})
+    loaded = runner.invoke(cli, ["load", str(inside), "--token", loader, "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    replace = runner.invoke(cli, ["load", str(inside), "--token", loader,
+                                  "--replace-scope", "371327001001"])
+    assert replace.exit_code == 2
+    assert "needs the right 'load:replace'" in replace.output
+    viewer = _mint("--sub", "v", "--role", "viewer", "--jurisdiction", "371327")
+    assert "needs the right 'load'" in runner.invoke(
+        cli, ["load", str(inside), "--token", viewer]).output
+    forged = runner.invoke(cli, ["load", str(inside), "--token", "x.y.z"])
+    assert forged.exit_code == 2
+    assert "malformed token" in forged.output or "invalid token" in forged.output

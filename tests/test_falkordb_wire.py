@@ -77,7 +77,8 @@ async def test_a_statement_returning_a_node_fails_with_its_name(store: FalkorSto
 
 async def test_more_callers_than_connections_all_get_answers(
         falkor_server: EmbeddedFalkorServer) -> None:
-    pool = WirePool(unix_socket=falkor_server.socket_path, max_connections=2)
+    pool = WirePool(unix_socket=falkor_server.socket_path, password=falkor_server.password,
+                    max_connections=2)
     try:
         values = await asyncio.gather(*(pool.execute("ECHO", str(i)) for i in range(40)))
         assert values == [str(i) for i in range(40)]
@@ -88,7 +89,8 @@ async def test_more_callers_than_connections_all_get_answers(
 
 async def test_a_caller_waits_no_longer_than_the_pool_timeout(
         falkor_server: EmbeddedFalkorServer) -> None:
-    pool = WirePool(unix_socket=falkor_server.socket_path, max_connections=1, timeout=0.2)
+    pool = WirePool(unix_socket=falkor_server.socket_path, password=falkor_server.password,
+                    max_connections=1, timeout=0.2)
     try:
         busy = asyncio.create_task(pool.execute("BLPOP", "wire-test-never", "2"))
         await asyncio.sleep(0.05)
@@ -102,7 +104,8 @@ async def test_a_caller_waits_no_longer_than_the_pool_timeout(
 
 async def test_a_cancelled_command_frees_its_slot_and_drops_its_connection(
         falkor_server: EmbeddedFalkorServer) -> None:
-    pool = WirePool(unix_socket=falkor_server.socket_path, max_connections=1, timeout=1)
+    pool = WirePool(unix_socket=falkor_server.socket_path, password=falkor_server.password,
+                    max_connections=1, timeout=1)
     try:
         busy = asyncio.create_task(pool.execute("BLPOP", "wire-test-never", "5"))
         await asyncio.sleep(0.05)
@@ -119,8 +122,10 @@ async def test_a_connection_closed_by_the_server_is_replaced(
         falkor_server: EmbeddedFalkorServer) -> None:
     """As after a restart of the server: the idle connection is dead, the command is sent
     again on a new one."""
-    pool = WirePool(unix_socket=falkor_server.socket_path, max_connections=1)
-    other = WirePool(unix_socket=falkor_server.socket_path, max_connections=1)
+    pool = WirePool(unix_socket=falkor_server.socket_path, password=falkor_server.password,
+                    max_connections=1)
+    other = WirePool(unix_socket=falkor_server.socket_path, password=falkor_server.password,
+                     max_connections=1)
     try:
         me = await pool.execute("CLIENT", "ID")
         assert await other.execute("CLIENT", "KILL", "ID", str(me)) == 1

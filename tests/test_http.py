@@ -13,17 +13,21 @@ import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
-from app.settings import Settings
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
 from resolvers import nodes
+from tests.auth import bearer, settings
+from tests.rosters import write_rosters
 
 
 @pytest.fixture
-async def client(tiny_store: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(), store=tiny_store)
+async def client(tiny_store: FalkorStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings(tmp_path, graphiql=True), store=tiny_store)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1",
+            headers=bearer()) as c:
         yield c
 
 
@@ -72,7 +76,7 @@ async def test_unexpected_errors_are_masked_and_logged_with_request_id(
 
 
 async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> None:
-    app: FastAPI = create_app(Settings(data_dir=tmp_path))
+    app: FastAPI = create_app(settings(tmp_path))
     async with app.router.lifespan_context(app):
         server = app.state.store.server
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -84,8 +88,8 @@ async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> N
 async def test_readyz_is_503_when_the_database_is_gone(tmp_path: Path) -> None:
     server = EmbeddedFalkorServer(tmp_path)
     await server.start()
-    store = FalkorStore(graph_name="g", unix_socket=server.socket_path)
-    app = create_app(Settings(), store=store)
+    store = FalkorStore(graph_name="g", unix_socket=server.socket_path, password=server.password)
+    app = create_app(settings(tmp_path), store=store)
     await server.stop()
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
@@ -111,29 +115,36 @@ async def _upload(client: httpx.AsyncClient, files: dict[str, bytes], *, dry: bo
     mapping = {str(i): [f"variables.files.{i}"] for i in range(len(names))}
     response = await client.post("/graphql", data={
         "operations": json.dumps(operations), "map": json.dumps(mapping)},
-        files={str(i): (name, files[name], "text/csv") for i, name in enumerate(names)})
+        files={str(i): (name, files[name], "text/csv") for i, name in enumerate(names)},
+        headers={"apollo-require-preflight": "true"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-@pytest.fixture
-async def empty_client(store: FalkorStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(pii_secret="upload-secret"), store=store)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        yield c
-
-
 REGIONS_CSV = "编码,名称,层级,上级编码\n371327,莒南县,区县,\n371327001,十字路街道,街道,371327\n"
+
+
+@pytest.fixture
+async def empty_client(store: FalkorStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A graph holding only the district (a token's jurisdiction must be a place: the
+    operator's CLI makes the first one), and an admin of it."""
+    await load_rosters(store, [write_rosters(tmp_path / "seed", {"regions": [
+        ["371327", "莒南县", "区县", "", ""]]})],
+        protector=IdProtector(None))
+    app = create_app(settings(tmp_path, pii_secret="upload-secret"), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1",
+            headers=bearer()) as c:
+        yield c
 
 
 async def test_upload_mutation_loads_rosters(empty_client: httpx.AsyncClient) -> None:
     body = await _upload(empty_client, {"行政区划.csv": REGIONS_CSV.encode("gbk")})
     result = body["data"]["loadRosters"]
     assert result["__typename"] == "LoadResult"
-    assert result["counts"] == [{"template": "regions", "rows": 2, "created": 2,
-                                 "unchanged": 0}]
+    assert result["counts"] == [{"template": "regions", "rows": 2, "created": 1,
+                                 "unchanged": 1}]
     again = await _upload(empty_client, {"行政区划.csv": REGIONS_CSV.encode("utf-8")})
     assert again["data"]["loadRosters"]["counts"][0]["unchanged"] == 2
 
@@ -180,3 +191,33 @@ async def test_uploaded_rosters_have_no_name_on_disk(
 
 def _entries(folder: Path) -> list[Path]:
     return list(folder.iterdir())
+
+
+JOURNAL = """query($after: String) { loads(first: 1, after: $after) {
+  nodes { loadId status who jurisdiction files counts { template created } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+async def test_the_load_journal_names_the_token_and_follows_the_jurisdiction(
+        empty_client: httpx.AsyncClient) -> None:
+    """Loads are journaled under the token's sub and jurisdiction; the journal needs the
+    `records` right and shows a caller only the loads under their jurisdiction (and the
+    operator's, at the top)."""
+    await _upload(empty_client, {"行政区划.csv": REGIONS_CSV.encode()})
+    first = (await empty_client.post("/graphql", json={"query": JOURNAL})).json()
+    newest = first["data"]["loads"]["nodes"][0]
+    assert newest["who"] == "tester"
+    assert newest["jurisdiction"] == "371327"
+    assert newest["status"] == "committed"
+    assert newest["files"] == ["行政区划.csv"]
+    assert first["data"]["loads"]["pageInfo"]["hasNextPage"]  # the operator's seed load
+    after = first["data"]["loads"]["pageInfo"]["endCursor"]
+    older = (await empty_client.post("/graphql", json={"query": JOURNAL,
+                                                       "variables": {"after": after}})).json()
+    assert older["data"]["loads"]["nodes"][0]["who"] == "cli"
+    street = (await empty_client.post("/graphql", json={"query": JOURNAL}, headers=bearer(
+        "admin", "371327001"))).json()
+    assert street["data"]["loads"]["nodes"] == []
+    auditor = (await empty_client.post("/graphql", json={"query": JOURNAL},
+                                       headers=bearer("auditor"))).json()
+    assert auditor["errors"][0]["extensions"] == {"code": "FORBIDDEN", "right": "records"}

@@ -12,14 +12,15 @@ import pytest
 from app.graphql import build_schema
 from graph.backends.falkordb import FalkorStore
 from graph.repo import linkage as repo
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.edges import TODAY
 
-SCHEMA = build_schema()
+SCHEMA = build_schema(max_cost=10**12)  # big on purpose: test_limits.py has the limit
 
 
 async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
-    ctx = Context(store, today=dt.date.fromisoformat(TODAY))
+    ctx = Context(store, caller=OPERATOR, today=dt.date.fromisoformat(TODAY))
     return await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
 
 

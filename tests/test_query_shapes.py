@@ -20,6 +20,7 @@ from graphql import parse, validate
 
 from app.graphql import build_schema
 from graph.backends.falkordb import FalkorStore
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.edges import TODAY
 
@@ -74,7 +75,7 @@ def test_every_query_has_a_recorded_shape() -> None:
 async def test_frontend_query_keeps_its_shape(path: Path, edge_store: FalkorStore) -> None:
     text = TEXTS[path]
     assert validate(SCHEMA._schema, parse(text)) == []
-    ctx = Context(edge_store, today=dt.date.fromisoformat(TODAY))
+    ctx = Context(edge_store, caller=OPERATOR, today=dt.date.fromisoformat(TODAY))
     result = await SCHEMA.execute(text, variable_values=variables(text), context_value=ctx)
     assert result.errors is None, result.errors
     found = shape(result.data)

@@ -13,10 +13,11 @@ from graph.backends.falkordb import FalkorStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.synthetic import Scale, generate, write_csv
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.conftest import _new_store
 
-SCHEMA = build_schema()
+SCHEMA = build_schema(max_cost=10**12)  # big on purpose: test_limits.py has the limit
 #: Two streets of eight communities: 101 compounds, 1,055 buildings.
 HUNDRED = Scale(2, 8, 0.1)
 
@@ -48,7 +49,7 @@ async def hundred(falkor_server: EmbeddedFalkorServer, protector: IdProtector,
 async def _trips(store: FalkorStore, n: int) -> tuple[int, list[dict[str, object]]]:
     store.round_trips = 0
     result = await SCHEMA.execute(PROFILES, variable_values={"n": n},
-                                  context_value=Context(store))
+                                  context_value=Context(store, caller=OPERATOR))
     assert result.errors is None, result.errors
     return store.round_trips, result.data["compounds"]["nodes"]
 

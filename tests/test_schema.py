@@ -11,14 +11,16 @@ from app.graphql import build_schema
 from graph.backends.falkordb import FalkorStore
 from graph.domain import Label
 from graph.repo import nodes as repo
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 
-SCHEMA = build_schema()
+SCHEMA = build_schema(max_cost=10**12)  # big on purpose: test_limits.py has the limit
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
-    return await SCHEMA.execute(query, variable_values=variables, context_value=Context(store))
+    return await SCHEMA.execute(query, variable_values=variables,
+                                context_value=Context(store, caller=OPERATOR))
 
 
 def _csv(path: Path) -> list[list[str]]:
@@ -244,3 +246,35 @@ async def test_control_characters_in_arguments_are_bad_input(tiny_store: FalkorS
     result = await run(tiny_store, 'query($c: String!) { region(code: $c) { code } }',
                        c="37\x001327")
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"
+
+
+def _rights(field: Any) -> list[str]:
+    from strawberry.permission import PermissionExtension
+
+    from schema.permissions import Needs
+
+    return [str(p.right) for ext in field.extensions if isinstance(ext, PermissionExtension)
+            for p in ext.permissions if isinstance(p, Needs)]
+
+
+@pytest.mark.parametrize("root", ["Query", "Mutation"])
+def test_every_root_field_declares_its_right(root: str) -> None:
+    """A root field without a permission would be readable by any valid token (a loader's
+    included): each names its right, and its description says which."""
+    from schema.mutation import Mutation
+    from schema.query import Query
+
+    fields = {"Query": Query, "Mutation": Mutation}[root].__strawberry_definition__.fields
+    assert fields
+    for field in fields:
+        rights = _rights(field)
+        assert rights, f"{root}.{field.name} declares no right"
+        assert f"Needs right `{rights[0]}`" in (field.description or ""), field.name
+
+
+def test_personal_fields_declare_their_right() -> None:
+    from schema.types import Person
+
+    fields = {f.python_name: f for f in Person.__strawberry_definition__.fields}
+    assert _rights(fields["phone"]) == ["pii:masked"]
+    assert _rights(fields["id_masked"]) == ["pii:masked"]

@@ -16,6 +16,7 @@ from graph.queries import search as q
 from graph.repo import search as repo
 from graph.statements import Statement
 from graph.text import query_terms, search_text
+from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.edges import TODAY
 
@@ -26,7 +27,7 @@ SEARCH = """query($t: String!, $type: SearchType, $s: String) {
 
 async def found(store: FalkorStore, text: str, **args: Any) -> list[str]:
     result = await SCHEMA.execute(SEARCH, variable_values={"t": text, **args},
-                                  context_value=Context(store,
+                                  context_value=Context(store, caller=OPERATOR,
                                                         today=dt.date.fromisoformat(TODAY)))
     assert result.errors is None, result.errors
     page = result.data["search"]

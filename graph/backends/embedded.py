@@ -5,6 +5,15 @@ to an AOF before it acknowledges it, so killing the whole process tree loses not
 was acknowledged. A lock file keeps a second orgcover process off the same directory; a
 server orphaned by a killed parent is found through its pid file and stopped before a new
 one starts. On Linux the child is also told to die with its parent (PR_SET_PDEATHSIG).
+
+Data at rest (design/security.md): the data directory is 0700 and every file in it 0600
+whatever the umask (the child runs with umask 077, so its AOF, RDB and rewrites are too;
+looser modes found at start are tightened with a warning). The server requires a random
+password (`falkordb.password` in the data directory, 0600, made on first start and kept),
+given to it on stdin so it never shows in the process list. A data directory too deep for
+a socket path gets its socket in a private directory made by `mkdtemp` (0700, checked
+before use, holding a copy of the password so that clients given only the socket path —
+`orgcover store` workers — find it beside the socket) and removed on stop.
 """
 
 from __future__ import annotations
@@ -14,10 +23,11 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import hashlib
 import logging
 import os
+import secrets
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -38,6 +48,13 @@ LOCK_FILE = "orgcover.lock"
 PID_FILE = "falkordb.pid"
 LOG_FILE = "falkordb.log"
 SOCKET_FILE = "falkordb.sock"
+#: The server's password, in the data directory and beside a socket kept elsewhere.
+PASSWORD_FILE = "falkordb.password"
+#: Modes of the data directory (and a private socket directory) and of every file in it.
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+#: What the child creates is at most 0700 / 0600 (AOF, RDB, rewrites, the AOF directory).
+CHILD_UMASK = 0o077
 #: How often the watchdog looks at the child, and how many restarts it allows per app run.
 WATCH_INTERVAL_S = 0.5
 MAX_RESTARTS = 5
@@ -83,8 +100,95 @@ def _is_redis_server(pid: int) -> bool:
     return b"redis-server" in cmdline
 
 
+def check_private_dir(path: Path, what: str, *, setting: str) -> None:
+    """Refuse a directory that is not a real directory (a symbolic link), belongs to
+    another user, or lets group or others in: someone else could read the data there or
+    put their own server behind the socket."""
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be used: {exc.strerror or exc}",
+                          setting=setting) from exc
+    if not stat.S_ISDIR(st.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a directory"
+        raise ConfigError(f"{what} {path} is {kind}; refusing to use it", setting=setting)
+    if st.st_uid != os.geteuid():
+        raise ConfigError(
+            f"{what} {path} belongs to uid {st.st_uid}, not to this user (uid "
+            f"{os.geteuid()}); another user may have made it to intercept the database: "
+            "refusing to use it", setting=setting)
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        raise ConfigError(
+            f"{what} {path} has mode {stat.S_IMODE(st.st_mode):04o}, open to other users; "
+            f"it must be {DIR_MODE:04o}: refusing to use it", setting=setting)
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` as a 0600 file, whatever the umask (replacing it whole)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        os.write(fd, text.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def read_password_file(path: Path, *, setting: str) -> str:
+    """The password in `path`, which must be a regular file of this user open to no one
+    else (ConfigError naming it otherwise)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the FalkorDB password file {path}: "
+                          f"{exc.strerror or exc}", setting=setting) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or \
+                stat.S_IMODE(st.st_mode) & 0o077:
+            raise ConfigError(
+                f"FalkorDB password file {path} must be a file of this user (uid "
+                f"{os.geteuid()}) with mode {FILE_MODE:04o}; it is uid {st.st_uid}, "
+                f"mode {stat.S_IMODE(st.st_mode):04o}", setting=setting)
+        password = os.read(fd, 4096).decode(errors="replace").strip()
+    finally:
+        os.close(fd)
+    if not password or not password.isprintable() or any(c in password for c in '"\\ '):
+        raise ConfigError(f"FalkorDB password file {path} is empty or holds spaces, quotes "
+                          "or control characters; delete it (with the store stopped) to get "
+                          "a new one", setting=setting)
+    return password
+
+
+def password_beside(socket_path: str, *, setting: str = "ORGCOVER_GRAPH_URI") -> str | None:
+    """The password an embedded server keeps beside its socket (`falkordb+unix://` URIs
+    name only the socket), or None when there is no such file. The socket's directory
+    must be private to this user (ConfigError naming it otherwise)."""
+    folder = Path(socket_path).parent
+    try:
+        os.lstat(folder / PASSWORD_FILE)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        pass  # e.g. EACCES: reported by the check below, naming the directory
+    check_private_dir(folder, "FalkorDB socket directory", setting=setting)
+    return read_password_file(folder / PASSWORD_FILE, setting=setting)
+
+
 class EmbeddedFalkorServer:
-    """Owns the child process, the data-directory lock and the watchdog."""
+    """Owns the child process, the data-directory lock and the watchdog.
+
+    `password` is set by `start()` (the server requires it on every connection);
+    `socket_path` is known before `start()` unless the data directory is too deep for a
+    socket path, when `start()` picks a private directory for it.
+    """
 
     def __init__(
         self,
@@ -103,21 +207,15 @@ class EmbeddedFalkorServer:
         self.query_threads = query_threads
         self.startup_timeout = startup_timeout
         self.appendfsync = appendfsync
-        self.socket_path = self._choose_socket_path()
+        path = str(self.data_dir / SOCKET_FILE)
+        self.socket_path = path if len(path.encode()) <= MAX_SOCKET_PATH else ""
+        self.password: str | None = None
+        self._socket_dir: Path | None = None  # a private one made for a deep data directory
         self.restarts = 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._stopping = False
-
-    def _choose_socket_path(self) -> str:
-        path = str(self.data_dir / SOCKET_FILE)
-        if len(path.encode()) <= MAX_SOCKET_PATH:
-            return path
-        # The data directory is too deep for a Unix socket path; use a short, stable one.
-        digest = hashlib.sha256(path.encode()).hexdigest()[:16]
-        short = Path(tempfile.gettempdir()) / f"orgcover-{digest}"
-        return str(short / SOCKET_FILE)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -126,9 +224,13 @@ class EmbeddedFalkorServer:
         self._prepare_data_dir()
         self._acquire_lock()
         try:
+            self._tighten_modes()
+            self.password = self._password()
+            self._prepare_socket_dir()
             self._stop_orphan()
             await self._spawn_and_wait()
         except BaseException:
+            self._remove_socket_dir()
             self._release_lock()
             raise
         self._stopping = False
@@ -154,10 +256,7 @@ class EmbeddedFalkorServer:
                 proc.wait()
         with contextlib.suppress(FileNotFoundError):
             (self.data_dir / PID_FILE).unlink()
-        socket_dir = Path(self.socket_path).parent
-        if socket_dir != self.data_dir:  # the short directory of a deep data directory
-            with contextlib.suppress(OSError):
-                socket_dir.rmdir()
+        self._remove_socket_dir()
         self._release_lock()
 
     @property
@@ -167,20 +266,108 @@ class EmbeddedFalkorServer:
     # -- steps ---------------------------------------------------------------------------
 
     def _prepare_data_dir(self) -> None:
+        """Create the data directory 0700 (or tighten an existing one, with a warning); it
+        must belong to this user."""
+        setting = "ORGCOVER_DATA_DIR"
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            Path(self.socket_path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+            st = os.lstat(self.data_dir)
+            if st.st_uid != os.geteuid():
+                raise ConfigError(
+                    f"data directory {self.data_dir} belongs to uid {st.st_uid}, not to this "
+                    f"user (uid {os.geteuid()}); run orgcover as its owner or use another "
+                    "directory", setting=setting)
+            if stat.S_IMODE(st.st_mode) & 0o077:
+                log.warning("data directory %s had mode %04o; set to %04o", self.data_dir,
+                            stat.S_IMODE(st.st_mode), DIR_MODE)
+                os.chmod(self.data_dir, DIR_MODE)
             probe = self.data_dir / ".write-test"
-            probe.write_text("ok")
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE))
             probe.unlink()
         except OSError as exc:
             raise ConfigError(
                 f"data directory {self.data_dir} is not writable: {exc.strerror or exc}",
-                setting="ORGCOVER_DATA_DIR",
+                setting=setting,
             ) from exc
 
+    def _tighten_modes(self) -> None:
+        """Every directory under the data directory 0700, every file 0600: a data directory
+        from an older version, restored from a backup or copied with a loose umask holds
+        names, phones and ID hashes readable by other users. Symbolic links are left."""
+        loose: list[str] = []
+
+        def tighten(path: str, mode: int) -> None:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode) or not stat.S_IMODE(st.st_mode) & 0o077:
+                return
+            try:
+                os.chmod(path, mode)
+            except OSError as exc:
+                raise ConfigError(
+                    f"{path} in the data directory is open to other users (mode "
+                    f"{stat.S_IMODE(st.st_mode):04o}) and cannot be restricted: "
+                    f"{exc.strerror or exc}", setting="ORGCOVER_DATA_DIR") from exc
+            loose.append(f"{os.path.relpath(path, self.data_dir)} "
+                         f"{stat.S_IMODE(st.st_mode):04o}")
+
+        for root, dirs, files in os.walk(self.data_dir):
+            for name in dirs:
+                tighten(os.path.join(root, name), DIR_MODE)
+            for name in files:
+                tighten(os.path.join(root, name), FILE_MODE)
+        if loose:
+            log.warning("data directory %s held %d entries open to other users; restricted "
+                        "them to %04o/%04o: %s", self.data_dir, len(loose), DIR_MODE,
+                        FILE_MODE, ", ".join(loose[:10]) + (" …" if len(loose) > 10 else ""))
+
+    def _password(self) -> str:
+        """The server's password: kept in the data directory, made on first start."""
+        path = self.data_dir / PASSWORD_FILE
+        if path.exists() or path.is_symlink():
+            return read_password_file(path, setting="ORGCOVER_DATA_DIR")
+        password = secrets.token_urlsafe(32)
+        write_private_file(path, password + "\n")
+        log.info("made a password for the embedded FalkorDB in %s", path)
+        return password
+
+    def _prepare_socket_dir(self) -> None:
+        """The socket lives in the data directory, or — when that path is too long for a
+        socket — in a private directory made here with mkdtemp (never a predictable name
+        another user could create first), which holds a copy of the password."""
+        if self.socket_path and Path(self.socket_path).parent == self.data_dir:
+            return
+        folder = self._socket_dir
+        if folder is None:
+            base = tempfile.gettempdir()
+            if len(base.encode()) > MAX_SOCKET_PATH - 40:
+                base = "/tmp"
+            folder = Path(tempfile.mkdtemp(prefix="orgcover-", dir=base))
+        # mkdtemp makes it 0700 and ours; checked all the same (and a refused one is left
+        # alone: it is not ours to remove)
+        check_private_dir(folder, "FalkorDB socket directory", setting="ORGCOVER_DATA_DIR")
+        self._socket_dir = folder
+        self.socket_path = str(folder / SOCKET_FILE)
+        if len(self.socket_path.encode()) > MAX_SOCKET_PATH:
+            raise ConfigError(f"socket path {self.socket_path} is too long; set TMPDIR to a "
+                              "short directory", setting="ORGCOVER_DATA_DIR")
+        assert self.password is not None
+        write_private_file(self._socket_dir / PASSWORD_FILE, self.password + "\n")
+
+    def _remove_socket_dir(self) -> None:
+        """Remove the private socket directory (what we put there, then the directory)."""
+        folder, self._socket_dir = self._socket_dir, None
+        if folder is None:
+            return
+        for name in (SOCKET_FILE, PASSWORD_FILE):
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
     def _acquire_lock(self) -> None:
-        lock = (self.data_dir / LOCK_FILE).open("a+")
+        fd = os.open(self.data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                     FILE_MODE)
+        lock = os.fdopen(fd, "a+")
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -229,9 +416,10 @@ class EmbeddedFalkorServer:
         server, module = _binaries()
         return [
             server,
+            "-",  # read the configuration from stdin first: the password (see _spawn_and_wait)
             "--port", "0",
             "--unixsocket", self.socket_path,
-            "--unixsocketperm", "700",
+            "--unixsocketperm", "600",
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
             "--appendfsync", self.appendfsync,
@@ -245,26 +433,40 @@ class EmbeddedFalkorServer:
         ]
 
     async def _spawn_and_wait(self) -> None:
+        if self._socket_dir is not None:  # still private (also when the watchdog restarts)
+            check_private_dir(self._socket_dir, "FalkorDB socket directory",
+                              setting="ORGCOVER_DATA_DIR")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)
         command = self._command()
-        with (self.data_dir / LOG_FILE).open("ab") as early_log:
+        fd = os.open(self.data_dir / LOG_FILE,
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+        with os.fdopen(fd, "ab") as early_log:
             # Spawned from the event-loop thread on purpose: PDEATHSIG follows the thread.
             self._proc = subprocess.Popen(  # noqa: ASYNC220
                 command,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=early_log,
                 stderr=early_log,
                 preexec_fn=_die_with_parent,
+                umask=CHILD_UMASK,  # its AOF, RDB, rewrites and log: 0600, its folders 0700
                 start_new_session=True,  # Ctrl-C reaches the app, which stops the child itself
             )
+        # The password goes in on stdin (`redis-server -`), not on the command line that
+        # every user can read in /proc; a child that already died is reported below.
+        assert self._proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self._proc.stdin.write(f'requirepass "{self.password}"\n'.encode())
+        with contextlib.suppress(OSError):
+            self._proc.stdin.close()
         await self._wait_ready()
 
     async def _wait_ready(self) -> None:
         assert self._proc is not None
         deadline = time.monotonic() + self.startup_timeout
         last_error = "no answer yet"
-        client = Redis(unix_socket_path=self.socket_path, socket_connect_timeout=1)
+        client = Redis(unix_socket_path=self.socket_path, password=self.password,
+                       socket_connect_timeout=1)
         try:
             while time.monotonic() < deadline:
                 if self._proc.poll() is not None:
@@ -315,5 +517,5 @@ class EmbeddedFalkorServer:
                       proc.returncode, self.restarts, MAX_RESTARTS)
             try:
                 await self._spawn_and_wait()
-            except StoreUnavailable as exc:
+            except (StoreUnavailable, ConfigError) as exc:  # ConfigError: socket dir changed
                 log.error("restart failed: %s", exc)

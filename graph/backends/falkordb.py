@@ -37,10 +37,24 @@ _AUTO_REWRITE = "auto-aof-rewrite-percentage"
 BULK_CHECK_EVERY = 20
 #: Seconds a query waits for a free connection before the store counts as unavailable.
 POOL_TIMEOUT = 30
+#: Error replies of a server that wants a (different) password.
+_AUTH_ERRORS = ("NOAUTH", "WRONGPASS")
+
+
+def _refused_password(exc: BaseException) -> bool:
+    """redis-py's asyncio client wraps the server's AuthenticationError in a
+    ConnectionError while it connects."""
+    return isinstance(exc, redis_errors.AuthenticationError) or isinstance(
+        exc.__cause__, redis_errors.AuthenticationError)
 
 
 class FalkorStore(GraphStore):
-    """Talks to one FalkorDB server; `graph_name` selects the graph (one per test)."""
+    """Talks to one FalkorDB server; `graph_name` selects the graph (one per test).
+
+    `password` authenticates every connection, on TCP and on a Unix socket alike (the
+    embedded server requires one): the admin client's and, once per connection, the
+    statement pool's.
+    """
 
     backend = "falkordb"
     #: Logged queries (bytes) a load may add before the log is rewritten mid-load.
@@ -66,14 +80,16 @@ class FalkorStore(GraphStore):
             if unix_socket:
                 pool = BlockingConnectionPool(
                     connection_class=UnixDomainSocketConnection, path=unix_socket,
-                    max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT,
-                    decode_responses=True)
+                    password=password, max_connections=MAX_CONNECTIONS,
+                    timeout=POOL_TIMEOUT, decode_responses=True)
             else:
                 pool = BlockingConnectionPool(
                     host=host, port=port, password=password, max_connections=MAX_CONNECTIONS,
                     timeout=POOL_TIMEOUT, decode_responses=True)
             self._db = FalkorDB(connection_pool=pool)
         except (redis_errors.RedisError, OSError) as exc:
+            if _refused_password(exc):
+                raise self._refused(exc) from exc
             raise StoreUnavailable(
                 f"FalkorDB at {self.description} does not answer: {exc}",
                 setting="ORGCOVER_GRAPH_URI",
@@ -92,6 +108,8 @@ class FalkorStore(GraphStore):
         except ServerError as exc:
             if read_only and "empty key" in str(exc):
                 return Reply()  # the graph does not exist yet: nothing to read
+            if str(exc).startswith(_AUTH_ERRORS):
+                raise self._refused(exc) from exc
             raise QueryFailed(f"statement {stmt.name} failed on FalkorDB: {exc}") from exc
         except (PoolTimeout, OSError, ProtocolError) as exc:
             raise StoreUnavailable(
@@ -110,10 +128,19 @@ class FalkorStore(GraphStore):
                 await self._rewrite_if_grown()
         return WriteResult(rows=reply.rows, counters=WriteCounters(**reply.stats))
 
+    def _refused(self, exc: Exception) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"FalkorDB at {self.description} refused the client: {exc} (a wrong or missing "
+            "password; falkordb+unix:// URIs find it in falkordb.password beside the "
+            "socket, or take it as falkordb+unix://:PASSWORD@/path)",
+            setting="ORGCOVER_GRAPH_URI")
+
     async def ping(self) -> None:
         try:
             await self._db.connection.ping()
         except (redis_errors.RedisError, OSError) as exc:
+            if _refused_password(exc):
+                raise self._refused(exc) from exc
             raise StoreUnavailable(
                 f"FalkorDB at {self.description} does not answer: {exc}",
                 setting="ORGCOVER_GRAPH_URI",

@@ -9,6 +9,7 @@ makes them exactly what the row says. Posts and relations are merged, never remo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graph.domain import Label, Rel
 from graph.statements import Mode, Statement, builder, compose, statement
@@ -410,3 +411,32 @@ COUNT_RELATIONSHIPS = statement(
     "load.count_relationships",
     "MATCH ()-[e]->() RETURN count(e) AS relationships",
 )
+
+
+def _journal(scoped: bool, after: bool) -> str:
+    page = ("WHERE l.started_at < $at OR (l.started_at = $at AND l.code < $code)"
+            if after else "")
+    where = ("""OPTIONAL MATCH (p:Place {code: l.jurisdiction})-[:IN*0..5]->(s:Place {code: $scope})
+               WITH l, s WHERE s IS NOT NULL OR (l.jurisdiction IS NULL AND $top)"""
+             if scoped else "")
+    return f"""MATCH (l:Load) WHERE l.started_at IS NOT NULL
+               WITH l {page}
+               {where}
+               RETURN l.code AS code, l.status AS status, l.who AS who,
+                      l.jurisdiction AS jurisdiction, l.started_at AS started_at,
+                      l.finished_at AS finished_at, l.files AS files, l.counts AS counts
+               ORDER BY started_at DESC, code DESC LIMIT $limit"""
+
+
+@builder(*({"scoped": s, "after": a} for s in (False, True) for a in (False, True)))
+def load_journal(*, scoped: bool, after: bool) -> Statement:
+    """The load journal, newest first. Scoped: loads made under a jurisdiction at or below
+    `$scope`, and the operator's (no jurisdiction) only when `$top` (the caller's
+    jurisdiction is a top place: an operator load may touch anything)."""
+    params: dict[str, Any] = {"limit": 20}
+    if scoped:
+        params.update(scope="S", top=False)
+    if after:
+        params.update(at="2026-01-01T00:00:00+00:00", code="L")
+    return compose(f"load.journal.{'scoped' if scoped else 'all'}{'.after' if after else ''}",
+                   _journal(scoped, after), params=params)

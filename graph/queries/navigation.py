@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from graph.domain import Label, Rel
 from graph.queries.projection import node_map, post_map
 from graph.queries.scope import in_scope_any, match_all, scope_clause, scope_filter, walked
-from graph.statements import Statement, builder, compose
+from graph.statements import Statement, builder, compose, statement
 
 NODE_LABELS: tuple[Label, ...] = (
     Label.PLACE, Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING,
@@ -175,3 +175,15 @@ def count_nodes(*, label: Label, scoped: bool) -> Statement:
             RETURN count(n) AS total""",
         params={"kind": None, "scope": "S"},
     )
+
+
+#: Phone numbers of people already reached (and scoped) by another statement. Read only
+#: when a caller with a PII right asks for `phone`, so phones stay in the store otherwise.
+PHONES = statement(
+    "navigation.phones",
+    """UNWIND $codes AS k
+       MATCH (p:Person {code: k})
+       WHERE p.phone IS NOT NULL
+       RETURN k AS key, p.phone AS phone""",
+    params={"codes": ["P1"]},
+)

@@ -327,3 +327,30 @@ async def delete_relationships(store: GraphStore, *, from_label: Label, rel: Rel
     for batch in batched(keys):
         await store.write(stmt, {"rows": [{"src": k.src, "dst": k.dst, "key": k.key}
                                           for k in batch]})
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    load_id: str
+    status: str
+    who: str | None
+    jurisdiction: str | None
+    started_at: str
+    finished_at: str | None
+    files: tuple[str, ...]
+    counts: dict[str, dict[str, int]]
+
+
+async def load_journal(
+    store: GraphStore, *, scope: str | None, top: bool, after: tuple[str, str] | None,
+    limit: int,
+) -> list[JournalEntry]:
+    """Journal entries newest first (see `q.load_journal` for what a scope shows)."""
+    stmt = q.load_journal(scoped=scope is not None, after=after is not None)
+    params: dict[str, Any] = {"limit": limit, "scope": scope, "top": top}
+    if after is not None:
+        params.update(at=after[0], code=after[1])
+    return [JournalEntry(r["code"], r["status"], r["who"], r["jurisdiction"], r["started_at"],
+                         r["finished_at"], tuple(r["files"] or ()),
+                         json.loads(r["counts"] or "{}"))
+            for r in await store.read(stmt, params)]

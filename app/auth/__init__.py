@@ -1,0 +1,1 @@
+"""Who is asking: bearer tokens verified into a `Caller` (resolvers/access.py)."""

@@ -1,0 +1,350 @@
+"""Loads bound to a jurisdiction: no row may create or change anything outside it.
+
+A loader's token names a place (design/security.md); a load under it may create or change
+nothing outside that place, or a street could rewrite — or make visible in its own
+queries — the nodes of another. Containment is the one every query uses
+(graph/queries/scope.py, design/audits.md): places by `IN*` (the place itself counts as
+inside), organizations by where they sit or serve, party orgs by what they cover, people by
+residence. A row that breaks a rule is the row error `outside_jurisdiction` on the column
+whose code lies outside (the node's own code when the node itself does), and, like every
+error, nothing is written. J below is the jurisdiction.
+
+1. A node row (regions … people) leaves its node inside J:
+   - a place: its parent lies inside J. J's own row keeps the parent the graph gives J; a
+     row without a parent (a district) is J's or lies outside.
+   - an organization: its location and, for a committee, the compound it serves lie inside
+     J, and it names at least one of them.
+   - a party org: it covers at least one code and every covered place or unit lies inside J
+     (a party org covering nothing would be invisible to J's own queries). Its parent may
+     lie outside: that is the node's own outward link.
+   - a person: the residence lies inside J; without one, the party org or the employer
+     does (either; the other may point outside). A person with none of the three is placed
+     by a post or registration of this load on something inside J or, when the graph has
+     them, by the graph (posts are not the row's to remove). Otherwise they lie outside.
+   And a node the graph has already must lie inside J now (the scope predicates), so a row
+   cannot pull in or rewrite someone else's node (reported on the code column).
+2. Posts and relations: both ends lie inside J, else a loader could make a person or unit
+   of another street visible in theirs.
+3. `--replace-scope` lies at or below J; otherwise it is reported exactly as an unknown
+   replace scope, so a loader cannot probe which codes exist outside.
+Where a code lies: for a code this load defines, by the load's own rows (a new compound
+under a new grid of a new community of J is inside; an organization, party org or person
+counts when its own row passed rule 1); for a code only the graph has, by the graph. A
+code neither has is reported as missing already, never as outside.
+
+Within the loader's memory bound: while pass 1 reads, places go into a map code → (parent,
+row) — a few percent of the rows — and every other row into a compact spill of its codes
+and row position. After pass 1 the place map is settled against the graph once, then the
+compact spills are read back in template order, 5,000 rows at a time, with one graph
+lookup per label and batch: codes only the graph has, and the batch's own codes the graph
+already has. Without a jurisdiction none of this runs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from graph.domain import Label
+from graph.errors import NotFound
+from graph.repo import jurisdiction as repo
+from graph.store import GraphStore
+from loaders.codes import PLACE_KINDS, CodeIndex, mask
+from loaders.spill import Spills
+
+PLACE, ORG, PARTY, PERSON = Label.PLACE, Label.ORGANIZATION, Label.PARTY_ORG, Label.PERSON
+#: The graph label (and so the scope predicate) of each kind of code.
+KIND_SCOPE: dict[str, Label] = {**dict.fromkeys(PLACE_KINDS, PLACE), "organization": ORG,
+                                "party_org": PARTY, "person": PERSON}
+#: The kinds of code a row of this load names, per label.
+NAMED: dict[Label, int] = {ORG: mask({"organization"}), PARTY: mask({"party_org"}),
+                           PERSON: mask({"person"})}
+PLACES = mask(PLACE_KINDS)
+COVERED = PLACES | NAMED[ORG]
+RESIDENCES = mask({"building", "compound"})
+#: Templates with a compact spill, in the order they are decided (each may refer to the
+#: ones before: a party org covers units, a person's employer is one, posts name people).
+ORDER: tuple[tuple[str, Label | None], ...] = (
+    ("organizations", ORG), ("party_orgs", PARTY), ("people", PERSON), ("posts", None),
+    ("relations", None))
+
+#: (column, code, kinds it may have) of one record: what the row points at.
+End = tuple[str, str | None, int]
+#: The same for an end a post or relation always has.
+Link = tuple[str, str, int]
+
+
+class Problem(Protocol):
+    def __call__(self, where: int, column: str, value: str | None, key: str,
+                 params: dict[str, Any]) -> None: ...
+
+
+class Jurisdiction:
+    """The jurisdiction check of one load: fed row by row in pass 1, run after it."""
+
+    def __init__(self, store: GraphStore, code: str, *, index: CodeIndex, spills: Spills,
+                 problem: Problem,
+                 progress: Callable[[str, int, int | None], None] | None = None) -> None:
+        self.store = store
+        self.code = code
+        self.index = index
+        self.spills = spills
+        self.problem = problem
+        self.progress = progress
+        self.parent: str | None = None  # J's parent in the graph: J's own row keeps it
+        self.places: dict[str, tuple[str | None, int, str]] = {}  # code → parent, row, column
+        self._place_in: dict[str, bool] = {}  # load places and where their chains leave
+        self._graph: dict[Label, set[str]] = {}  # codes only the graph has, inside (batch)
+        self._now_out: set[str] = set()  # the batch's own codes the graph has outside
+        self._now_in: set[str] = set()  # the batch's own codes the graph has inside
+        self._out: dict[Label, set[str]] = {label: set() for label in NAMED}  # rows failed
+        self._pending: dict[str, int] = {}  # people nothing places yet → their row
+
+    async def start(self) -> None:
+        """Before pass 1: J must be a place (fail closed); its parent is kept."""
+        found = await repo.place_parent(self.store, code=self.code)
+        if found is None:
+            raise NotFound(f"jurisdiction {self.code} is not a place")
+        self.parent = found.parent
+
+    async def hides(self, scope: str) -> bool:
+        """Whether a replace scope names a place the graph has outside J."""
+        return bool(await repo.codes_outside(self.store, label=PLACE, codes=[scope],
+                                             scope=self.code))
+
+    # -- pass 1: what each row points at (no I/O) -------------------------------------------
+
+    def place(self, where: int, code: str, parent: str | None, column: str) -> None:
+        self.places.setdefault(code, (parent, where, column))  # a duplicate is an error
+
+    def organization(self, where: int, code: str, location: str | None,
+                     serves: str | None) -> None:
+        self._spill("organizations", (where, code, location, serves))
+
+    def party_org(self, where: int, code: str, covers: tuple[str, ...]) -> None:
+        self._spill("party_orgs", (where, code, covers))
+
+    def person(self, where: int, code: str, residence: str | None, party_org: str | None,
+               employer: str | None) -> None:
+        self._spill("people", (where, code, residence, party_org, employer))
+
+    def post(self, where: int, person: str, target: str, role_mask: int) -> None:
+        self._spill("posts", (where, person, target, role_mask))
+
+    def relation(self, where: int, source: str, target: str, source_mask: int,
+                 target_mask: int) -> None:
+        self._spill("relations", (where, source, target, source_mask, target_mask))
+
+    def _spill(self, template: str, record: tuple[Any, ...]) -> None:
+        self.spills.spill(f"jurisdiction.{template}").append(record)
+
+    # -- after pass 1 ----------------------------------------------------------------------
+
+    async def check(self) -> None:
+        await self._settle_places()
+        await self._check_places()
+        decide: dict[str, Callable[[Any], None]] = {
+            "organizations": self._organization, "party_orgs": self._party_org,
+            "people": self._person, "posts": self._post, "relations": self._relation}
+        for template, own in ORDER:
+            spill = self.spills.spills.get(f"jurisdiction.{template}")
+            if spill is None:
+                continue
+            done = 0
+            for records in spill.batches():
+                await self._lookup(records, self._ends(template), own)
+                for record in records:
+                    decide[template](record)
+                done += len(records)
+                if self.progress:
+                    self.progress(f"管辖范围 {template}", done, spill.count)
+        for person, where in self._pending.items():
+            self._report(where, "code", person)
+
+    def outside_place(self, code: str) -> bool:
+        """Whether a place this load defines lies outside J (for a replace scope)."""
+        return code in self.places and not self._inside(PLACE, code)
+
+    # places: the load's own chains, ending in J, in the graph or nowhere
+
+    def _walk(self, code: str) -> tuple[list[str], str | None]:
+        """The load's places from `code` up its chain not settled yet, and where the chain
+        leaves them: J, a settled place, a code the load does not place, or None (no
+        parent, or a cycle — an error of its levels already — which places nothing)."""
+        path: list[str] = []
+        seen: set[str] = set()
+        at: str | None = code
+        while (at is not None and at != self.code and at in self.places
+               and at not in self._place_in):
+            if at in seen:
+                return path, None
+            seen.add(at)
+            path.append(at)
+            at = self.places[at][0]
+        return path, at
+
+    async def _settle_places(self) -> None:
+        leaving = {end for code in self.places
+                   if (end := self._walk(code)[1]) is not None and end != self.code
+                   and end not in self.places}
+        inside = await repo.codes_inside(self.store, label=PLACE, codes=leaving, scope=self.code)
+        self._place_in.update((code, code in inside) for code in leaving)
+        for code in self.places:
+            path, end = self._walk(code)
+            value = end is not None and (end == self.code or self._place_in.get(end, False))
+            self._place_in.update((step, value) for step in path)
+
+    async def _check_places(self) -> None:
+        now_out = await repo.codes_outside(self.store, label=PLACE, codes=self.places,
+                                           scope=self.code)
+        for code, (parent, where, column) in self.places.items():
+            if code == self.code:
+                if parent != self.parent:  # J may not move itself
+                    self._report(where, column, parent, about=parent or self.parent)
+            elif parent is None:
+                self._report(where, "code", code)
+            elif self._outside(parent, PLACES):
+                self._report(where, column, parent)
+            if code in now_out:
+                self._report(where, "code", code)
+
+    # the other rows, a spilled batch at a time
+
+    def _ends(self, template: str) -> Callable[[Any], Iterable[End]]:
+        """What a record points at, for the graph lookups of its batch."""
+        def organization(r: Any) -> Iterator[End]:
+            yield "location_code", r[2], PLACES
+            yield "compound_code", r[3], PLACES
+
+        def party_org(r: Any) -> Iterator[End]:
+            for code in r[2]:
+                yield "covers", code, COVERED
+
+        def person(r: Any) -> Iterator[End]:
+            yield "residence_code", r[2], RESIDENCES
+            yield "party_org_code", r[3], NAMED[PARTY]
+            yield "employer_code", r[4], NAMED[ORG]
+
+        def post(r: Any) -> Iterator[End]:
+            yield "person_code", r[1], NAMED[PERSON]
+            yield "target_code", r[2], r[3]
+
+        def relation(r: Any) -> Iterator[End]:
+            yield "from_code", r[1], r[3]
+            yield "to_code", r[2], r[4]
+
+        return {"organizations": organization, "party_orgs": party_org, "people": person,
+                "posts": post, "relations": relation}[template]
+
+    async def _lookup(self, records: list[Any], ends: Callable[[Any], Iterable[End]],
+                      own: Label | None) -> None:
+        need: dict[Label, set[str]] = defaultdict(set)
+        for record in records:
+            for _, code, allowed in ends(record):
+                label = self._label(code, allowed)
+                if label is not None and code is not None and self._graph_only(label, code):
+                    need[label].add(code)
+        self._graph = {label: await repo.codes_inside(self.store, label=label, codes=codes,
+                                                      scope=self.code)
+                       for label, codes in need.items()}
+        self._now_in, self._now_out = set(), set()
+        if own is not None:  # the batch's own codes the graph has: inside now?
+            existing = await repo.codes_existing(self.store, label=own,
+                                                 codes=[r[1] for r in records])
+            self._now_in = await repo.codes_inside(self.store, label=own, codes=existing,
+                                                   scope=self.code)
+            self._now_out = existing - self._now_in
+
+    def _organization(self, record: Any) -> None:
+        where, code, location, serves = record
+        bad = [(column, place) for column, place in (("location_code", location),
+                                                     ("compound_code", serves))
+               if place and self._outside(place, PLACES)]
+        if not (location or serves):
+            bad.append(("code", code))
+        self._settle(ORG, where, code, bad)
+
+    def _party_org(self, record: Any) -> None:
+        where, code, covers = record
+        bad = [("covers", covered) for covered in covers if self._outside(covered, COVERED)]
+        if not covers:
+            bad.append(("code", code))
+        self._settle(PARTY, where, code, bad)
+
+    def _person(self, record: Any) -> None:
+        where, code, residence, party_org, employer = record
+        bad: list[tuple[str, str]] = []
+        if residence:
+            if self._outside(residence, RESIDENCES):
+                bad.append(("residence_code", residence))
+        elif party_org or employer:
+            given = [(column, link, allowed) for column, link, allowed in (
+                ("party_org_code", party_org, NAMED[PARTY]),
+                ("employer_code", employer, NAMED[ORG])) if link]
+            if all(self._outside(link, allowed) for _, link, allowed in given):
+                bad.extend((column, link) for column, link, _ in given)
+        elif code not in self._now_in and code not in self._now_out:
+            self._pending.setdefault(code, where)  # a post or registration may place them
+        self._settle(PERSON, where, code, bad)
+
+    def _post(self, record: Any) -> None:
+        where, person, target, role_mask = record
+        self._link(where, ("person_code", person, NAMED[PERSON]),
+                   ("target_code", target, role_mask))
+
+    def _relation(self, record: Any) -> None:
+        where, source, target, source_mask, target_mask = record
+        self._link(where, ("from_code", source, source_mask), ("to_code", target, target_mask))
+
+    def _link(self, where: int, source: Link, target: Link) -> None:
+        """Both ends inside; a person nothing placed yet is placed by an inside target."""
+        src_column, src, src_mask = source
+        dst_column, dst, dst_mask = target
+        dst_out = self._outside(dst, dst_mask)
+        if dst_out:
+            self._report(where, dst_column, dst)
+        if src in self._pending and self._label(src, src_mask) is PERSON:
+            if not dst_out and self._label(dst, dst_mask) is not None:
+                del self._pending[src]
+        elif self._outside(src, src_mask):
+            self._report(where, src_column, src)
+
+    # where a code lies
+
+    def _label(self, code: str | None, allowed: int) -> Label | None:
+        kind = self.index.match(code, allowed) if code else None
+        return None if kind is None else KIND_SCOPE[kind]
+
+    def _graph_only(self, label: Label, code: str) -> bool:
+        if label is PLACE:
+            return code != self.code and code not in self._place_in
+        return not self.index.named(code) & NAMED[label]
+
+    def _inside(self, label: Label, code: str) -> bool:
+        if label is PLACE:
+            if code == self.code:
+                return True
+            if code in self._place_in:
+                return self._place_in[code]
+        elif self.index.named(code) & NAMED[label]:
+            return code not in self._out[label]
+        return code in self._graph.get(label, ())
+
+    def _outside(self, code: str, allowed: int) -> bool:
+        """Known to lie outside J (a code of no allowed kind is a reference error instead)."""
+        label = self._label(code, allowed)
+        return label is not None and not self._inside(label, code)
+
+    def _settle(self, label: Label, where: int, code: str, bad: list[tuple[str, str]]) -> None:
+        if code in self._now_out:
+            bad.append(("code", code))
+        for column, value in bad:
+            self._report(where, column, value)
+        if bad:
+            self._out[label].add(code)
+
+    def _report(self, where: int, column: str, value: str | None, *,
+                about: str | None = None) -> None:
+        self.problem(where, column, value, "outside_jurisdiction",
+                     {"code": about or value, "jurisdiction": self.code})

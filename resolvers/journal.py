@@ -1,0 +1,38 @@
+"""What to ask for the load journal: the caller's jurisdiction decides which loads show."""
+
+from __future__ import annotations
+
+from graph.errors import BadInput
+from graph.repo import load as repo
+from graph.repo.load import JournalEntry
+from resolvers.context import Context
+from resolvers.nodes import neighbour_one
+from resolvers.pagination import decode_cursor, encode_cursor, page_size
+
+LIST_ID = "loads"
+_SEP = "\t"
+
+
+def cursor(entry: JournalEntry) -> str:
+    return encode_cursor(LIST_ID, f"{entry.started_at}{_SEP}{entry.load_id}")
+
+
+async def loads(ctx: Context, *, first: int | None, after: str | None
+                ) -> tuple[list[JournalEntry], bool]:
+    """A page of the journal, newest first: loads made under a jurisdiction at or below
+    the caller's; the operator's loads (CLI, no jurisdiction) only for callers whose
+    jurisdiction is a top place, since such a load may have touched anything."""
+    size = page_size(first)
+    start = decode_cursor(LIST_ID, after)
+    key: tuple[str, str] | None = None
+    if start is not None:
+        at, sep, code = start.partition(_SEP)
+        if not sep:
+            raise BadInput(f"cursor {after!r} is not a cursor this API issued")
+        key = (at, code)
+    scope = ctx.jurisdiction
+    top = scope is not None and await neighbour_one(
+        ctx, edge="region_parent", code=scope, scope=None) is None
+    found = await repo.load_journal(ctx.store, scope=scope, top=top, after=key,
+                                    limit=size + 1)
+    return found[:size], len(found) > size

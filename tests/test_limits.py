@@ -1,0 +1,93 @@
+"""Limits before execution: the cost estimate, argument lengths, bounded caches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import parse
+
+from app import limits
+from app.graphql import build_schema
+from graph.backends.falkordb import FalkorStore
+from graph.text import query_terms
+from resolvers.access import OPERATOR
+from resolvers.context import Context
+
+SCHEMA = build_schema()
+QUERIES = sorted((Path(__file__).parent / "queries").glob("*.graphql"))
+NESTED = """{ person(code: "R00000001") { partyOrg { members(first: 30) { nodes {
+  partyOrg { members(first: 30) { nodes { partyOrg { members(first: 30) { nodes {
+  partyOrg { members(first: 30) { nodes { code } } } } } } } } } } } } } }"""
+
+
+async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
+    return await SCHEMA.execute(query, variable_values=variables,
+                                context_value=Context(store, caller=OPERATOR))
+
+
+@pytest.mark.parametrize("path", QUERIES, ids=lambda p: p.stem)
+def test_frontend_queries_cost_well_under_the_limit(path: Path) -> None:
+    cost = limits.estimate(SCHEMA._schema, parse(path.read_text(encoding="utf-8")), None, {})
+    assert 0 < cost <= limits.MAX_COST / 2, cost
+
+
+def test_the_estimate_multiplies_nested_pages() -> None:
+    def cost(text: str, **variables: Any) -> int:
+        return limits.estimate(SCHEMA._schema, parse(text), None, variables)
+
+    one = cost('{ compounds(first: 10) { nodes { code } } }')
+    assert one == 1 + 10  # the connection, ten compounds
+    assert cost('{ compounds { nodes { code } } }') == 1 + limits.PAGE_DEFAULT
+    assert cost('query($n: Int) { compounds(first: $n) { nodes { code } } }', n=500) == 501
+    nested = cost('{ compounds(first: 10) { nodes { buildings(first: 20) { nodes { code }'
+                  ' } } } }')
+    assert nested == 1 + 10 * (1 + 1 + 20)
+    assert cost(NESTED) > 800_000  # 30⁴ people
+
+
+async def test_a_costly_query_is_refused_before_it_runs(tiny_store: FalkorStore) -> None:
+    result = await run(tiny_store, NESTED)
+    assert result.data is None
+    error = result.errors[0]
+    assert error.extensions["code"] == "QUERY_TOO_COSTLY"
+    assert error.extensions["cost"] > limits.MAX_COST
+    assert error.extensions["limit"] == limits.MAX_COST
+    cheap = await run(tiny_store, '{ person(code: "R00000001") { partyOrg { members(first: 5)'
+                                  ' { nodes { code } } } } }')
+    assert cheap.errors is None
+
+
+@pytest.mark.parametrize("argument", ["code", "text", "scope", "after"])
+async def test_long_arguments_are_bad_input(tiny_store: FalkorStore, argument: str) -> None:
+    query = {
+        "code": 'query($v: String!) { compound(code: $v) { code } }',
+        "text": 'query($v: String!) { search(text: $v) { totalCount } }',
+        "scope": 'query($v: String) { compounds(scope: $v) { totalCount } }',
+        "after": 'query($v: String) { compounds(after: $v) { totalCount } }',
+    }[argument]
+    result = await run(tiny_store, query, v="阳" * 300)
+    assert result.errors[0].extensions == {"code": "BAD_USER_INPUT", "argument": argument}
+    assert len(result.errors[0].message) < 200  # the value is not echoed
+
+
+def test_search_terms_are_linear_in_the_text() -> None:
+    import time
+
+    started = time.perf_counter()
+    terms = query_terms("阳光花园" * 20_000)
+    assert time.perf_counter() - started < 1.0
+    assert terms == ["阳光", "光花", "花园", "园阳"]
+
+
+async def test_huge_queries_are_not_kept_in_the_caches(tiny_store: FalkorStore) -> None:
+    limits._parse_cached.cache_clear()  # other tests fill it (256 entries at most)
+    before = limits._parse_cached.cache_info().currsize
+    padding = " " * (limits.MAX_CACHED_QUERY + 1)
+    for i in range(3):
+        result = await run(tiny_store, f'{{ region(code: "37132{i}") {{ name }} }}{padding}')
+        assert result.errors is None
+    assert limits._parse_cached.cache_info().currsize == before
+    await run(tiny_store, '{ region(code: "371327") { name } }')
+    assert limits._parse_cached.cache_info().currsize == before + 1
