@@ -29,6 +29,7 @@ from graph.repo.audits import place_by_code
 from graph.store import GraphStore
 from loaders.pii import IdProtector
 from resolvers.access import NOBODY, Caller
+from resolvers.bounds import ReadBounds
 from resolvers.context import Context
 
 log = logging.getLogger("orgcover.app")
@@ -39,8 +40,10 @@ async def get_context(request: Request) -> Context:
     caller: Caller = getattr(request.state, "caller", NOBODY)
     store: GraphStore = request.app.state.store
     settings: Settings = request.app.state.settings
+    bounds: ReadBounds = request.app.state.bounds
     return Context(store, caller=caller, request_id=request_id.get() or "-",
-                   protector=IdProtector(settings.pii_secret_value))
+                   protector=IdProtector(settings.pii_secret_value), bounds=bounds,
+                   whole_store=await bounds.whole_store(caller.jurisdiction))
 
 
 def auth_config(settings: Settings) -> AuthConfig:
@@ -67,10 +70,12 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is not None:
             app.state.store = store
+            app.state.bounds = ReadBounds(store)
             yield
             return
         opened = await open_store(settings.store_config())
         app.state.store = opened
+        app.state.bounds = ReadBounds(opened)
         try:
             yield
         finally:

@@ -290,13 +290,20 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
                port: int, client_kind: str, query_threads: int | None) -> None:
     data = OUT / f"{scale}-http"
     server, samples, note = await _prepare(data, scale, query_threads)
-    results = {}
+    results: dict[str, Measured] = {}
+    rates: dict[str, list[float]] = {label: [] for label in FACTORIES}
     try:
-        for label, factory in FACTORIES.items():
-            results[label] = await _measure(
-                server, samples, factory=factory, workers=workers, clients=clients,
+        # alternated, twice each: a load that just finished (or a slow minute of the VM)
+        # must not land on one side only
+        for label in [*FACTORIES, *reversed(FACTORIES)]:
+            measured = await _measure(
+                server, samples, factory=FACTORIES[label], workers=workers, clients=clients,
                 seconds=seconds, runs=runs, port=port, client_kind=client_kind,
                 logs=data / f"access-{label.replace(' ', '-')}")
+            done, _errors, elapsed, _pct = measured[1]
+            rates[label].append(done / elapsed)
+            if label not in results or done / elapsed > max(rates[label][:-1]):
+                results[label] = measured
     finally:
         await server.stop()
 
@@ -322,9 +329,11 @@ async def main(scale: str, workers: int, clients: int, seconds: float, runs: int
         print(f"ceiling, one-field lookups only, {clients} clients, {base[2]:.0f} s: "
               f"{base[0] / base[2]:.0f} requests/s, {base[1]} errors, "
               f"p50 {base[3]['p50']:.1f} ms, p99 {base[3]['p99']:.1f} ms")
-    on, off = (results[lb][1][0] / results[lb][1][2] for lb in ("auth on", "auth off"))
-    print(f"\nauth costs the mix {100 * (1 - on / off):.1f}% of its requests/s "
-          f"({on:.0f} vs {off:.0f})")
+    on, off = (statistics.mean(rates[lb]) for lb in ("auth on", "auth off"))
+    print("\nmix requests/s per run: " + "; ".join(
+        f"{lb} {', '.join(f'{r:.0f}' for r in rs)}" for lb, rs in rates.items()))
+    print(f"auth costs the mix {100 * (1 - on / off):.1f}% of its requests/s "
+          f"(means {on:.0f} vs {off:.0f}; the tables show each side's better run)")
 
 
 Measured = tuple[list[tuple[str, float, float]], tuple[int, int, float, dict[str, float]],

@@ -9,6 +9,7 @@ from strawberry.fastapi import BaseContext
 from graph.store import GraphStore
 from loaders.pii import IdProtector
 from resolvers.access import Caller
+from resolvers.bounds import ReadBounds
 from resolvers.dataloaders import Loaders
 
 
@@ -23,12 +24,16 @@ class Context(BaseContext):
     def __init__(
         self, store: GraphStore, *, caller: Caller, request_id: str = "-",
         today: dt.date | None = None, protector: IdProtector | None = None,
+        whole_store: bool = False, bounds: ReadBounds | None = None,
     ) -> None:
         super().__init__()
         self.store = store
         self.caller = caller
         self.protector = protector or IdProtector(None)
         self.request_id = request_id
-        self.jurisdiction = caller.jurisdiction
+        self.bounds = bounds
+        #: What reads are bounded by: the caller's jurisdiction, or nothing when it is the
+        #: store's only top place (`ReadBounds`). Loads stay bound by the caller's own.
+        self.jurisdiction = None if whole_store else caller.jurisdiction
         self.today = (today or dt.date.today()).isoformat()
         self.loaders = Loaders(store)

@@ -72,7 +72,10 @@ async def load_uploads(
             report = await load_rosters(ctx.store, [folder], protector=ctx.protector,
                                         dry_run=dry_run, replace_scope=replace_scope,
                                         recheck=recheck, who=ctx.caller.sub,
-                                        jurisdiction=ctx.jurisdiction)
+                                        jurisdiction=ctx.caller.jurisdiction)
         except RosterInvalid as exc:
             return exc.report, False
+        finally:
+            if ctx.bounds is not None:
+                ctx.bounds.forget()  # a load may have added a top place
     return report, True

@@ -187,3 +187,13 @@ PHONES = statement(
        RETURN k AS key, p.phone AS phone""",
     params={"codes": ["P1"]},
 )
+
+
+#: Places inside no other (the top of every IN chain), two at most: whether a district is
+#: the store's only one (resolvers/bounds.py).
+TOP_PLACES = statement(
+    "navigation.top_places",
+    """MATCH (p:Place) WHERE NOT (p)-[:IN]->(:Place)
+       RETURN p.code AS code ORDER BY code LIMIT $limit""",
+    params={"limit": 2},
+)

@@ -84,3 +84,8 @@ async def phones_by_code(store: GraphStore, *, codes: Sequence[str]) -> dict[str
     """Stored phone numbers of these people (those without one are left out)."""
     rows = await store.read(q.PHONES, {"codes": list(codes)})
     return {row["key"]: str(row["phone"]) for row in rows}
+
+
+async def top_places(store: GraphStore, *, limit: int) -> list[str]:
+    """Codes of places inside no other place, in code order (at most `limit`)."""
+    return [str(r["code"]) for r in await store.read(q.TOP_PLACES, {"limit": limit})]
