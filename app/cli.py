@@ -96,6 +96,7 @@ def serve(
     import uvicorn
 
     from app.main import create_app
+    from app.serving import uvicorn_options
 
     settings = _settings(host=host, port=port, demo=demo or None).with_demo_secrets()
     settings.require_auth()
@@ -108,7 +109,8 @@ def serve(
                 await _load_demo_if_empty(store, settings, scale)
             app = create_app(settings, store=store)
             config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                                    log_config=None, lifespan="on")
+                                    log_config=None, lifespan="on",
+                                    **uvicorn_options(settings))
             server = _Server(config)
             url = f"http://{settings.host}:{settings.port}/graphql"
             if settings.demo:

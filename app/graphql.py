@@ -3,6 +3,7 @@ schema/."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import functools
 import logging
@@ -20,6 +21,7 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     parse,
     value_from_ast_untyped,
 )
@@ -32,6 +34,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from app.limits import MAX_COST, BoundedParserCache, BoundedValidationCache, CostLimiter
 from app.logs import request_id
+from graph.deadline import within
 from graph.errors import OrgcoverError
 from resolvers.access import people_seen
 from schema import assemble
@@ -46,6 +49,8 @@ MAX_DEPTH = 15
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
 INTERNAL_MESSAGE = "Internal server error"
+#: Longest error message answered (they may quote the request's own values).
+MAX_MESSAGE = 300
 
 
 def error_code(error: GraphQLError) -> str:
@@ -59,6 +64,8 @@ def error_code(error: GraphQLError) -> str:
                 else "GRAPHQL_VALIDATION_FAILED")
     if isinstance(original, OrgcoverError) and original.code != "INTERNAL":
         return original.code
+    if error.path is None and error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"  # a variable missing or of the wrong type (coercion)
     return "INTERNAL"
 
 
@@ -81,7 +88,19 @@ def apply_error_policy(error: GraphQLError) -> None:
         extensions.update(code="INTERNAL", requestId=rid)
     else:
         extensions["code"] = code
+        if len(error.message) > MAX_MESSAGE:  # messages quote a client's input: keep it short
+            error.message = error.message[:MAX_MESSAGE] + "…"
     error.extensions = extensions
+
+
+def _is_mutation(query: str | None, operation_name: str | None) -> bool:
+    document = _document(query)
+    if document is None:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = next((o for o in operations if operation_name is None
+                   or (o.name is not None and o.name.value == operation_name)), None)
+    return chosen is not None and chosen.operation is OperationType.MUTATION
 
 
 def access_entry(*, query: str | None, variables: dict[str, Any] | None, context: Any,
@@ -199,6 +218,9 @@ class OrgcoverSchema(strawberry.Schema):
     suggestions = False
     #: Where access-log entries go; None: no log (schema tests, the SDL printer).
     access_sink: AccessSink | None = None
+    #: Seconds a query may run (ORGCOVER_REQUEST_TIMEOUT); mutations (loads) are bounded
+    #: by their upload limits instead. None: no deadline.
+    request_timeout: float | None = None
 
     async def execute(
         self, query: str | None, variable_values: dict[str, Any] | None = None,
@@ -206,14 +228,14 @@ class OrgcoverSchema(strawberry.Schema):
         operation_name: str | None = None, *args: Any, **kwargs: Any,
     ) -> ExecutionResult:
         if self.access_sink is None:
-            return await super().execute(query, variable_values, context_value, root_value,
-                                         operation_name, *args, **kwargs)
+            return await self._within_deadline(query, variable_values, context_value,
+                                               root_value, operation_name, *args, **kwargs)
         started = time.perf_counter()
         token = people_seen.set(set())
         result: ExecutionResult | None = None
         try:
-            result = await super().execute(query, variable_values, context_value,
-                                           root_value, operation_name, *args, **kwargs)
+            result = await self._within_deadline(query, variable_values, context_value,
+                                                 root_value, operation_name, *args, **kwargs)
             return result
         finally:
             seen = people_seen.get() or set()
@@ -223,6 +245,28 @@ class OrgcoverSchema(strawberry.Schema):
                 operation_name=operation_name, persons=len(seen),
                 errors=result.errors if result is not None else None,
                 seconds=time.perf_counter() - started))
+
+    async def _within_deadline(
+        self, query: str | None, variable_values: dict[str, Any] | None,
+        context_value: Any | None, root_value: Any | None, operation_name: str | None,
+        *args: Any, **kwargs: Any,
+    ) -> ExecutionResult:
+        """Execute; a query past its deadline is cancelled and answers `TIMEOUT` (its
+        database statements carry the time left, so they stop there too)."""
+        seconds = self.request_timeout
+        if seconds is None or _is_mutation(query, operation_name):
+            return await super().execute(query, variable_values, context_value, root_value,
+                                         operation_name, *args, **kwargs)
+        try:
+            with within(seconds):
+                async with asyncio.timeout(seconds):
+                    return await super().execute(query, variable_values, context_value,
+                                                 root_value, operation_name, *args, **kwargs)
+        except TimeoutError:
+            log.warning("request cancelled after %g s", seconds)
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                f"the request took longer than {seconds:g} s and was stopped (ask for less, "
+                "or narrow the scope)", extensions={"code": "TIMEOUT"})])
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -237,7 +281,8 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
 
 
 def build_schema(access_log: AccessSink | None = None, *, suggestions: bool = False,
-                 max_cost: int = MAX_COST) -> strawberry.Schema:
+                 max_cost: int = MAX_COST,
+                 request_timeout: float | None = None) -> strawberry.Schema:
     """The schema with limits and caches.
 
     Extensions are per-request factories (they hold the request's execution context), but
@@ -259,4 +304,5 @@ def build_schema(access_log: AccessSink | None = None, *, suggestions: bool = Fa
     if isinstance(schema, OrgcoverSchema):
         schema.suggestions = suggestions
         schema.access_sink = access_log
+        schema.request_timeout = request_timeout
     return schema

@@ -7,6 +7,7 @@ answer without a token; the access log records every GraphQL request and every r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +20,15 @@ from strawberry.fastapi import GraphQLRouter
 
 from app.access_log import AccessLog
 from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier
+from app.body import BodyMiddleware
 from app.graphql import build_schema
 from app.logs import request_id
 from app.middleware import PREFLIGHT_HEADERS, GuardMiddleware, RequestIdMiddleware
 from app.settings import Settings
+from graph.deadline import within
 from graph.errors import OrgcoverError
 from graph.factory import open_store
+from graph.queries.admin import PING
 from graph.repo.audits import place_by_code
 from graph.store import GraphStore
 from loaders.pii import IdProtector
@@ -33,6 +37,8 @@ from resolvers.bounds import ReadBounds
 from resolvers.context import Context
 
 log = logging.getLogger("orgcover.app")
+#: Seconds /readyz waits for the database's answer.
+READY_TIMEOUT = 1.0
 
 
 async def get_context(request: Request) -> Context:
@@ -101,7 +107,10 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                 "errors": [code], "duration_ms": 0.0,
                 "client": client[0] if client else None})
 
-    # added innermost first: RequestId → CORS → Guard → routes
+    # added innermost first: RequestId → CORS → Guard → Body → routes
+    app.add_middleware(BodyMiddleware, max_body=settings.max_body_bytes,
+                       max_upload=settings.max_upload_bytes,
+                       read_timeout=settings.body_read_timeout)
     app.add_middleware(GuardMiddleware, verify=verifier.verify_header,
                        hosts=settings.host_allow_list(), graphiql=settings.graphiql,
                        on_reject=refused)
@@ -121,20 +130,24 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
 
     @app.get("/readyz")
     async def readyz(request: Request) -> Response:
-        """The database answers (503 otherwise)."""
+        """The database answers a trivial query within a second (503 otherwise: a store
+        busy with someone's long statement is not ready for more). Names no paths."""
         current: GraphStore | None = getattr(request.app.state, "store", None)
         if current is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         try:
-            await current.ping()
-        except OrgcoverError as exc:
-            return JSONResponse({"status": "unavailable", "detail": exc.message},
-                                status_code=503)
+            with within(READY_TIMEOUT):
+                async with asyncio.timeout(READY_TIMEOUT):
+                    await current.read(PING)
+        except (OrgcoverError, TimeoutError) as exc:
+            log.warning("not ready: %s", exc)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready", "backend": current.backend})
 
     router: GraphQLRouter[Context, None] = GraphQLRouter(
         build_schema(lambda entry: app.state.access_log.append(entry),
-                     suggestions=settings.demo, max_cost=settings.max_query_cost),
+                     suggestions=settings.demo, max_cost=settings.max_query_cost,
+                     request_timeout=settings.request_timeout),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,  # loadRosters; CSRF is the guard's preflight rule

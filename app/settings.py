@@ -81,6 +81,27 @@ class Settings(BaseSettings):
     # -- what one request may cost (README "Limits") --------------------------------------
     max_query_cost: int = Field(default=MAX_COST, ge=100,
                                 description="ceiling of a query's estimated cost")
+    request_timeout: float = Field(default=15.0, gt=0, le=3600,
+                                   description="seconds a request may run (and its "
+                                               "database statements)")
+    max_body_bytes: int = Field(default=1 << 20, ge=1024,
+                                description="largest request body but uploads")
+    max_upload_bytes: int = Field(default=200 << 20, ge=1024,
+                                  description="largest upload request (every file)")
+    max_upload_files: int = Field(default=20, ge=1, le=1000)
+    max_rows_per_file: int = Field(default=2_000_000, ge=1)
+    max_problems_listed: int = Field(default=1000, ge=1,
+                                     description="problems listed in full per answer")
+    max_xlsx_uncompressed_bytes: int = Field(
+        default=1 << 30, ge=1 << 20, description="largest uncompressed part of a workbook")
+    max_xlsx_ratio: int = Field(default=200, ge=10,
+                                description="largest compression ratio of a workbook part")
+    limit_concurrency: int = Field(default=200, ge=1,
+                                   description="connections served at once (uvicorn)")
+    keep_alive_timeout: int = Field(default=5, ge=1, le=300,
+                                    description="seconds an idle connection is kept")
+    body_read_timeout: float = Field(default=10.0, gt=0,
+                                     description="seconds a request body may stall")
 
     @model_validator(mode="after")
     def _secrets_long_enough(self) -> Settings:

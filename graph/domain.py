@@ -23,6 +23,8 @@ class Label(StrEnum):
     ORGANIZATION = "Organization"
     PERSON = "Person"
     LOAD = "Load"
+    #: The store's roster-load lock (loaders/lock.py): one node while a load runs.
+    LOAD_LOCK = "LoadLock"
 
 
 #: Labels that carry a uniqueness constraint on `code`.

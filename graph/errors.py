@@ -70,3 +70,15 @@ class Forbidden(OrgcoverError):
     """A valid caller without the right a field or mutation needs."""
 
     code = "FORBIDDEN"
+
+
+class Timeout(OrgcoverError):
+    """The request (or a statement of it) ran past its deadline."""
+
+    code = "TIMEOUT"
+
+
+class LoadInProgress(OrgcoverError):
+    """Another roster load holds the store's load lock (one load at a time per store)."""
+
+    code = "LOAD_IN_PROGRESS"

@@ -26,11 +26,12 @@ def decode_cursor(list_id: str, cursor: str | None) -> str | None:
         padded = cursor + "=" * (-len(cursor) % 4)
         version, owner, code = base64.urlsafe_b64decode(padded).decode().split("|", 2)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadInput(f"cursor {cursor!r} is not a cursor this API issued") from None
+        raise BadInput(f"cursor {cursor[:100]!r} is not a cursor this API issued") from None
     if version != _VERSION or not code:
-        raise BadInput(f"cursor {cursor!r} is not a cursor this API issued")
+        raise BadInput(f"cursor {cursor[:100]!r} is not a cursor this API issued")
     if owner != list_id:
-        raise BadInput(f"cursor {cursor!r} belongs to another list ({owner}), not {list_id}")
+        raise BadInput(f"cursor {cursor[:100]!r} belongs to another list ({owner[:100]}), "
+                       f"not {list_id[:100]}")
     return code
 
 

@@ -14,6 +14,7 @@ from neo4j import exceptions as neo4j_errors
 from graph.backends import neo4j as neo4j_backend
 from graph.backends.falkordb_wire import WirePool
 from graph.backends.neo4j import Neo4jStore
+from graph.deadline import within
 from graph.domain import UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable
 from graph.factory import StoreConfig, open_store
@@ -201,9 +202,16 @@ async def test_reads_route_to_readers_with_database(neo: tuple[Neo4jStore, Any])
     store, driver = neo
     rows = await store.read(PING)
     assert rows == [{"n": 1}]
-    driver.execute_query.assert_awaited_once_with(
-        PING.text, {}, routing_=RoutingControl.READ, database_="cover")
+    driver.execute_query.assert_awaited_once()
+    query, params = driver.execute_query.await_args.args
+    assert (query.text, query.timeout, params) == (PING.text, None, {})
+    assert driver.execute_query.await_args.kwargs == {
+        "routing_": RoutingControl.READ, "database_": "cover"}
     assert store.round_trips == 1
+    with within(2.0):  # a request's deadline becomes the transaction's timeout
+        await store.read(PING)
+    query, _ = driver.execute_query.await_args.args
+    assert 1.5 < query.timeout <= 2.0
 
 
 async def test_connect_maps_auth_and_availability_errors(neo: tuple[Neo4jStore, Any]) -> None:

@@ -91,3 +91,34 @@ async def test_huge_queries_are_not_kept_in_the_caches(tiny_store: FalkorStore) 
     assert limits._parse_cached.cache_info().currsize == before
     await run(tiny_store, '{ region(code: "371327") { name } }')
     assert limits._parse_cached.cache_info().currsize == before + 1
+
+
+# -- time limits ----------------------------------------------------------------------------
+
+async def test_a_query_past_its_deadline_answers_timeout(tiny_store: FalkorStore) -> None:
+    slow = build_schema(request_timeout=0.000_001)
+    result = await slow.execute('{ overview { metric rate } }',
+                                context_value=Context(tiny_store, caller=OPERATOR))
+    assert result.data is None
+    assert result.errors[0].extensions == {"code": "TIMEOUT"}
+    assert "longer than" in result.errors[0].message
+
+
+async def test_the_database_stops_a_statement_at_the_deadline(
+        tiny_store: FalkorStore) -> None:
+    """The time left travels with the statement (FalkorDB's TIMEOUT): the server stops
+    work the client gave up on, rather than holding a query thread."""
+    import time
+
+    from graph.deadline import within
+    from graph.errors import Timeout
+    from graph.statements import Statement
+
+    heavy = Statement("test.heavy", "UNWIND range(1, 6000) AS a UNWIND range(1, 6000) AS b "
+                                    "RETURN count(*) AS n")
+    started = time.perf_counter()
+    with within(0.05), pytest.raises(Timeout, match="ran out of time"):
+        await tiny_store.read(heavy)
+    assert time.perf_counter() - started < 3.0
+    with within(0.0), pytest.raises(Timeout):  # nothing left: not even sent
+        await tiny_store.read(heavy)

@@ -21,9 +21,10 @@ from redis.asyncio.connection import UnixDomainSocketConnection
 
 from graph.backends.falkordb_params import header
 from graph.backends.falkordb_wire import PoolTimeout, Reply, ServerError, WirePool
+from graph.deadline import remaining_ms
 from graph.dialects import falkordb as ddl
 from graph.domain import UNIQUE_CODE_LABELS
-from graph.errors import QueryFailed, StoreUnavailable
+from graph.errors import QueryFailed, StoreUnavailable, Timeout
 from graph.statements import Statement
 from graph.store import GraphStore, Row, WriteCounters, WriteResult
 
@@ -102,12 +103,18 @@ class FalkorStore(GraphStore):
         self._rewrite_percentage = "100"
 
     async def _run(self, stmt: Statement, params: dict[str, Any], *, read_only: bool) -> Reply:
+        # reads honour the request's deadline on the server too; a load's writes run to
+        # the end (each is atomic, and a half-applied batch is what the journal resumes)
+        timeout = remaining_ms() if read_only else None
         try:
             return await self._wire.query(self.graph_name, header(params) + stmt.text,
-                                          read_only=read_only)
+                                          read_only=read_only, timeout_ms=timeout)
         except ServerError as exc:
             if read_only and "empty key" in str(exc):
                 return Reply()  # the graph does not exist yet: nothing to read
+            if "timed out" in str(exc):
+                raise Timeout(f"statement {stmt.name} ran out of time ({timeout} ms left)") \
+                    from exc
             if str(exc).startswith(_AUTH_ERRORS):
                 raise self._refused(exc) from exc
             raise QueryFailed(f"statement {stmt.name} failed on FalkorDB: {exc}") from exc

@@ -191,13 +191,20 @@ class WirePool:
         finally:
             slots.release()
 
-    async def query(self, graph: str, text: str, *, read_only: bool) -> Reply:
-        """GRAPH.QUERY (or GRAPH.RO_QUERY) in compact format, decoded."""
+    async def query(self, graph: str, text: str, *, read_only: bool,
+                    timeout_ms: int | None = None) -> Reply:
+        """GRAPH.QUERY (or GRAPH.RO_QUERY) in compact format, decoded; with `timeout_ms`
+        the server stops the query after that long ("Query timed out")."""
         command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
-        return decode(await self.execute(command, graph, text, "--compact"))
+        if timeout_ms is None:
+            return decode(await self.execute(command, graph, text, "--compact"))
+        return decode(await self.execute(command, graph, text, "--compact", "TIMEOUT",
+                                         str(timeout_ms)))
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
+        if self._loop is not None and self._loop.is_closed():
+            return  # opened on a loop that is gone: its sockets went with it
         for conn in idle:
             conn.writer.close()
             with contextlib.suppress(Exception):

@@ -12,12 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import neo4j
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, RoutingControl
+from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, Query, RoutingControl
 from neo4j import exceptions as neo4j_errors
 
+from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
 from graph.domain import UNIQUE_CODE_LABELS, Label
-from graph.errors import ConfigError, QueryFailed, StoreUnavailable
+from graph.errors import ConfigError, QueryFailed, StoreUnavailable, Timeout
 from graph.queries.admin import PING
 from graph.statements import Statement
 from graph.store import GraphStore, Row, WriteCounters, WriteResult, plain
@@ -72,13 +73,17 @@ class Neo4jStore(GraphStore):
             ) from exc
 
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
+        left = remaining_ms()  # the request's deadline, as the transaction's timeout
+        query = Query(stmt.text, timeout=None if left is None else left / 1000)
         try:
             result = await self._driver.execute_query(
-                stmt.text, params, routing_=RoutingControl.READ, database_=self.database
+                query, params, routing_=RoutingControl.READ, database_=self.database
             )
         except neo4j_errors.ServiceUnavailable as exc:
             raise self._unavailable(exc) from exc
         except neo4j_errors.Neo4jError as exc:
+            if "TransactionTimedOut" in str(exc.code or ""):
+                raise Timeout(f"statement {stmt.name} ran out of time on Neo4j") from exc
             raise QueryFailed(f"statement {stmt.name} failed on Neo4j: {exc.message}") from exc
         return [plain(record.data()) for record in result.records]
 
