@@ -28,6 +28,7 @@ from graph.errors import Forbidden, OrgcoverError
 from graph.factory import open_store
 from graph.repo.load import count_graph
 from graph.store import GraphStore
+from loaders.limits import LoadLimits
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.report import LoadReport, RosterInvalid, format_text, to_json, write_problems
@@ -35,6 +36,7 @@ from loaders.synthetic import SCALES, generate, write_csv
 from resolvers.access import OPERATOR, ROLES, Caller, Right
 from resolvers.context import Context
 from resolvers.nodes import effective_scope
+from resolvers.rosters import conceal_people_counts
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="orgcover: organizational-coverage knowledge graph over GraphQL.")
@@ -257,11 +259,12 @@ def load(
             _require(caller, Right.LOAD)
             if replace_scope:
                 _require(caller, Right.LOAD_REPLACE, "--replace-scope")
-            return await load_rosters(store, paths, dry_run=dry_run, progress=progress,
-                                      protector=IdProtector(settings.pii_secret_value),
-                                      replace_scope=replace_scope, recheck=recheck,
-                                      who=caller.sub if token else "cli",
-                                      jurisdiction=caller.jurisdiction)
+            return conceal_people_counts(await load_rosters(
+                store, paths, dry_run=dry_run, progress=progress,
+                protector=IdProtector(settings.pii_secret_value),
+                replace_scope=replace_scope, recheck=recheck,
+                who=caller.sub if token else "cli", jurisdiction=caller.jurisdiction,
+                limits=LoadLimits.from_settings(settings, listed=False)), caller)
         except RosterInvalid as exc:
             return exc.report
         finally:
@@ -277,7 +280,7 @@ def load(
     else:
         for line in format_text(report, lang):
             typer.echo(line)
-    if report.errors:
+    if report.error_count:
         raise typer.Exit(EXIT_INVALID)
 
 
@@ -425,6 +428,9 @@ def token_command(
                     "come from the provider; for the demo add --demo)")
     try:
         seconds = parse_ttl(ttl)
+        if seconds > settings.auth_max_lifetime_days * 86400:
+            raise ValueError(f"--ttl {ttl} is longer than the {settings.auth_max_lifetime_days}"
+                             " days the service accepts (ORGCOVER_AUTH_MAX_LIFETIME_DAYS)")
         token = mint(secret, sub=sub, name=name or sub, roles=role,
                      jurisdiction=jurisdiction.strip(), ttl_seconds=seconds,
                      issuer=settings.auth_issuer, audience=settings.auth_audience)

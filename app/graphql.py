@@ -193,16 +193,31 @@ def root_fields(document: DocumentNode | None, operation_name: str | None,
 
 
 def _short(value: Any) -> Any:
+    """An argument value as the access log may keep it (app/access_log.py then masks what
+    looks like a phone, an ID-card number or a token). Numbers become text so they are
+    masked too; separators between digits go (`3713 2719 …` is still an ID number); a list
+    is kept only when it is a few short words (enum values), else just its length — a
+    token split over list items must not add up again in the log."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        value = str(value)
     if isinstance(value, str):
+        value = _DIGIT_SEPARATORS.sub("", value)
         cut = value[:LOGGED_VALUE]
         if len(value) > LOGGED_VALUE and value[LOGGED_VALUE].isdigit():
             cut = cut.rstrip("0123456789")  # never half a number the log's scrub would miss
         return cut
     if isinstance(value, list):
-        return [_short(v) for v in value[:10]]
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value
-    return str(value)[:LOGGED_VALUE]
+        if len(value) <= 12 and all(isinstance(v, str) and len(v) <= 24
+                                    and not _DIGITS.search(v) for v in value):
+            return value
+        return f"[{len(value)} items]"
+    return f"[{type(value).__name__}]"
+
+
+_DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[\s.,_/\-]+(?=[0-9xX])")
+_DIGITS = re.compile(r"[0-9]{3}")
 
 
 class OrgcoverSchema(strawberry.Schema):

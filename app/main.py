@@ -23,6 +23,7 @@ from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier
 from app.body import BodyMiddleware
 from app.graphql import build_schema
 from app.logs import request_id
+from app.loop import tuned_for_serving
 from app.middleware import PREFLIGHT_HEADERS, GuardMiddleware, RequestIdMiddleware
 from app.settings import Settings
 from graph.deadline import within
@@ -60,7 +61,8 @@ def auth_config(settings: Settings) -> AuthConfig:
         claims=ClaimPaths(sub=settings.auth_sub_claim, name=settings.auth_name_claim,
                           roles=settings.auth_roles_claim,
                           jurisdiction=settings.auth_jurisdiction_claim),
-        role_map=settings.auth_role_map)
+        role_map=settings.auth_role_map,
+        max_lifetime=settings.auth_max_lifetime_days * 86400)
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
@@ -77,13 +79,15 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         if store is not None:
             app.state.store = store
             app.state.bounds = ReadBounds(store)
-            yield
+            with tuned_for_serving():
+                yield
             return
         opened = await open_store(settings.store_config())
         app.state.store = opened
         app.state.bounds = ReadBounds(opened)
         try:
-            yield
+            with tuned_for_serving():
+                yield
         finally:
             await opened.close()
 
@@ -151,6 +155,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,  # loadRosters; CSRF is the guard's preflight rule
+        subscription_protocols=(),  # none served (websockets are closed by the guard)
     )
     app.include_router(router, prefix="/graphql")
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -15,6 +16,7 @@ from resolvers.access import Caller
 
 #: A caller's X-Request-Id longer than this is cut (it ends up in every log line).
 MAX_REQUEST_ID = 64
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class RequestIdMiddleware:
@@ -35,7 +37,11 @@ class RequestIdMiddleware:
             return
         given = next((value for name, value in scope["headers"] if name == b"x-request-id"),
                      b"")
-        rid = given.decode("latin-1")[:MAX_REQUEST_ID] or uuid.uuid4().hex[:16]
+        # letters, digits, - and _ only: an id goes into every log line (no dots: a
+        # token's signed parts cannot ride in on it)
+        rid = given.decode("latin-1")[:MAX_REQUEST_ID]
+        if not rid or not _REQUEST_ID.fullmatch(rid):
+            rid = uuid.uuid4().hex[:16]
         header = (b"x-request-id", rid.encode("latin-1"))
 
         async def send_with_id(message: Message) -> None:
@@ -85,6 +91,9 @@ class GuardMiddleware:
         self.on_reject = on_reject
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # no subscriptions are served: nothing to guard
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
@@ -99,7 +108,7 @@ class GuardMiddleware:
         method = scope["method"]
         query = scope.get("query_string", b"")
         if method in ("GET", "HEAD") and not query and self.graphiql \
-                and b"text/html" in headers.get(b"accept", b""):
+                and scope["path"] == "/graphql" and b"text/html" in headers.get(b"accept", b""):
             await self.app(scope, receive, send)  # the GraphiQL page: static, no data
             return
         if _needs_preflight(method, headers, query) and \

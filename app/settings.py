@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     auth_roles_claim: str = Field(
         default="roles", description="claim path of the roles, e.g. realm_access.roles")
     auth_jurisdiction_claim: str = "jurisdiction"
+    auth_max_lifetime_days: int = Field(default=31, ge=1, le=366,
+                                        description="tokens living longer are refused")
     auth_role_map: dict[str, str] | None = Field(
         default=None, description='JSON: identity-provider role → orgcover role, e.g. '
                                   '{"orgcover-auditors": "auditor"}')
@@ -102,14 +104,22 @@ class Settings(BaseSettings):
                                     description="seconds an idle connection is kept")
     body_read_timeout: float = Field(default=10.0, gt=0,
                                      description="seconds a request body may stall")
+    max_xlsx_shared_strings_bytes: int = Field(
+        default=64 << 20, ge=1 << 20,
+        description="largest uncompressed shared-strings table of a workbook (read whole "
+                    "into memory)")
 
     @model_validator(mode="after")
     def _secrets_long_enough(self) -> Settings:
-        if self.auth_secret is not None and not self.demo and \
-                len(self.auth_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
-            raise ValueError(
-                f"ORGCOVER_AUTH_SECRET must be at least {MIN_SECRET_BYTES} bytes; make one "
-                "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        """A short secret can be guessed: the PII secret keys the hash of every ID-card
+        number (a weak one lets anyone reverse them), the auth secret signs tokens."""
+        for name, secret in (("AUTH_SECRET", self.auth_secret),
+                             ("PII_SECRET", self.pii_secret)):
+            if secret is not None and not self.demo and \
+                    len(secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"ORGCOVER_{name} must be at least {MIN_SECRET_BYTES} bytes; make one "
+                    "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return self
 
     def with_demo_secrets(self) -> Settings:

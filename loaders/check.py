@@ -9,32 +9,48 @@ spilled to a temporary file for pass 2 (loaders/write.py). At the end open refer
 `UNDER` cycles, `--replace-scope` and — for a load bound to a jurisdiction — where every
 row lies (loaders/jurisdiction.py) are settled. Any problem → `RosterInvalid`, nothing
 written.
+
+Off the event loop: reading, validating, indexing and spilling rows, and every pass over
+the load's own codes, run in a worker thread (`off_loop`), a stretch at a time; between
+stretches the coroutine asks the graph what the stretch needs (the store stays the
+loop's). Only one stretch runs at a time, so the load's state is never touched by two
+threads at once, and the service keeps answering while a district loads.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
 from graph.domain import COMMITTEE_KINDS, ROLE_TARGETS, Label, Rel, RelationType, Role
 from graph.queries import load as q
 from graph.repo import load as repo
+from graph.repo import replace as replace_repo
 from graph.repo.load import BATCH_SIZE
 from graph.store import GraphStore
-from loaders.codes import PLACE_KINDS, CodeIndex, kinds_of, mask
+from loaders.codes import PLACE_KINDS, CodeIndex, mask
 from loaders.jurisdiction import Jurisdiction
-from loaders.messages import KIND_EN, KIND_ZH, CellError
+from loaders.limits import LoadLimits
+from loaders.lock import LoadLock
+from loaders.messages import CellError, kinds
 from loaders.pii import IdProtector
-from loaders.readers import RosterSource, discover, read_rows, sha256_of
-from loaders.report import LoadReport, RosterProblem
+from loaders.readers import RawRow, RosterSource, RowBudget, discover, read_rows, sha256_of
+from loaders.report import LoadReport, RosterProblem, TemplateCounts
 from loaders.rows import ROW_MODELS, RowModel
 from loaders.spill import Spills
+
+T = TypeVar("T")
+#: Rows read between two looks at whether the load was stopped.
+CHECK_EVERY = 1000
 
 REGION_PARENT = {"street": "district", "community": "street"}
 TEMPLATE_KINDS: dict[str, q.NodeKind] = {
@@ -73,10 +89,7 @@ RELATION_ENDS: dict[RelationType, tuple[int, int]] = {
 NodeRecord = tuple[str, dict[str, Any], dict[Rel, tuple[str, ...]]]
 
 
-def _kinds(name: str, bits: int, sep_zh: str, sep_en: str) -> dict[str, str]:
-    ordered = sorted(kinds_of(bits))
-    return {name: sep_zh.join(KIND_ZH[k] for k in ordered),
-            f"{name}_en": sep_en.join(KIND_EN[k] for k in ordered)}
+_kinds = kinds
 
 
 @dataclass(slots=True)
@@ -104,17 +117,28 @@ class Progress(Protocol):
     def __call__(self, stage: str, done: int, total: int | None = None) -> None: ...
 
 
+class Stopped(Exception):
+    """The load was cancelled while a worker thread ran part of it."""
+
+
 class RosterCheck:
     """Pass 1 of one load: the problems, the code index, open references and spilled rows."""
 
     def __init__(self, store: GraphStore, *, protector: IdProtector,
                  progress: Progress | None = None, replace_scope: str | None = None,
-                 jurisdiction: str | None = None) -> None:
+                 jurisdiction: str | None = None, limits: LoadLimits | None = None,
+                 lock: LoadLock | None = None) -> None:
         self.store = store
         self.progress = progress
         self.replace_scope = replace_scope
         self.protector = protector
+        self.limits = limits or LoadLimits()
+        self.lock = lock
+        self._stop = threading.Event()
         self.report = LoadReport(load_id=uuid.uuid4().hex)
+        self.report.keep_only(self.limits.max_problems_listed)
+        self.budget = RowBudget(self.limits.max_rows_per_file)
+        self._digests: dict[Path, str] = {}
         self.index = CodeIndex()
         self.sources: list[Source] = []
         self.files: list[tuple[str, str]] = []  # (name, sha256)
@@ -145,11 +169,39 @@ class RosterCheck:
     def close(self) -> None:
         self.spills.close()
 
+    # -- off the event loop -------------------------------------------------------------------
+
+    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` in a worker thread, so the event loop keeps serving while the load
+        computes. Cancelled meanwhile (a client gone, a shutdown), the thread is told to
+        stop and waited for: nothing of the load runs on after it ended."""
+        self.checkpoint()
+        running = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            self._stop.set()
+            with contextlib.suppress(BaseException):
+                await running
+            raise
+
+    def checkpoint(self) -> None:
+        """Between stretches of work: stop when cancelled or when the load lost its lock."""
+        if self._stop.is_set():
+            raise Stopped("the load was cancelled")
+        if self.lock is not None:
+            self.lock.check()
+
+    async def digest(self, path: Path) -> str:
+        if path not in self._digests:
+            self._digests[path] = await self.off_loop(sha256_of, path)
+        return self._digests[path]
+
     # -- pass 1: read, validate, index, check ------------------------------------------------
 
     async def validate(self, paths: Sequence[Path]) -> None:
         """Every row, then every reference and rule across rows: one pass finds them all."""
-        sources, problems = discover(list(paths))
+        sources, problems = await self.off_loop(discover, list(paths), self.limits)
         self.report.problems.extend(problems)
         hidden = None
         if self.bound is not None:
@@ -157,37 +209,56 @@ class RosterCheck:
             if self.replace_scope and await self.bound.hides(self.replace_scope):
                 # looked at no further, reported where an unknown one is: nothing shows
                 hidden, self.replace_scope = self.replace_scope, None
-        if self.replace_scope:
-            for template in dict.fromkeys(s.template.key for s in sources):
-                if template in TEMPLATE_KINDS:
-                    self.scope_codes[template] = await repo.codes_in_scope(
-                        self.store, kind=TEMPLATE_KINDS[template], scope=self.replace_scope)
-            self._scope_all = set().union(*self.scope_codes.values())
+        templates = [t for t in dict.fromkeys(s.template.key for s in sources)
+                     if t in TEMPLATE_KINDS]
+        if self.replace_scope and templates:
+            places = await replace_repo.places_in_scope(self.store, scope=self.replace_scope)
+            for template in templates:
+                self.scope_codes[template] = await replace_repo.codes_in_scope(
+                    self.store, kind=TEMPLATE_KINDS[template], places=places)
+            self._scope_all = await self.off_loop(
+                lambda: set().union(*self.scope_codes.values()))
         for source in sources:
-            self.files.append((source.display, sha256_of(source.path)))
+            self.files.append((source.display, await self.digest(source.path)))
             await self._read_source(source)
         await self._settle_references()
         await self._check_cycles()
         if hidden:
             self._scope_unknown(hidden)
         elif self.replace_scope:
-            self._plan_node_removals()
+            await self.off_loop(self._plan_node_removals)
         if self.bound is not None:
             await self.bound.check()
             if self.replace_scope and self.bound.outside_place(self.replace_scope):
                 self._scope_unknown(self.replace_scope)  # a place of this load's own
 
     async def _read_source(self, source: RosterSource) -> None:
+        """A source's rows a stretch at a time in a worker thread; a stretch ends when the
+        codes to look up in the graph fill a batch, looked up here before the next."""
+        index = len(self.sources)
+        self.sources.append(Source(source.display, source.sheet, source.headers,
+                                   source.template.key))
+        rows = read_rows(source, self.report.problems, budget=self.budget)
+        try:
+            while await self.off_loop(self._read_some, source, rows, index):
+                await self._resolve_unknown()
+        finally:
+            with contextlib.suppress(ValueError):  # still running only if never stopped
+                rows.close()
+
+    def _read_some(self, source: RosterSource, rows: Iterator[RawRow],
+                   index: int) -> bool:
+        """Rows until a batch of codes waits for the graph (True) or the source ends."""
         key = source.template.key
         model = ROW_MODELS[key]
         handle = self._handlers[key]
-        counts = self.report.count(key)
-        index = len(self.sources)
-        self.sources.append(Source(source.display, source.sheet, source.headers, key))
-        for raw in read_rows(source, self.report.problems):
+        counts: TemplateCounts = self.report.count(key)
+        for raw in rows:
             counts.rows += 1
-            if self.progress and counts.rows % 1000 == 0:
-                self.progress(f"{source.template.zh} {source.display}", counts.rows)
+            if counts.rows % CHECK_EVERY == 0:
+                self.checkpoint()
+                if self.progress:
+                    self.progress(f"{source.template.zh} {source.display}", counts.rows)
             row: RowModel | None
             try:
                 row = model.model_validate(raw.cells)
@@ -200,7 +271,8 @@ class RosterCheck:
                     continue
             handle(row, index << 32 | raw.row)
             if len(self.unknown) >= BATCH_SIZE:
-                await self._resolve_unknown()
+                return True
+        return False
 
     @staticmethod
     def _partial(model: type[RowModel], cells: dict[str, Any],
@@ -270,10 +342,12 @@ class RosterCheck:
 
     def _region(self, r: Any, where: int) -> None:
         self._name("regions", r.code, r.level.value, where)
+        wanted = mask({REGION_PARENT[r.level.value]}) if r.level.value in REGION_PARENT \
+            else PLACES
         if r.parent_code and r.level.value in REGION_PARENT:
-            self._ref(r.parent_code, mask({REGION_PARENT[r.level.value]}), where, "parent_code")
+            self._ref(r.parent_code, wanted, where, "parent_code")
         if self.bound:
-            self.bound.place(where, r.code, r.parent_code, "parent_code")
+            self.bound.place(where, r.code, r.parent_code, "parent_code", wanted)
         self._nodes("regions", (r.code, {"name": r.name, "level": r.level.value,
                                          "population": r.population},
                                 {Rel.IN: (r.parent_code,) if r.parent_code else ()}))
@@ -282,7 +356,8 @@ class RosterCheck:
         self._name("grids", r.code, "grid", where)
         self._ref(r.community_code, mask({"community"}), where, "community_code")
         if self.bound:
-            self.bound.place(where, r.code, r.community_code, "community_code")
+            self.bound.place(where, r.code, r.community_code, "community_code",
+                             mask({"community"}))
         self._nodes("grids", (r.code, {"name": r.name, "kind": r.kind.value},
                               {Rel.IN: (r.community_code,)}))
 
@@ -290,7 +365,7 @@ class RosterCheck:
         self._name("compounds", r.code, "compound", where)
         self._ref(r.grid_code, mask({"grid"}), where, "grid_code")
         if self.bound:
-            self.bound.place(where, r.code, r.grid_code, "grid_code")
+            self.bound.place(where, r.code, r.grid_code, "grid_code", mask({"grid"}))
         self._nodes("compounds", (r.code, {"name": r.name, "households": r.households,
                                            "has_security": r.has_security},
                                   {Rel.IN: (r.grid_code,)}))
@@ -299,7 +374,8 @@ class RosterCheck:
         self._name("buildings", r.code, "building", where)
         self._ref(r.parent_code, mask({"compound", "grid"}), where, "parent_code")
         if self.bound:
-            self.bound.place(where, r.code, r.parent_code, "parent_code")
+            self.bound.place(where, r.code, r.parent_code, "parent_code",
+                             mask({"compound", "grid"}))
         self._nodes("buildings", (r.code, {"name": r.name, "kind": r.kind.value,
                                            "households": r.households},
                                   {Rel.IN: (r.parent_code,)}))
@@ -327,7 +403,7 @@ class RosterCheck:
         for code in r.covers:
             self._ref(code, PLACES | mask({"organization"}), where, "covers")
         if self.bound:
-            self.bound.party_org(where, r.code, tuple(dict.fromkeys(r.covers)))
+            self.bound.party_org(where, r.code, tuple(dict.fromkeys(r.covers)), r.parent_code)
         self._nodes("party_orgs", (r.code, {
             "name": r.name, "kind": r.kind.value,
             "category": r.category.value if r.category else None, "founded": r.founded,
@@ -367,7 +443,7 @@ class RosterCheck:
         if not self.index.kinds(r.target_code) & role_mask:
             self.role_refs.append(OpenRef(r.target_code, role_mask, where, "role", r.role))
         if self.bound:
-            self.bound.post(where, r.person_code, r.target_code, role_mask)
+            self.bound.post(where, r.person_code, r.target_code, role_mask | POST_TARGETS)
         self.spills.spill("posts").append((r.person_code, r.target_code, r.key, {
             "role": r.role.value, "start": r.start, "end": r.end}, r.role))
 
@@ -385,17 +461,27 @@ class RosterCheck:
         """Look the pending codes up in the graph; drop the references that now hold."""
         codes = [c for c in self.unknown if c not in self.index]
         self.unknown.clear()
-        for resolved in await repo.resolve_codes(self.store, codes=codes):
-            self.index.add_graph(resolved.code, resolved.labels, resolved.level)
+        resolved = await repo.resolve_codes(self.store, codes=codes)
+        await self.off_loop(self._resolved, codes, resolved)
+
+    def _resolved(self, codes: list[str], resolved: list[repo.ResolvedCode]) -> None:
+        for found in resolved:
+            self.index.add_graph(found.code, found.labels, found.level)
         self.absent.update(c for c in codes if c not in self.index)
         self.open_refs = [r for r in self.open_refs if not self.index.kinds(r.code) & r.allowed]
 
     async def _settle_references(self) -> None:
+        await self.off_loop(self._to_look_up)
+        await self._resolve_unknown()
+        await self.off_loop(self._report_references)
+
+    def _to_look_up(self) -> None:
         if self.replace_scope and self.replace_scope not in self.index:
             self.unknown.add(self.replace_scope)
         self.unknown.update(r.code for r in self.open_refs
                             if r.code not in self.index and r.code not in self.absent)
-        await self._resolve_unknown()
+
+    def _report_references(self) -> None:
         for ref in self.open_refs:
             have = self.index.kinds(ref.code)
             params = {"code": ref.code, **_kinds("wanted", ref.allowed, "或", " or ")}
@@ -416,8 +502,13 @@ class RosterCheck:
     async def _check_cycles(self) -> None:
         """`UNDER` must stay a forest, counting the graph's edges the load does not replace."""
         in_load = self.party_parent
-        outside = {p for p in in_load.values() if p and p not in in_load}
+        outside = await self.off_loop(
+            lambda: {p for p in in_load.values() if p and p not in in_load})
         in_graph = await repo.party_org_parents(self.store, codes=outside) if outside else {}
+        await self.off_loop(self._find_cycles, in_graph)
+
+    def _find_cycles(self, in_graph: dict[str, str | None]) -> None:
+        in_load = self.party_parent
 
         def parent(code: str) -> str | None:
             return in_load[code] if code in in_load else in_graph.get(code)

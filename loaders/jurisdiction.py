@@ -15,18 +15,25 @@ error, nothing is written. J below is the jurisdiction.
    - an organization: its location and, for a committee, the compound it serves lie inside
      J, and it names at least one of them.
    - a party org: it covers at least one code and every covered place or unit lies inside J
-     (a party org covering nothing would be invisible to J's own queries). Its parent may
-     lie outside: that is the node's own outward link.
-   - a person: the residence lies inside J; without one, the party org or the employer
-     does (either; the other may point outside). A person with none of the three is placed
-     by a post or registration of this load on something inside J or, when the graph has
-     them, by the graph (posts are not the row's to remove). Otherwise they lie outside.
-   And a node the graph has already must lie inside J now (the scope predicates), so a row
+     (a party org covering nothing would be invisible to J's own queries). Its parent lies
+     inside J too, or is the parent the graph already gives it (a street's working
+     committee keeps the district committee above it).
+   - a person: the residence, party org and employer the row names all lie inside J (a
+     member added to another street's branch, or an employee to its company, changes
+     that street's figures); without a residence the party org places them. A person with
+     no residence and no party org is placed by a post or registration of this load on
+     something inside J or, when the graph has them, by the graph (posts are not the
+     row's to remove). Otherwise they lie outside.
+   And a node the graph has already must lie inside J now (the load rule of
+   graph/queries/jurisdiction.py: what J owns, stricter than what it may read), so a row
    cannot pull in or rewrite someone else's node (reported on the code column).
 2. Posts and relations: both ends lie inside J, else a loader could make a person or unit
    of another street visible in theirs.
 3. `--replace-scope` lies at or below J; otherwise it is reported exactly as an unknown
    replace scope, so a loader cannot probe which codes exist outside.
+A reference to a code the graph has outside J is reported as a missing code
+(`ref_missing`, the same words): to the loader it does not exist. Only a row's own code
+that exists outside is `outside_jurisdiction` — refusing it cannot help saying so.
 Where a code lies: for a code this load defines, by the load's own rows (a new compound
 under a new grid of a new community of J is inside; an organization, party org or person
 counts when its own row passed rule 1); for a code only the graph has, by the graph. A
@@ -49,8 +56,10 @@ from typing import Any, Protocol
 from graph.domain import Label
 from graph.errors import NotFound
 from graph.repo import jurisdiction as repo
+from graph.repo import load as load_repo
 from graph.store import GraphStore
 from loaders.codes import PLACE_KINDS, CodeIndex, mask
+from loaders.messages import kinds
 from loaders.spill import Spills
 
 PLACE, ORG, PARTY, PERSON = Label.PLACE, Label.ORGANIZATION, Label.PARTY_ORG, Label.PERSON
@@ -63,6 +72,7 @@ NAMED: dict[Label, int] = {ORG: mask({"organization"}), PARTY: mask({"party_org"
 PLACES = mask(PLACE_KINDS)
 COVERED = PLACES | NAMED[ORG]
 RESIDENCES = mask({"building", "compound"})
+COMPOUNDS = mask({"compound"})
 #: Templates with a compact spill, in the order they are decided (each may refer to the
 #: ones before: a party org covers units, a person's employer is one, posts name people).
 ORDER: tuple[tuple[str, Label | None], ...] = (
@@ -93,13 +103,15 @@ class Jurisdiction:
         self.problem = problem
         self.progress = progress
         self.parent: str | None = None  # J's parent in the graph: J's own row keeps it
-        self.places: dict[str, tuple[str | None, int, str]] = {}  # code → parent, row, column
+        #: code → parent, row, column, the kinds the parent column takes
+        self.places: dict[str, tuple[str | None, int, str, int]] = {}
         self._place_in: dict[str, bool] = {}  # load places and where their chains leave
         self._graph: dict[Label, set[str]] = {}  # codes only the graph has, inside (batch)
         self._now_out: set[str] = set()  # the batch's own codes the graph has outside
         self._now_in: set[str] = set()  # the batch's own codes the graph has inside
         self._out: dict[Label, set[str]] = {label: set() for label in NAMED}  # rows failed
         self._pending: dict[str, int] = {}  # people nothing places yet → their row
+        self._graph_parent: dict[str, str | None] = {}  # the batch's party orgs (graph)
 
     async def start(self) -> None:
         """Before pass 1: J must be a place (fail closed); its parent is kept."""
@@ -115,15 +127,19 @@ class Jurisdiction:
 
     # -- pass 1: what each row points at (no I/O) -------------------------------------------
 
-    def place(self, where: int, code: str, parent: str | None, column: str) -> None:
-        self.places.setdefault(code, (parent, where, column))  # a duplicate is an error
+    def place(self, where: int, code: str, parent: str | None, column: str,
+              wanted: int = PLACES) -> None:
+        """A place row; `wanted`: the kinds its parent column takes (for the words of a
+        missing parent)."""
+        self.places.setdefault(code, (parent, where, column, wanted))  # duplicates: errors
 
     def organization(self, where: int, code: str, location: str | None,
                      serves: str | None) -> None:
         self._spill("organizations", (where, code, location, serves))
 
-    def party_org(self, where: int, code: str, covers: tuple[str, ...]) -> None:
-        self._spill("party_orgs", (where, code, covers))
+    def party_org(self, where: int, code: str, covers: tuple[str, ...],
+                  parent: str | None = None) -> None:
+        self._spill("party_orgs", (where, code, covers, parent))
 
     def person(self, where: int, code: str, residence: str | None, party_org: str | None,
                employer: str | None) -> None:
@@ -198,14 +214,14 @@ class Jurisdiction:
     async def _check_places(self) -> None:
         now_out = await repo.codes_outside(self.store, label=PLACE, codes=self.places,
                                            scope=self.code)
-        for code, (parent, where, column) in self.places.items():
+        for code, (parent, where, column, wanted) in self.places.items():
             if code == self.code:
                 if parent != self.parent:  # J may not move itself
                     self._report(where, column, parent, about=parent or self.parent)
             elif parent is None:
                 self._report(where, "code", code)
             elif self._outside(parent, PLACES):
-                self._report(where, column, parent)
+                self._report(where, column, parent, allowed=wanted)
             if code in now_out:
                 self._report(where, "code", code)
 
@@ -220,6 +236,7 @@ class Jurisdiction:
         def party_org(r: Any) -> Iterator[End]:
             for code in r[2]:
                 yield "covers", code, COVERED
+            yield "parent_code", r[3], NAMED[PARTY]
 
         def person(r: Any) -> Iterator[End]:
             yield "residence_code", r[2], RESIDENCES
@@ -255,36 +272,38 @@ class Jurisdiction:
             self._now_in = await repo.codes_inside(self.store, label=own, codes=existing,
                                                    scope=self.code)
             self._now_out = existing - self._now_in
+        if own is PARTY:  # a parent outside J is allowed only where it is already
+            self._graph_parent = await load_repo.party_org_parents(
+                self.store, codes=[r[1] for r in records if r[3]])
 
     def _organization(self, record: Any) -> None:
         where, code, location, serves = record
-        bad = [(column, place) for column, place in (("location_code", location),
-                                                     ("compound_code", serves))
-               if place and self._outside(place, PLACES)]
+        bad = [(column, place, wanted) for column, place, wanted in (
+            ("location_code", location, PLACES), ("compound_code", serves, COMPOUNDS))
+            if place and self._outside(place, PLACES)]
         if not (location or serves):
-            bad.append(("code", code))
+            bad.append(("code", code, 0))
         self._settle(ORG, where, code, bad)
 
     def _party_org(self, record: Any) -> None:
-        where, code, covers = record
-        bad = [("covers", covered) for covered in covers if self._outside(covered, COVERED)]
+        where, code, covers, parent = record
+        bad = [("covers", covered, COVERED) for covered in covers
+               if self._outside(covered, COVERED)]
         if not covers:
-            bad.append(("code", code))
+            bad.append(("code", code, 0))
+        if parent and self._outside(parent, NAMED[PARTY]) \
+                and self._graph_parent.get(code) != parent:
+            bad.append(("parent_code", parent, NAMED[PARTY]))
         self._settle(PARTY, where, code, bad)
 
     def _person(self, record: Any) -> None:
         where, code, residence, party_org, employer = record
-        bad: list[tuple[str, str]] = []
-        if residence:
-            if self._outside(residence, RESIDENCES):
-                bad.append(("residence_code", residence))
-        elif party_org or employer:
-            given = [(column, link, allowed) for column, link, allowed in (
-                ("party_org_code", party_org, NAMED[PARTY]),
-                ("employer_code", employer, NAMED[ORG])) if link]
-            if all(self._outside(link, allowed) for _, link, allowed in given):
-                bad.extend((column, link) for column, link, _ in given)
-        elif code not in self._now_in and code not in self._now_out:
+        bad = [(column, link, allowed) for column, link, allowed in (
+            ("residence_code", residence, RESIDENCES),
+            ("party_org_code", party_org, NAMED[PARTY]),
+            ("employer_code", employer, NAMED[ORG])) if link and self._outside(link, allowed)]
+        if not (residence or party_org) and code not in self._now_in \
+                and code not in self._now_out:
             self._pending.setdefault(code, where)  # a post or registration may place them
         self._settle(PERSON, where, code, bad)
 
@@ -303,12 +322,12 @@ class Jurisdiction:
         dst_column, dst, dst_mask = target
         dst_out = self._outside(dst, dst_mask)
         if dst_out:
-            self._report(where, dst_column, dst)
+            self._report(where, dst_column, dst, allowed=dst_mask)
         if src in self._pending and self._label(src, src_mask) is PERSON:
             if not dst_out and self._label(dst, dst_mask) is not None:
                 del self._pending[src]
         elif self._outside(src, src_mask):
-            self._report(where, src_column, src)
+            self._report(where, src_column, src, allowed=src_mask)
 
     # where a code lies
 
@@ -336,15 +355,23 @@ class Jurisdiction:
         label = self._label(code, allowed)
         return label is not None and not self._inside(label, code)
 
-    def _settle(self, label: Label, where: int, code: str, bad: list[tuple[str, str]]) -> None:
+    def _settle(self, label: Label, where: int, code: str,
+                bad: list[tuple[str, str, int]]) -> None:
         if code in self._now_out:
-            bad.append(("code", code))
-        for column, value in bad:
-            self._report(where, column, value)
+            bad.append(("code", code, 0))
+        for column, value, allowed in bad:
+            self._report(where, column, value, allowed=allowed)
         if bad:
             self._out[label].add(code)
 
     def _report(self, where: int, column: str, value: str | None, *,
-                about: str | None = None) -> None:
+                about: str | None = None, allowed: int = 0) -> None:
+        """`outside_jurisdiction`, or — for a reference to a code only the graph has, which
+        to this loader does not exist — the very words of a missing code."""
+        if allowed and value and column != "code" and not self.index.named(value) \
+                and value not in self.places:
+            self.problem(where, column, value, "ref_missing", {"code": value, **kinds(
+                "wanted", allowed, "或", " or ")})
+            return
         self.problem(where, column, value, "outside_jurisdiction",
                      {"code": about or value, "jurisdiction": self.code})

@@ -32,6 +32,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "org_required": ("党员必须填写所在党组织编码",
                      "party members need their party organization"),
     "invalid": ("格式不正确（{detail}）", "invalid value ({detail})"),
+    "int_range": ("应为 {min} 到 {max} 之间的整数", "must be a whole number from {min} to {max}"),
     # files
     "file_missing": ("文件不存在", "file does not exist"),
     "bad_file_type": ("不支持的文件类型，应为 .csv 或 .xlsx",
@@ -51,6 +52,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "header not recognized: not the {template_en} template{hint_en}"),
     "unknown_column": ("未知的列，已忽略", "unknown column, ignored"),
     "missing_columns": ("缺少必填列: {columns}", "required columns missing: {columns}"),
+    # limits (README "Rosters": what one load may hold)
+    "too_many_rows": ("行数超过上限 {limit}（设置 ORGCOVER_MAX_ROWS_PER_FILE），其后的行未读取",
+                      "more than {limit} rows (setting ORGCOVER_MAX_ROWS_PER_FILE); the rest "
+                      "of the file was not read"),
+    "too_many_columns": ("表头超过 {limit} 列，文件未读取",
+                         "the header has more than {limit} columns; the file was not read"),
+    "field_too_long": ("单元格超过 {limit} 个字符，其后的行未读取",
+                       "a cell is longer than {limit} characters; the rest of the file was "
+                       "not read"),
+    "line_too_long": ("一行超过 {limit} 个字符，其后的行未读取",
+                      "a line is longer than {limit} characters; the rest of the file was not "
+                      "read"),
+    "csv_malformed": ("CSV 格式错误（{detail}），其后的行未读取",
+                      "malformed CSV ({detail}); the rest of the file was not read"),
+    "xlsx_part_too_large": ("工作簿的{what}解压后有 {size} 字节，超过上限 {limit} 字节（设置 "
+                            "{setting}），工作簿未读取",
+                            "the workbook's {what_en} expands to {size} bytes, over the limit "
+                            "of {limit} (setting {setting}); the workbook was not read"),
+    "xlsx_ratio": ("工作簿的{what}压缩比为 {ratio} 倍，超过上限 {limit} 倍，疑似压缩炸弹（设置 "
+                   "ORGCOVER_MAX_XLSX_RATIO），工作簿未读取",
+                   "the workbook's {what_en} is compressed {ratio} times, over the limit of "
+                   "{limit} (a zip bomb?; setting ORGCOVER_MAX_XLSX_RATIO); the workbook was "
+                   "not read"),
+    "xlsx_size_mismatch": ("工作簿的{what}解压后超过其声明的 {size} 字节：文件已损坏或被篡改，"
+                           "工作簿未读取",
+                           "the workbook's {what_en} expands beyond the {size} bytes it "
+                           "declares: damaged or forged; the workbook was not read"),
+    "xlsx_too_many_parts": ("工作簿有 {count} 个部件，超过上限 {limit}，工作簿未读取",
+                            "the workbook has {count} parts, over the limit of {limit}; the "
+                            "workbook was not read"),
     # references
     "ref_missing": ("找不到{wanted}编码 {code}（本次名册和图库中都没有）",
                     "no {wanted_en} with code {code} in this load or the graph"),
@@ -110,3 +141,12 @@ class CellError(ValueError):
         self.key = key
         self.column = column
         self.params = params
+
+
+def kinds(name: str, bits: int, sep_zh: str, sep_en: str) -> dict[str, str]:
+    """Message parameters naming the kinds of code in `bits` (`name` and `name_en`)."""
+    from loaders.codes import kinds_of
+
+    ordered = sorted(kinds_of(bits))
+    return {name: sep_zh.join(KIND_ZH[k] for k in ordered),
+            f"{name}_en": sep_en.join(KIND_EN[k] for k in ordered)}

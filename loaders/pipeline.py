@@ -7,8 +7,10 @@ The phases live in their own modules, each a reason of its own to change:
   row stays inside it (the spilled rows are read once more);
 - loaders/write.py, pass 2: diff the spilled rows against the graph batch by batch, write
   what changed, the journal, the removals of `--replace-scope`.
-This module is the orchestration around them (the shortcut for rosters already loaded
-unchanged, then check, then write) and what the CLI, GraphQL and tests import.
+This module is the orchestration around them (the store's load lock, the shortcut for
+rosters already loaded unchanged, then check, then write) and what the CLI, GraphQL and
+tests import. One load at a time per store (loaders/lock.py): a second gets
+`LOAD_IN_PROGRESS` at once.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from graph.repo import load as repo
 from graph.store import GraphStore
 from loaders import cells
 from loaders.check import Progress, RosterCheck
+from loaders.limits import LoadLimits
+from loaders.lock import LoadLock
 from loaders.pii import IdProtector
-from loaders.readers import discover, sha256_of
+from loaders.readers import discover
 from loaders.report import LoadReport, RosterInvalid
 from loaders.write import RosterWrite
 
@@ -42,9 +46,11 @@ class RosterLoader(RosterCheck):
 
     def __init__(self, store: GraphStore, *, protector: IdProtector, who: str = "cli",
                  progress: Progress | None = None, replace_scope: str | None = None,
-                 jurisdiction: str | None = None) -> None:
+                 jurisdiction: str | None = None, limits: LoadLimits | None = None,
+                 lock: LoadLock | None = None) -> None:
         super().__init__(store, protector=protector, progress=progress,
-                         replace_scope=replace_scope, jurisdiction=jurisdiction)
+                         replace_scope=replace_scope, jurisdiction=jurisdiction,
+                         limits=limits, lock=lock)
         self.who = who
         self.jurisdiction = jurisdiction
 
@@ -63,11 +69,10 @@ class RosterLoader(RosterCheck):
         """The id of the committed load these rosters already made, when the graph is as it
         left it: no load committed after it and none is unfinished (loads are the only
         writers). The report then counts every row as unchanged, without a second pass."""
-        sources, problems = discover(list(paths))
+        sources, problems = await self.off_loop(discover, list(paths), self.limits)
         if problems or not sources:
             return None  # the full path reports them
-        digests = {source.path: sha256_of(source.path) for source in sources}
-        files = [(source.display, digests[source.path]) for source in sources]
+        files = [(source.display, await self.digest(source.path)) for source in sources]
         latest = await repo.latest_committed_load(self.store)
         if latest is None or latest.fingerprint != self.fingerprint(files):
             return None
@@ -97,6 +102,7 @@ async def load_rosters(
     replace_scope: str | None = None,
     recheck: bool = False,
     jurisdiction: str | None = None,
+    limits: LoadLimits | None = None,
 ) -> LoadReport:
     """Validate everything, then write; raise RosterInvalid (nothing written) on any error.
 
@@ -107,24 +113,28 @@ async def load_rosters(
     With `jurisdiction` (a place code; None is an operator with full rights) a row that would
     create or change anything outside that place is an error, and `replace_scope` must lie
     at or below it (loaders/jurisdiction.py has the rules).
+    `limits` bound what the files may hold and how many problems the report keeps
+    (default: every problem; loaders/limits.py). Another load running on the store →
+    `LoadInProgress`, at once.
     """
-    loader = RosterLoader(store, protector=protector, who=who, progress=progress,
-                          replace_scope=cells.normalize_code(replace_scope)
-                          if replace_scope else None,
-                          jurisdiction=cells.normalize_code(jurisdiction)
-                          if jurisdiction else None)
-    try:
-        if not recheck and await loader.unchanged_since(paths):
-            loader.report.dry_run = dry_run
-            log.info("load: rosters unchanged since %s", loader.report.unchanged_since)
-            return loader.report
-        await loader.validate(paths)  # every row, then every reference: one pass finds all
-        if loader.report.errors:
-            raise RosterInvalid(loader.report)
-        if loader.needs_secret:
-            protector.require()  # a missing PII secret surfaces before anything is written
-        await loader.write(dry_run=dry_run)
-    finally:
-        loader.close()
+    async with LoadLock(store, who=who) as lock:
+        loader = RosterLoader(store, protector=protector, who=who, progress=progress,
+                              replace_scope=cells.normalize_code(replace_scope)
+                              if replace_scope else None,
+                              jurisdiction=cells.normalize_code(jurisdiction)
+                              if jurisdiction else None, limits=limits, lock=lock)
+        try:
+            if not recheck and await loader.unchanged_since(paths):
+                loader.report.dry_run = dry_run
+                log.info("load: rosters unchanged since %s", loader.report.unchanged_since)
+                return loader.report
+            await loader.validate(paths)  # every row, then every reference: one pass
+            if loader.report.error_count:
+                raise RosterInvalid(loader.report)
+            if loader.needs_secret:
+                protector.require()  # a missing PII secret surfaces before any write
+            await loader.write(dry_run=dry_run)
+        finally:
+            loader.close()
     log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")
     return loader.report

@@ -4,8 +4,15 @@ CSV files are UTF-8 (with or without BOM) or GBK/GB18030, detected by decoding t
 file strictly (UTF-8 first); a file neither decodes as is an error naming it, and a GBK
 file whose header matches no template column is reported rather than loaded as mojibake.
 Workbooks (.xlsx) are read streaming and read-only, one sheet per template (sheet named in
-Chinese or English), or a single sheet in a workbook named after its template. Rows are
-streamed; header problems are reported once per file, never once per row.
+Chinese or English), or a single sheet in a workbook named after its template; before
+openpyxl opens one, loaders/xlsx.py checks every part of the zip against the limits.
+Rows are streamed; header problems are reported once per file, never once per row.
+
+What a file may hold (loaders/limits.py, README "Rosters"): `max_rows_per_file` rows after
+the header (all sheets of a workbook together), `MAX_COLUMNS` header columns, CSV lines of
+`MAX_LINE_CHARS` characters and fields of the csv module's 131,072. Past a limit, or on a
+file that cannot be parsed further, the file gets one problem naming it and the row, and
+the rest of it is not read (nothing raises out of here for a sender's file).
 """
 
 from __future__ import annotations
@@ -14,15 +21,20 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 
+from loaders import xlsx
 from loaders.cells import CONTROL_CHARS
+from loaders.limits import MAX_COLUMNS, MAX_LINE_CHARS, LoadLimits
 from loaders.report import RosterProblem
 from loaders.templates import TEMPLATES, Template, template_for_name
 from loaders.workbook import NOTE_MARK, is_notes_row
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -66,8 +78,34 @@ def _names() -> dict[str, str]:
             "names_en": ", ".join(t.key for t in TEMPLATES)}
 
 
-def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]]:
+class RowBudget:
+    """Rows read per file (every sheet of a workbook counts against its file)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used: dict[Path, int] = {}
+
+    def take(self, path: Path) -> bool:
+        """Count one more row of `path`; False once past the limit."""
+        used = self.used[path] = self.used.get(path, 0) + 1
+        return used <= self.limit
+
+
+class ReadStop(Exception):
+    """A file cannot be read further: the problem to report, at `row` if known."""
+
+    def __init__(self, key: str, params: dict[str, Any] | None = None, *,
+                 row: int | None = None) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params or {}
+        self.row = row
+
+
+def discover(paths: list[Path], limits: LoadLimits | None = None
+             ) -> tuple[list[RosterSource], list[RosterProblem]]:
     """Sources in template load order, from files, directories and workbooks."""
+    limits = limits or LoadLimits()
     files: list[Path] = []
     problems: list[RosterProblem] = []
     for path in paths:
@@ -82,7 +120,7 @@ def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]
     for file in files:
         suffix = file.suffix.lower()
         if suffix == ".xlsx":
-            sources.extend(_workbook_sources(file, problems))
+            sources.extend(_workbook_sources(file, problems, limits))
             continue
         if suffix != ".csv":
             problems.append(RosterProblem(file.name, "bad_file_type"))
@@ -97,18 +135,18 @@ def discover(paths: list[Path]) -> tuple[list[RosterSource], list[RosterProblem]
     return sources, problems
 
 
-def _workbook_sources(path: Path, problems: list[RosterProblem]) -> list[RosterSource]:
-    from openpyxl import load_workbook
-
+def _workbook_sources(path: Path, problems: list[RosterProblem],
+                      limits: LoadLimits) -> list[RosterSource]:
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        problems.append(RosterProblem(path.name, "workbook_unreadable", {"detail": str(exc)}))
+        names = xlsx.inspect(path, limits)
+    except xlsx.WorkbookRefused as refused:
+        problems.append(RosterProblem(path.name, refused.key, refused.params,
+                                      sheet=refused.sheet))
         return []
-    try:
-        names = list(workbook.sheetnames)
-    finally:
-        workbook.close()
+    except OSError as exc:
+        problems.append(RosterProblem(path.name, "workbook_unreadable",
+                                      {"detail": exc.strerror or str(exc)}))
+        return []
     by_stem = template_for_name(path.stem)
     if by_stem is not None and len(names) == 1:
         return [RosterSource(path, by_stem, sheet=names[0])]
@@ -125,24 +163,37 @@ def _workbook_sources(path: Path, problems: list[RosterProblem]) -> list[RosterS
     return sources
 
 
-def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[RawRow]:
+def read_rows(source: RosterSource, problems: list[RosterProblem], *,
+              budget: RowBudget | None = None) -> Generator[RawRow, None, None]:
     """Rows of one source; file-level problems go to `problems` and end the source."""
-    records = _xlsx_records(source) if source.sheet is not None else _csv_records(
-        source, problems)
-    if records is None:
+    raw = _xlsx_records(source) if source.sheet is not None else _csv_records(source,
+                                                                                problems)
+    if raw is None:
         return
+    records = _Stopping(source, problems, raw)
     try:
         first = next(records)
     except StopIteration:
-        problems.append(RosterProblem(source.display, "empty_file", sheet=source.sheet))
+        if not records.stopped:
+            problems.append(RosterProblem(source.display, "empty_file", sheet=source.sheet))
         return
     header_row, header = first
+    if sum(1 for title in header if _filled(title)) > MAX_COLUMNS:
+        problems.append(RosterProblem(source.display, "too_many_columns",
+                                      {"limit": f"{MAX_COLUMNS:,}"}, sheet=source.sheet,
+                                      row=header_row))
+        return
     keys = _map_header(source, header, header_row, problems)
     if keys is None:
         return
     columns = [(index, key) for index, key in enumerate(keys) if key is not None]
     text_only = source.sheet is None  # CSV cells are strings: one check per row suffices
     for number, record in records:
+        if budget is not None and not budget.take(source.path):
+            problems.append(RosterProblem(
+                source.display, "too_many_rows", {"limit": f"{budget.limit:,}"},
+                sheet=source.sheet, row=number))
+            return
         if text_only:
             joined = "\t".join(record)
             if not joined.strip() or (NOTE_MARK in joined and is_notes_row(record)):
@@ -163,6 +214,50 @@ def read_rows(source: RosterSource, problems: list[RosterProblem]) -> Iterator[R
                     column=source.headers.get(key, key), value=CONTROL_CHARS.sub("?", value)))
                 cells[key] = None  # never sent on: the load already has an error
         yield RawRow(source.template, source.display, number, cells, source.sheet)
+
+
+class _Stopping:
+    """`records` until they end or the file cannot be read further: then one problem
+    naming the file (and row), `stopped`, and no more records."""
+
+    def __init__(self, source: RosterSource, problems: list[RosterProblem],
+                 records: Iterator[tuple[int, list[Any]]]) -> None:
+        self.source = source
+        self.problems = problems
+        self.records = records
+        self.stopped = False
+        self.last = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        return self
+
+    def __next__(self) -> tuple[int, list[Any]]:
+        if self.stopped:
+            raise StopIteration
+        source = self.source
+        try:
+            number, record = next(self.records)
+        except ReadStop as stop:
+            self._stop(RosterProblem(source.display, stop.key, stop.params,
+                                     sheet=source.sheet, row=stop.row))
+        except StopIteration:
+            raise
+        except Exception as exc:  # openpyxl on a malformed part: many kinds of error
+            if source.sheet is None:
+                raise
+            log.warning("workbook %s, sheet %s unreadable after row %d: %r",
+                        source.display, source.sheet, self.last, exc)
+            self._stop(RosterProblem(source.display, "workbook_unreadable",
+                                     {"detail": str(exc) or type(exc).__name__},
+                                     sheet=source.sheet,
+                                     row=self.last + 1 if self.last else None))
+        self.last = number
+        return number, record
+
+    def _stop(self, problem: RosterProblem) -> NoReturn:
+        self.stopped = True
+        self.problems.append(problem)
+        raise StopIteration
 
 
 def _map_header(source: RosterSource, header: list[Any], row: int,
@@ -221,20 +316,55 @@ def _csv_records(source: RosterSource,
     source.encoding = encoding
 
     def records() -> Iterator[tuple[int, list[Any]]]:
+        number = 0
         with source.path.open(encoding=encoding, newline="") as fh:
-            yield from enumerate(csv.reader(fh), start=1)
+            reader = csv.reader(_lines(fh, lambda: number + 1))
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    limit = csv.field_size_limit()
+                    if "field larger than field limit" in str(exc):
+                        raise ReadStop("field_too_long", {"limit": f"{limit:,}"},
+                                       row=number + 1) from None
+                    raise ReadStop("csv_malformed", {"detail": str(exc)},
+                                   row=number + 1) from None
+                number += 1
+                yield number, record
 
     return records()
 
 
+def _lines(fh: IO[str], row: Any) -> Iterator[str]:
+    """The file's lines, none longer than `MAX_LINE_CHARS` (a CSV without line breaks would
+    otherwise be read whole into one record)."""
+    while True:
+        line = fh.readline(MAX_LINE_CHARS)
+        if not line:
+            return
+        if len(line) >= MAX_LINE_CHARS and not line.endswith(("\n", "\r")):
+            raise ReadStop("line_too_long", {"limit": f"{MAX_LINE_CHARS:,}"}, row=row())
+        yield line
+
+
 def _xlsx_records(source: RosterSource) -> Iterator[tuple[int, list[Any]]]:
+    """The header row, then every row after it cut to the header's width (a sheet may
+    claim 16,384 columns for every row). Only called for workbooks `xlsx.inspect` passed."""
     from openpyxl import load_workbook
 
-    workbook = load_workbook(source.path, read_only=True, data_only=True)
+    workbook = load_workbook(source.path, read_only=True, data_only=True, keep_links=False)
     try:
         sheet = workbook[source.sheet]
         start = sheet.min_row or 1
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=start):
+        header = next(sheet.iter_rows(min_row=start, max_row=start, values_only=True), ())
+        width = max((i + 1 for i, title in enumerate(header) if _filled(title)), default=0)
+        if width > MAX_COLUMNS:
+            raise ReadStop("too_many_columns", {"limit": f"{MAX_COLUMNS:,}"}, row=start)
+        yield start, list(header[:width])
+        for number, values in enumerate(sheet.iter_rows(
+                min_row=start + 1, max_col=max(width, 1), values_only=True), start=start + 1):
             yield number, list(values)
     finally:
         workbook.close()

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex
 
 from graph.errors import OrgcoverError
+from loaders.limits import quoted
 from loaders.messages import render
 from loaders.templates import TEMPLATES
+
+#: Message parameters that quote a sender's input (cut to `limits.MAX_QUOTED` characters).
+QUOTED_PARAMS = frozenset({"code", "path", "detail", "file", "part", "sheet"})
+#: Distinct (severity, problem code, column) groups counted apart; beyond, a problem counts
+#: under its code with no column (unknown columns are named by the sender's headers).
+MAX_GROUPS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +34,17 @@ class RosterProblem:
     column: str | None = None  # the header text the user sees
     value: str | None = None
     severity: str = "error"
+
+    def __post_init__(self) -> None:
+        """Whatever the sender wrote is quoted at most `MAX_QUOTED` characters long."""
+        for name in ("file", "sheet", "column", "value"):
+            text = getattr(self, name)
+            if isinstance(text, str) and len(text) > 100:
+                object.__setattr__(self, name, quoted(text))
+        if any(isinstance(self.params.get(k), str) for k in QUOTED_PARAMS):
+            object.__setattr__(self, "params", {
+                k: quoted(v) if k in QUOTED_PARAMS and isinstance(v, str) else v
+                for k, v in self.params.items()})
 
     @property
     def message(self) -> str:
@@ -70,10 +90,44 @@ class TemplateCounts:
     removed: int = 0
 
 
+class Problems(list[RosterProblem]):
+    """A load's problems: every one counted by severity and by (severity, problem code,
+    column); the first `limit` of each severity kept in full (None keeps all), so a
+    roster of a million bad rows answers with a thousand and the counts."""
+
+    def __init__(self, problems: Iterable[RosterProblem] = (), *,
+                 limit: int | None = None) -> None:
+        super().__init__()
+        self.limit = limit
+        self.totals: Counter[str] = Counter()
+        self.groups: Counter[tuple[str, str, str | None]] = Counter()
+        self.extend(problems)
+
+    def append(self, problem: RosterProblem) -> None:
+        self.totals[problem.severity] += 1
+        group = (problem.severity, problem.key, problem.column)
+        if group not in self.groups and len(self.groups) >= MAX_GROUPS:
+            group = (problem.severity, problem.key, None)
+        self.groups[group] += 1
+        if self.limit is None or self.totals[problem.severity] <= self.limit:
+            super().append(problem)
+
+    def extend(self, problems: Iterable[RosterProblem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __iadd__(self, problems: Iterable[RosterProblem]) -> Problems:  # type: ignore[override,misc]
+        self.extend(problems)
+        return self
+
+    def insert(self, index: SupportsIndex, problem: RosterProblem) -> None:
+        raise TypeError("problems are appended")
+
+
 @dataclass(slots=True)
 class LoadReport:
     load_id: str
-    problems: list[RosterProblem] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
     counts: dict[str, TemplateCounts] = field(default_factory=dict)
     dry_run: bool = False
     #: This run completed an earlier load that was interrupted after validation.
@@ -84,21 +138,55 @@ class LoadReport:
     #: or diffed again (`--recheck` does), everything counts as unchanged.
     unchanged_since: str | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.problems, Problems):
+            self.problems = Problems(self.problems)
+
+    def keep_only(self, limit: int | None) -> None:
+        """Keep at most `limit` problems of each severity in full and as many removals
+        (every one is still counted); before anything is found."""
+        self.problems = Problems(self.problems, limit=limit)
+
     @property
     def errors(self) -> list[RosterProblem]:
+        """The errors kept in full (all of them unless the report keeps only some)."""
         return [p for p in self.problems if p.severity == "error"]
 
     @property
     def warnings(self) -> list[RosterProblem]:
         return [p for p in self.problems if p.severity == "warning"]
 
+    @property
+    def error_count(self) -> int:
+        """Every error found, listed or not."""
+        return self.problems.totals["error"]
+
+    @property
+    def warning_count(self) -> int:
+        return self.problems.totals["warning"]
+
+    def problem_counts(self) -> list[tuple[str, str, str | None, int]]:
+        """(severity, problem code, column, how many) for every problem found."""
+        return [(severity, key, column, n) for (severity, key, column), n in sorted(
+            self.problems.groups.items(), key=lambda item: (item[0][0], item[0][1],
+                                                            item[0][2] or ""))]
+
     def count(self, template: str) -> TemplateCounts:
         return self.counts.setdefault(template, TemplateCounts())
 
+    @property
+    def removed_count(self) -> int:
+        return sum(c.removed for c in self.counts.values())
+
     def add_removed(self, template: str, items: list[str]) -> None:
-        """What --replace-scope removes (or would remove), listed and counted."""
-        self.removed.setdefault(template, []).extend(items)
+        """What --replace-scope removes (or would remove), counted; listed as far as the
+        report keeps problems (`keep_only`)."""
         self.count(template).removed += len(items)
+        limit = self.problems.limit
+        if limit is not None:
+            items = items[:max(0, limit - sum(len(v) for v in self.removed.values()))]
+        if items:
+            self.removed.setdefault(template, []).extend(items)
 
 
 class RosterInvalid(OrgcoverError):
@@ -107,7 +195,7 @@ class RosterInvalid(OrgcoverError):
     code = "VALIDATION_FAILED"
 
     def __init__(self, report: LoadReport) -> None:
-        super().__init__(f"{len(report.errors)} error(s) in the roster; nothing was written")
+        super().__init__(f"{report.error_count} error(s) in the roster; nothing was written")
         self.report = report
 
 
@@ -149,14 +237,14 @@ def format_text(report: LoadReport, lang: str = "zh") -> list[str]:
         lines.append(f"{title:{width}} {rows} {c.rows:>8}  {created} {c.created:>8}  "
                      f"{updated} {c.updated:>8}  {unchanged} {c.unchanged:>8}  "
                      f"{errors} {c.errors:>6}{tail_removed}")
-    if report.errors:
-        lines.append(f"{len(report.errors)}{tail}")
+    if report.error_count:
+        lines.append(f"{report.error_count}{tail}")
     return lines
 
 
 def to_json(report: LoadReport, lang: str = "zh") -> dict[str, Any]:
     return {
-        "load_id": report.load_id, "ok": not report.errors, "dry_run": report.dry_run,
+        "load_id": report.load_id, "ok": not report.error_count, "dry_run": report.dry_run,
         "resumed": report.resumed, "unchanged_since": report.unchanged_since,
         "counts": {k: {"rows": c.rows, "created": c.created, "updated": c.updated,
                        "unchanged": c.unchanged, "errors": c.errors, "removed": c.removed}

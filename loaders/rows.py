@@ -95,10 +95,33 @@ OptCode = Annotated[str | None, BeforeValidator(lambda v: None if cells.clean(v)
 Text = Annotated[str, BeforeValidator(lambda v: cells.clean(v))]
 OptDate = Annotated[str | None, BeforeValidator(lambda v: None if cells.clean(v) is None
                                                 else cells.parse_date(v))]
-OptInt = Annotated[int | None, BeforeValidator(lambda v: None if cells.clean(v) is None
-                                               else cells.parse_int(v))]
 OptBool = Annotated[bool | None, BeforeValidator(lambda v: None if cells.clean(v) is None
                                                  else cells.parse_bool(v))]
+
+
+#: Ranges of the counts a roster gives (README "Rosters"): a value outside is a row error,
+#: never a number the graph keeps (GraphQL's Int is 32-bit: 2,147,483,648 households made
+#: every later read of the compound fail).
+POPULATION_MAX = 100_000_000
+COMPOUND_HOUSEHOLDS_MAX = 100_000
+BUILDING_HOUSEHOLDS_MAX = 10_000
+
+
+def _count(high: int) -> BeforeValidator:
+    def parse(value: Any) -> int | None:
+        if cells.clean(value) is None:
+            return None
+        number = cells.parse_int(value)
+        if not 0 <= number <= high:
+            raise CellError("int_range", min=0, max=f"{high:,}")
+        return number
+
+    return BeforeValidator(parse)
+
+
+Population = Annotated[int | None, _count(POPULATION_MAX)]
+CompoundHouseholds = Annotated[int | None, _count(COMPOUND_HOUSEHOLDS_MAX)]
+BuildingHouseholds = Annotated[int | None, _count(BUILDING_HOUSEHOLDS_MAX)]
 
 
 class RowModel(BaseModel):
@@ -122,7 +145,7 @@ class RegionRow(RowModel):
     name: Text
     level: Annotated[RegionLevel, _enum(RegionLevel, "层级")]
     parent_code: OptCode = None
-    population: OptInt = None
+    population: Population = None
 
     @model_validator(mode="after")
     def _parent_required(self) -> RegionRow:
@@ -144,7 +167,7 @@ class CompoundRow(RowModel):
     code: Code
     name: Text
     grid_code: Code
-    households: OptInt = None
+    households: CompoundHouseholds = None
     has_security: OptBool = None
 
 
@@ -154,7 +177,7 @@ class BuildingRow(RowModel):
     name: Text
     parent_code: Code
     kind: Annotated[BuildingKind, _enum(BuildingKind, "楼栋类型")] = BuildingKind.RESIDENTIAL
-    households: OptInt = None
+    households: BuildingHouseholds = None
 
 
 class OrganizationRow(RowModel):

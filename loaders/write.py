@@ -6,6 +6,10 @@ fingerprint and only what changes is written — nodes with their owned relation
 posts and relations, then (`--replace-scope`) what the rosters no longer name. The next
 batch is diffed while the store writes the current one. The journal node goes first, so a
 load killed while writing shows as started and the same files complete it.
+
+As in pass 1, the Python work of a batch (records to writes, fingerprints, the diff, the
+statements' parameters) runs in a worker thread (`RosterCheck.off_loop`); the coroutine
+only talks to the store.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -24,6 +29,7 @@ from graph.domain import Label, Rel
 from graph.errors import OrgcoverError
 from graph.queries import load as q
 from graph.repo import load as repo
+from graph.repo import replace as replace_repo
 from graph.statements import Statement
 from graph.store import GraphStore
 from loaders.check import (
@@ -62,10 +68,10 @@ class Removals:
 
     async def apply(self, store: GraphStore) -> None:
         for from_label, rel, to_label, keys in self.rels:
-            await repo.delete_relationships(store, from_label=from_label, rel=rel,
-                                            to_label=to_label, keys=keys)
+            await replace_repo.delete_relationships(store, from_label=from_label, rel=rel,
+                                                    to_label=to_label, keys=keys)
         for kind, codes in self.nodes:
-            await repo.delete_nodes(store, kind=kind, codes=codes)
+            await replace_repo.delete_nodes(store, kind=kind, codes=codes)
 
 
 class RosterWrite:
@@ -155,7 +161,9 @@ class RosterWrite:
         spill = self.spills.spills.get(template)
         if spill is None:
             return
-        for records in spill.batches():
+        off_loop = self.checked.off_loop
+
+        def shaped(records: list[Any]) -> dict[tuple[Label, Rel, Label], list[repo.RelWrite]]:
             shapes: dict[tuple[Label, Rel, Label], list[repo.RelWrite]] = defaultdict(list)
             for record in records:
                 shape, rel_write = to_write(record)
@@ -163,9 +171,15 @@ class RosterWrite:
                 if self.replace_scope:
                     named.add((shape[1], repo.RelKey(rel_write.src, rel_write.dst,
                                                      rel_write.key)))
+            return shapes
+
+        batches = spill.batches()
+        while (records := await off_loop(next, batches, None)) is not None:
+            shapes = await off_loop(shaped, records)
             for (a, rel, b), rel_writes in shapes.items():
-                diff = await repo.diff_relationships(
+                existing = await repo.relationship_fingerprints(
                     self.store, from_label=a, rel=rel, to_label=b, rows=rel_writes)
+                diff = await off_loop(repo.classify_relationships, rel_writes, existing)
                 self._count(template, diff.counts)
                 if dry_run or not diff.changed:
                     continue
@@ -188,8 +202,11 @@ class RosterWrite:
         # later in this very load (regions and party orgs point at their own kind)
         linked = template not in SELF_REFERENCING and q.links_in_create(kind)
 
-        def prepare(records: list[NodeRecord]) -> list[repo.NodeWrite]:
-            return [self._node_write(kind, record) for record in records]
+        off_loop = self.checked.off_loop
+
+        def prepare(records: list[NodeRecord]) -> tuple[list[repo.NodeWrite], list[str]]:
+            rows = [self._node_write(kind, record) for record in records]
+            return rows, [w.code for w in rows]
 
         async def store_batch(diff: repo.Diff[repo.NodeWrite],
                               writes: list[tuple[Statement, Any]]) -> None:
@@ -200,9 +217,11 @@ class RosterWrite:
                 await repo.write_owned(self.store, kind=kind, diff=diff, created=not linked)
 
         try:
-            for records in spill.batches():
-                rows = await asyncio.to_thread(prepare, records)
-                diff = await repo.diff_nodes(self.store, kind=kind, rows=rows)
+            batches = spill.batches()
+            while (records := await off_loop(next, batches, None)) is not None:
+                rows, codes = await off_loop(prepare, records)
+                existing = await repo.node_fingerprints(self.store, kind=kind, codes=codes)
+                diff = await off_loop(repo.classify_nodes, rows, existing)
                 self._count(template, diff.counts)
                 done += len(records)
                 if self.progress:
@@ -210,9 +229,9 @@ class RosterWrite:
                 if dry_run or not diff.changed:
                     continue
                 await self._begin()  # first: a resumed load writes under its old load id
-                writes = await asyncio.to_thread(
+                writes = await off_loop(functools.partial(
                     repo.node_writes, kind, diff, load_id=self.report.load_id, now=self._now,
-                    link_created=linked)
+                    link_created=linked))
                 if writing is not None:
                     await writing
                     writing = None
@@ -258,27 +277,39 @@ class RosterWrite:
         name, with the nodes found during validation."""
         removals = Removals(nodes=self.checked.node_removals)
         scope = self.replace_scope
-        if scope is None:
+        if scope is None or not (self.report.count("posts").rows
+                                 or self.report.count("relations").rows):
             return removals
+        places = await replace_repo.places_in_scope(self.store, scope=scope)
         if self.report.count("posts").rows:
-            named_posts = {key for _rel, key in named["posts"]}
-            for label, keys in (await repo.posts_in_scope(self.store, scope=scope)).items():
-                stale_posts = sorted(keys - named_posts, key=lambda k: (k.src, k.dst, k.key))
-                if stale_posts:
-                    removals.rels.append((Label.PERSON, Rel.HOLDS_POST, label, stale_posts))
-                    self._removed("posts", [f"{k.src} → {k.dst} ({k.key.split('|')[0]})"
-                                            for k in stale_posts])
+            posts = await replace_repo.posts_in_scope(self.store, places=places)
+            await self.checked.off_loop(self._stale_posts, posts, named["posts"], removals)
         if self.report.count("relations").rows:
-            found = await repo.relations_in_scope(self.store, scope=scope)
-            for rel, keys in found.items():
-                stale_rels = sorted((k for k in keys if (rel, k) not in named["relations"]),
-                                    key=lambda k: (k.src, k.dst))
-                if stale_rels:
-                    source = Label.PERSON if rel is Rel.REPORTS_TO else Label.ORGANIZATION
-                    removals.rels.append((source, rel, Label.PLACE, stale_rels))
-                    self._removed("relations", [f"{k.src} -{rel.value}-> {k.dst}"
-                                                for k in stale_rels])
+            found = await replace_repo.relations_in_scope(self.store, places=places)
+            await self.checked.off_loop(self._stale_relations, found, named["relations"],
+                                        removals)
         return removals
+
+    def _stale_posts(self, found: dict[Label, set[repo.RelKey]],
+                     named: set[tuple[Rel, repo.RelKey]], removals: Removals) -> None:
+        named_posts = {key for _rel, key in named}
+        for label, keys in found.items():
+            stale_posts = sorted(keys - named_posts, key=lambda k: (k.src, k.dst, k.key))
+            if stale_posts:
+                removals.rels.append((Label.PERSON, Rel.HOLDS_POST, label, stale_posts))
+                self._removed("posts", [f"{k.src} → {k.dst} ({k.key.split('|')[0]})"
+                                        for k in stale_posts])
+
+    def _stale_relations(self, found: dict[Rel, set[repo.RelKey]],
+                         named: set[tuple[Rel, repo.RelKey]], removals: Removals) -> None:
+        for rel, keys in found.items():
+            stale_rels = sorted((k for k in keys if (rel, k) not in named),
+                                key=lambda k: (k.src, k.dst))
+            if stale_rels:
+                source = Label.PERSON if rel is Rel.REPORTS_TO else Label.ORGANIZATION
+                removals.rels.append((source, rel, Label.PLACE, stale_rels))
+                self._removed("relations", [f"{k.src} -{rel.value}-> {k.dst}"
+                                            for k in stale_rels])
 
     def _removed(self, template: str, items: list[str]) -> None:
         self.report.add_removed(template, items)

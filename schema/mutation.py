@@ -28,7 +28,10 @@ class TemplateCount:
     rows: int = strawberry.field(description="Rows read.")
     created: int = strawberry.field(description="Nodes or relationships created (新建).")
     updated: int = strawberry.field(description="Changed (更新).")
-    unchanged: int = strawberry.field(description="Already as the roster says (未变).")
+    unchanged: int = strawberry.field(
+        description="Already as the roster says (未变). For people, callers without right "
+                    "`pii:masked` see existing rows all counted as updated: a dry run must "
+                    "not confirm a guessed phone or ID number.")
     errors: int = strawberry.field(description="Problems found (错误).")
     removed: int = strawberry.field(description="Removed by replaceScope (删除).")
 
@@ -45,14 +48,35 @@ class RosterProblem:
     message: str = strawberry.field(description="Plain-language message.")
 
 
+@strawberry.type(description="How many problems of one kind a load found: by severity, "
+                             "problem code and column.")
+class ProblemCount:
+    severity: str = strawberry.field(description="error or warning.")
+    code: str = strawberry.field(description="Stable problem code, e.g. ref_missing.")
+    column: str | None = strawberry.field(
+        description="Column header as written; null for problems of a whole file (and for "
+                    "kinds beyond the first 1,000 distinct ones).")
+    count: int = strawberry.field(description="Problems of this kind, listed or not.")
+
+
+LISTED = ("at most ORGCOVER_MAX_PROBLEMS_LISTED (default 1,000) are listed in full; the "
+          "totals and problemCounts count every one")
+
+
 @strawberry.type(description="The rosters were valid and are loaded (or checked, in a dry run).")
 class LoadResult:
     load_id: str = strawberry.field(description="Journal id of the load (:Load node).")
     dry_run: bool = strawberry.field(description="Validated only; nothing written.")
     resumed: bool = strawberry.field(description="Completed an earlier interrupted load.")
     counts: list[TemplateCount] = strawberry.field(description="Per template.")
-    warnings: list[RosterProblem] = strawberry.field(description="Ignored columns, sheets.")
-    removed: list[str] = strawberry.field(description="What replaceScope removed.")
+    warnings: list[RosterProblem] = strawberry.field(
+        description=f"Ignored columns, sheets ({LISTED}).")
+    warnings_total: int = strawberry.field(description="Every warning, listed or not.")
+    removed: list[str] = strawberry.field(
+        description="What replaceScope removed (or would remove, in a dry run); at most "
+                    "ORGCOVER_MAX_PROBLEMS_LISTED (default 1,000) listed.")
+    removed_total: int = strawberry.field(
+        description="Everything replaceScope removed or would remove, listed or not.")
     unchanged_since: str | None = strawberry.field(
         default=None,
         description="Id of the committed load these very rosters made, with nothing loaded "
@@ -62,9 +86,15 @@ class LoadResult:
 @strawberry.type(description="The rosters have errors; nothing was written.")
 class ValidationFailed:
     message: str = strawberry.field(description="Summary.")
-    errors: list[RosterProblem] = strawberry.field(description="Every error, in one pass.")
-    warnings: list[RosterProblem] = strawberry.field(description="Warnings.")
+    errors: list[RosterProblem] = strawberry.field(
+        description=f"The errors, all found in one pass ({LISTED}).")
+    warnings: list[RosterProblem] = strawberry.field(description=f"Warnings ({LISTED}).")
     counts: list[TemplateCount] = strawberry.field(description="Per template.")
+    problems_total: int = strawberry.field(description="Every error and warning found.")
+    errors_total: int = strawberry.field(description="Every error found, listed or not.")
+    warnings_total: int = strawberry.field(description="Every warning found, listed or not.")
+    problem_counts: list[ProblemCount] = strawberry.field(
+        description="Every problem counted by severity, problem code and column.")
 
 
 LoadRostersResult = Annotated[LoadResult | ValidationFailed,
@@ -75,6 +105,11 @@ def _problems(report: LoadReport, severity: str, lang: str) -> list[RosterProble
     return [RosterProblem(severity=p.severity, file=p.file, sheet=p.sheet, row=p.row,
                           column=p.column, value=p.value, code=p.key, message=p.text(lang))
             for p in report.problems if p.severity == severity]
+
+
+def _problem_counts(report: LoadReport) -> list[ProblemCount]:
+    return [ProblemCount(severity=severity, code=code, column=column, count=count)
+            for severity, code, column, count in report.problem_counts()]
 
 
 def _counts(report: LoadReport) -> list[TemplateCount]:
@@ -113,12 +148,16 @@ class Mutation:
             return LoadResult(
                 load_id=report.load_id, dry_run=report.dry_run, resumed=report.resumed,
                 counts=_counts(report), warnings=_problems(report, "warning", language),
+                warnings_total=report.warning_count,
                 removed=[f"{k}: {item}" for k, items in report.removed.items()
-                         for item in items],
+                         for item in items], removed_total=report.removed_count,
                 unchanged_since=report.unchanged_since)
         errors = _problems(report, "error", language)
+        total = report.error_count
         return ValidationFailed(
-            message=(f"{len(errors)} 个错误，未写入任何数据。" if language == "zh"
-                     else f"{len(errors)} error(s); nothing was written."),
+            message=(f"{total} 个错误，未写入任何数据。" if language == "zh"
+                     else f"{total} error(s); nothing was written."),
             errors=errors, warnings=_problems(report, "warning", language),
-            counts=_counts(report))
+            counts=_counts(report), problems_total=total + report.warning_count,
+            errors_total=total, warnings_total=report.warning_count,
+            problem_counts=_problem_counts(report))

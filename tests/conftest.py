@@ -17,7 +17,7 @@ from loaders.pipeline import load_rosters
 from loaders.synthetic import SCALES, generate, write_csv
 from tests.rosters import write_rosters
 
-PII_SECRET = "test-pii-secret"
+PII_SECRET = "test-pii-secret-0123456789-abcdefghij"
 
 
 @pytest.fixture(scope="session")

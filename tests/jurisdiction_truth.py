@@ -4,7 +4,7 @@ The attack suite compares every code an answer holds with this, so the rules her
 written out again from design/audits.md and graph/queries/scope.py rather than asked of
 the code under test: places by IN; organizations by where they sit, manage, serve or are
 responsible for; party orgs by what they cover (a place, or a unit and where it sits);
-people by residence, registration, posts, employer or membership.
+people by residence, registration, posts or membership (not by employer).
 """
 
 from __future__ import annotations
@@ -55,15 +55,14 @@ class Truth:
         for code, name, _k, _c, _p, covers, _f in rows["party_orgs"]:
             t.names[code] = name
             t.covers[code] = [c for c in str(covers).replace("；", ";").split(";") if c]
-        for code, name, _id, phone, _g, _ps, _ms, party_org, employer, residence in \
+        for code, name, _id, phone, _g, _ps, _ms, party_org, _employer, residence in \
                 rows["people"]:
             t.names[code] = name
             if phone:
                 t.phones[code] = phone
             if party_org:
                 t.person_party[code].add(party_org)
-            if employer:
-                t.person_orgs[code].add(employer)
+            # an employer places nobody (graph/queries/scope.py)
             if residence:
                 t.person_places[code].add(residence)
                 t.residence[code] = residence

@@ -28,7 +28,9 @@ from app.main import create_app
 from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import AUDITS
 from loaders.synthetic import SCALES, generate
+from loaders.templates import TEMPLATES
 from tests.auth import bearer, settings
+from tests.conftest import PII_SECRET
 from tests.jurisdiction_truth import Truth
 
 QUERIES = Path(__file__).parent / "queries"
@@ -93,7 +95,8 @@ PROBE_CHAIN = """query($code: String!) { chainOfCommand(code: $code) {
   partyOrg { code } secretaries { code phone idMasked } } }"""
 UPLOAD = """mutation($files: [Upload!]!, $replace: String) {
   loadRosters(files: $files, dryRun: true, replaceScope: $replace) {
-    __typename ... on ValidationFailed { errors { code value column } } } }"""
+    __typename ... on ValidationFailed { errors { code value column } }
+    ... on LoadResult { counts { template created updated unchanged } } } }"""
 
 
 @dataclass
@@ -111,7 +114,8 @@ TALLY = Tally()
 @pytest.fixture(scope="module")
 async def app_client(tiny_store: FalkorStore, tmp_path_factory: pytest.TempPathFactory
                      ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings(tmp_path_factory.mktemp("attack")), store=tiny_store)
+    app = create_app(settings(tmp_path_factory.mktemp("attack"), pii_secret=PII_SECRET),
+                     store=tiny_store)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
         yield c
@@ -329,8 +333,8 @@ async def test_loads_stay_inside_the_jurisdiction(app_client: httpx.AsyncClient,
         code=f"{OTHER}G99", community=OTHER)})
     result = outside["data"]["loadRosters"]
     assert result["__typename"] == "ValidationFailed"
-    assert {(e["code"], e["value"]) for e in result["errors"]} == {
-        ("outside_jurisdiction", OTHER)}
+    # the other community does not exist for this token: worded as a missing code
+    assert {(e["code"], e["value"]) for e in result["errors"]} == {("ref_missing", OTHER)}
 
 
 async def test_replace_scope_needs_admin_and_stays_inside(
@@ -354,3 +358,41 @@ def test_the_suite_sent_enough_requests() -> None:
         pytest.skip("counts the requests of the whole module; run it as a whole")
     assert TALLY.requests >= 500, TALLY.requests
     assert TALLY.leaks == []
+
+
+PATHS = """query($a: String!, $b: String!, $t: [RelType!]) {
+  connectionPaths(from: $a, to: $b, maxHops: 6, types: $t) { length
+    paths { relationships { type startCode endCode } } } }"""
+
+
+@pytest.mark.parametrize("role", ["viewer", "auditor"])
+async def test_paths_do_not_tell_which_building_someone_lives_in(
+        app_client: httpx.AsyncClient, role: str) -> None:
+    """Residence is not searched for roles without `pii:residence`: the answer for a
+    person and their own building is the one an officer gets without LIVES_IN — not the
+    LIVES_IN path removed afterwards (an empty answer then said "this is the home")."""
+    home = TRUTH.residence[P_IN]
+    mine = (await _post(app_client, role, "district", PATHS, {"a": P_IN, "b": home}))
+    without = ["IN", "UNDER", "COVERS", "LOCATED_IN", "MANAGES", "SERVES", "RESPONSIBLE_FOR",
+               "PAIRED_WITH", "MEMBER_OF", "EMPLOYED_BY", "REPORTS_TO", "HOLDS_POST"]
+    officer = await _post(app_client, "officer", "district", PATHS,
+                          {"a": P_IN, "b": home, "t": without})
+    assert mine["data"] == officer["data"]
+    with_home = await _post(app_client, "officer", "district", PATHS, {"a": P_IN, "b": home})
+    assert with_home["data"]["connectionPaths"]["length"] == 1  # the officer sees LIVES_IN
+
+
+
+@pytest.mark.parametrize(("role", "unchanged"), [("loader", 0), ("admin", 1)])
+async def test_a_dry_run_does_not_confirm_a_guessed_phone(app_client: httpx.AsyncClient,
+                                                          role: str, unchanged: int) -> None:
+    """A loader (no right to see phones) sending someone's exact row must not learn that
+    its phone and ID number are right: existing people count as updated for them."""
+    row = next(r for r in generate(SCALES["tiny"]).rows["people"] if r[0] == P_IN)
+    header = ",".join(next(t for t in TEMPLATES if t.key == "people").zh_headers)
+    csv_text = header + "\n" + ",".join(str(v) for v in row) + "\n"
+    body = await _load(app_client, role, "district", {"人员.csv": csv_text})
+    result = body["data"]["loadRosters"]
+    assert result["__typename"] == "LoadResult", body
+    assert result["counts"] == [{"template": "people", "created": 0,
+                                 "updated": 1 - unchanged, "unchanged": unchanged}]

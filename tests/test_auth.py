@@ -78,6 +78,9 @@ async def test_a_valid_token_reads(client: httpx.AsyncClient) -> None:
     (hs(claims(nbf=NOW + dt.timedelta(minutes=5))), "not yet valid"),
     (hs(claims(iat=NOW + dt.timedelta(minutes=5))), "not yet valid"),
     (hs(claims(exp=None)), "no 'exp' claim"),
+    (hs({**claims(), "exp": str(int((NOW + dt.timedelta(hours=1)).timestamp()))}),
+     "'exp' must be a number"),
+    (hs(claims(exp=NOW + dt.timedelta(days=400))), "lives longer than 31 days"),
     (hs(claims(sub=None)), "no usable 'sub' claim"),
     (hs(claims(roles=None)), "no 'roles' claim"),
     (hs(claims(roles=["root"])), "unknown role 'root'"),
@@ -390,8 +393,12 @@ def test_settings_refuse_short_secrets_and_serving_without_keys(tmp_path: Path) 
 
     from app.settings import Settings
 
-    with pytest.raises(ValidationError, match="at least 32 bytes"):
+    with pytest.raises(ValidationError, match="AUTH_SECRET must be at least 32 bytes"):
         Settings(auth_secret="short", data_dir=tmp_path)
+    with pytest.raises(ValidationError, match="PII_SECRET must be at least 32 bytes"):
+        Settings(auth_secret=SECRET, pii_secret="orgcover-demo-only", data_dir=tmp_path)
+    with pytest.raises(ValidationError, match="token_urlsafe"):  # says how to make one
+        Settings(pii_secret="x" * 31, data_dir=tmp_path)
     with pytest.raises(ConfigError, match="no way to verify tokens"):
         create_app(Settings(data_dir=tmp_path))
 
@@ -455,3 +462,51 @@ async def test_every_request_is_in_the_access_log(tiny_store: FalkorStore,
     assert b"forged.token" not in raw
     assert b"3713" not in raw.replace(b"371327", b"")  # no ID-card number fragment
     assert (tmp_path / "access").stat().st_mode & 0o777 == 0o700
+
+
+async def test_the_access_log_keeps_no_token_or_number_in_any_shape(
+        tiny_store: FalkorStore, tmp_path: Path) -> None:
+    """Tokens split over list items, ID numbers as integers or with separators, a token in
+    X-Request-Id (ways found by the attack run) never reach the log file."""
+    app = create_app(settings(tmp_path), store=tiny_store)
+    raw_token = token("admin")
+    parts = [raw_token[i:i + 90] for i in range(0, len(raw_token), 90)]
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        auth = {"authorization": f"Bearer {raw_token}"}
+        await c.post("/graphql", json={"query": "query($t: [String!]) { search(text: $t) "
+                                                "{ totalCount } }", "variables": {"t": parts}},
+                     headers=auth)
+        for text in (37132719681115693, "371327.1968.1115.693X", "3713 2719 6811 1569 3X",
+                     "1 3 3 7 4 7 3 9 8 0 1"):
+            await c.post("/graphql", json={
+                "query": "query($t: String!) { search(text: $t) { totalCount } }",
+                "variables": {"t": text}}, headers=auth)
+        await c.post("/graphql", json=ONE_FIELD,
+                     headers={**auth, "x-request-id": raw_token[:64]})
+        response = await c.post("/graphql", json=ONE_FIELD,
+                                headers={**auth, "x-request-id": "ok-id_42"})
+        assert response.headers["x-request-id"] == "ok-id_42"
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "access").glob("*.jsonl"))
+    for secret in (*parts[1:], "1968111569", "19681115693", "1337473980", raw_token[:64]):
+        assert secret.encode() not in raw, secret
+
+
+async def test_websockets_are_closed_unanswered(tiny_store: FalkorStore,
+                                                tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path), store=tiny_store)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/graphql", "headers": [(b"host", b"127.0.0.1")],
+             "subprotocols": ["graphql-transport-ws"], "query_string": b"",
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "scheme": "ws",
+             "asgi": {"version": "3.0"}, "root_path": "", "raw_path": b"/graphql"}
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}]

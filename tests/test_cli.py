@@ -18,7 +18,7 @@ runner = CliRunner()
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ORGCOVER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ORGCOVER_PII_SECRET", "cli-secret")
+    monkeypatch.setenv("ORGCOVER_PII_SECRET", "cli-pii-secret-0123456789-abcdefghij")
     monkeypatch.delenv("ORGCOVER_GRAPH_URI", raising=False)
     return tmp_path
 
@@ -211,7 +211,12 @@ def test_load_with_a_token_is_bound_and_journaled(authed: Path) -> None:
         ["371327001002G77", "新网格", "371327001002", "基础网格"]]})
     refused = runner.invoke(cli, ["load", str(outside), "--token", loader, "--lang", "en"])
     assert refused.exit_code == 1
-    assert "outside your jurisdiction" in refused.output
+    assert "no community with code 371327001002" in refused.output  # not theirs: "missing"
+    own = write_rosters(authed / "own", {"grids": [
+        ["371327001002G01", "改名网格", "371327001001", "基础网格"]]})
+    moved = runner.invoke(cli, ["load", str(own), "--token", loader, "--lang", "en"])
+    assert moved.exit_code == 1
+    assert "outside your jurisdiction" in moved.output  # another's grid: refused as such
     inside = write_rosters(authed / "in", {"grids": [
         ["371327001001G77", "新网格", "371327001001", "基础网格"]]})
     loaded = runner.invoke(cli, ["load", str(inside), "--token", loader, "--json"])

@@ -20,7 +20,7 @@ def test_compose_runs_neo4j_lts_with_healthcheck_and_the_api_against_it() -> Non
     assert api["depends_on"]["neo4j"]["condition"] == "service_healthy"
     assert api["environment"]["ORGCOVER_GRAPH_URI"] == "bolt://neo4j:7687"
     # secrets must be supplied: `${VAR:?…}` has no default
-    for key in ("ORGCOVER_NEO4J_PASSWORD", "ORGCOVER_PII_SECRET"):
+    for key in ("ORGCOVER_NEO4J_PASSWORD", "ORGCOVER_PII_SECRET", "ORGCOVER_AUTH_SECRET"):
         assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", api["environment"][key]), key
 
 

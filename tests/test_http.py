@@ -21,6 +21,8 @@ from resolvers import nodes
 from tests.auth import bearer, settings
 from tests.rosters import write_rosters
 
+UPLOAD_SECRET = "upload-pii-secret-0123456789-abcdefghij"
+
 
 @pytest.fixture
 async def client(tiny_store: FalkorStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
@@ -132,7 +134,7 @@ async def empty_client(store: FalkorStore, tmp_path: Path) -> AsyncIterator[http
     await load_rosters(store, [write_rosters(tmp_path / "seed", {"regions": [
         ["371327", "莒南县", "区县", "", ""]]})],
         protector=IdProtector(None))
-    app = create_app(settings(tmp_path, pii_secret="upload-secret"), store=store)
+    app = create_app(settings(tmp_path, pii_secret=UPLOAD_SECRET), store=store)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1",
             headers=bearer()) as c:

@@ -17,10 +17,7 @@ import pytest
 
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
-from graph.domain import Label
 from graph.errors import NotFound
-from graph.queries.jurisdiction import PATTERNS, PERSON_SCOPE
-from graph.queries.scope import in_scope
 from graph.repo.load import count_graph
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
@@ -105,7 +102,10 @@ async def _refused(store: FalkorStore, folder: Path, tables: dict[str, list[list
 
 def _outside(report: LoadReport) -> list[tuple[str | None, int | None, str | None,
                                                str | None]]:
-    assert all(p.key == "outside_jurisdiction" for p in report.errors), report.errors
+    """Where the rows outside were refused: their own code `outside_jurisdiction`, a
+    reference to a code only the graph has outside worded as a missing code."""
+    assert all(p.key in ("outside_jurisdiction", "ref_missing") for p in report.errors), \
+        report.errors
     return sorted(where(p) for p in report.errors)
 
 
@@ -140,9 +140,15 @@ CASES: list[tuple[str, dict[str, list[list[object]]], list[Expected]]] = [
      [("organizations", 2, "compound_code", "X2")]),
     ("organization-nowhere", {"organizations": [["E5", "五企业", "非公企业", "", ""]]},
      [("organizations", 2, "code", "E5")]),
-    # party orgs: everything covered inside, something covered; the parent may be outside
-    ("party-org", {"party_orgs": [["PX1", "一小区党支部", "党支部", "小区", "PD", "X1", ""]]},
+    # party orgs: everything covered inside, something covered, the parent inside (or the
+    # one the graph already gives it)
+    ("party-org", {"party_orgs": [["PX1", "一小区党支部", "党支部", "小区", "P1", "X1", ""]]},
      []),
+    ("party-org-under-the-district",
+     {"party_orgs": [["PX9", "一小区党支部", "党支部", "小区", "PD", "X1", ""]]},
+     [("party_orgs", 2, "parent_code", "PD")]),
+    ("working-committee-keeps-its-parent",
+     {"party_orgs": [["P1", "一街道党工委（新）", "党工委", "区域", "PD", "S1", ""]]}, []),
     ("party-org-of-a-unit", {"party_orgs": [["PE1", "一企业党支部", "党支部", "非公企业", "P1",
                                              "E1", ""]]}, []),
     ("party-org-covering-elsewhere",
@@ -154,13 +160,18 @@ CASES: list[tuple[str, dict[str, list[list[object]]], list[Expected]]] = [
     ("party-org-covering-nothing",
      {"party_orgs": [["PN", "无覆盖党支部", "党支部", "", "P1", "", ""]]},
      [("party_orgs", 2, "code", "PN")]),
-    # people: residence; without one the party org or the employer; else posts
+    # people: residence, party org and employer inside; without a residence the party org
+    # places them; else posts
     ("resident", {"people": [person("H3", residence="B1")]}, []),
-    ("resident-member-elsewhere", {"people": [person("H4", "P2", residence="X1")]}, []),
+    ("resident-member-elsewhere", {"people": [person("H4", "P2", residence="X1")]},
+     [("people", 2, "party_org_code", "P2")]),
+    ("resident-employed-elsewhere", {"people": [person("H6", employer="E2", residence="X1")]},
+     [("people", 2, "employer_code", "E2")]),
     ("resident-elsewhere", {"people": [person("H5", "P1", residence="B2")]},
      [("people", 2, "residence_code", "B2")]),
     ("member", {"people": [person("M3", "P1")]}, []),
-    ("member-elsewhere-employed-inside", {"people": [person("M4", "P2", "E1")]}, []),
+    ("member-elsewhere-employed-inside", {"people": [person("M4", "P2", "E1")]},
+     [("people", 2, "party_org_code", "P2")]),
     ("member-and-employee-elsewhere", {"people": [person("M5", "P2", "E2")]},
      [("people", 2, "party_org_code", "P2"), ("people", 2, "employer_code", "E2")]),
     ("member-of-a-unit-branch-elsewhere", {"people": [person("M7", "PE2")]},
@@ -219,10 +230,19 @@ async def test_rows_inside_pass_and_rows_outside_fail(
         return
     report = await _refused(base, tmp_path, tables, jurisdiction=J, dry_run=True)
     assert _outside(report) == sorted(at(*e) for e in expected)
-    problem = report.errors[0]
-    assert problem.text("en") == (f"outside your jurisdiction ({problem.params['code']} is "
-                                  f"not inside {J})")
-    assert problem.text("zh") == f"超出管辖范围（{problem.params['code']} 不在 {J} 内）"
+    named = {str(row[0]) for template, rows in tables.items() for row in rows
+             if template not in ("posts", "relations")}
+    for problem in report.errors:
+        template = next(t for t in TEMPLATES if f"{t.zh}.csv" == problem.file)
+        own = any(c.key == "code" and c.zh == problem.column for c in template.columns)
+        if own or problem.value in named:  # a row's own code, or one this load defines
+            assert problem.key == "outside_jurisdiction", problem
+            assert problem.text("en") == (f"outside your jurisdiction ({problem.params['code']}"
+                                          f" is not inside {J})")
+            assert problem.text("zh") == f"超出管辖范围（{problem.params['code']} 不在 {J} 内）"
+        else:  # a code only the graph has, outside: to this loader it does not exist
+            assert problem.key == "ref_missing", problem
+            assert problem.text("en").endswith("in this load or the graph"), problem
     # the same rows without a jurisdiction: an operator may
     assert not (await _load(base, tmp_path, tables, dry_run=True)).errors
 
@@ -276,7 +296,7 @@ async def test_replace_scope_of_a_new_place_elsewhere(base: FalkorStore, tmp_pat
     tables = {"regions": [["C7", "七社区", "社区", "S2", ""]]}
     report = await _refused(base, tmp_path, tables, jurisdiction=J, replace_scope="C7")
     assert sorted((p.key, p.column, p.value) for p in report.errors) == [
-        ("outside_jurisdiction", "上级编码", "S2"), ("replace_scope_unknown", None, None)]
+        ("ref_missing", "上级编码", "S2"), ("replace_scope_unknown", None, None)]
 
 
 async def test_missing_codes_are_missing_not_outside(base: FalkorStore, tmp_path: Path) -> None:
@@ -284,6 +304,21 @@ async def test_missing_codes_are_missing_not_outside(base: FalkorStore, tmp_path
               "posts": [["H1", "NOWHERE", "楼长", "", ""]]}
     report = await _refused(base, tmp_path, tables, jurisdiction=J, dry_run=True)
     assert sorted(p.key for p in report.errors) == ["ref_missing", "ref_missing"]
+
+
+async def test_codes_outside_read_exactly_like_missing_ones(base: FalkorStore,
+                                                            tmp_path: Path) -> None:
+    """To a loader a code of another street does not exist: referring to one (B2, another
+    street's building) reads word for word like referring to no code at all (B404), so
+    a loader cannot probe which codes exist outside."""
+    reports = {}
+    for code in ("B2", "B404"):
+        reports[code] = await _refused(base, tmp_path, {"people": [person("H7",
+                                       residence=code)]}, jurisdiction=J, dry_run=True)
+    outside, missing = (reports[c].errors[0] for c in ("B2", "B404"))
+    for lang in ("zh", "en"):
+        assert outside.text(lang) == missing.text(lang).replace("B404", "B2")
+    assert (outside.key, outside.column) == (missing.key, missing.column)
 
 
 async def test_unknown_jurisdiction_is_refused_before_reading(base: FalkorStore,
@@ -333,11 +368,25 @@ async def test_street_jurisdiction_refuses_the_other_street(
     assert len(refused) < sum(len(r) for r in tables.rows.values())
 
 
-def test_scope_patterns_are_the_scope_predicates() -> None:
-    """The loader asks scope.py's predicates as one MATCH per pattern (faster on FalkorDB):
-    they must stay the same rule."""
-    assert f"({' OR '.join(PERSON_SCOPE)})" == in_scope("n", Label.PERSON)
-    assert set(PATTERNS[Label.PERSON]) == set(PERSON_SCOPE)
-    for label in (Label.PLACE, Label.ORGANIZATION, Label.PARTY_ORG):
-        assert PATTERNS[label] == (in_scope("n", label),)
-        assert " OR " not in in_scope("n", label)
+async def test_what_a_jurisdiction_sees_it_does_not_therefore_own(
+        store: FalkorStore, tmp_path: Path) -> None:
+    """The attack run's rewrites: H2 lives in S2 but manages S1's property company, and
+    PM2 sits in S2 but manages a compound of S1. S1's queries show both; S1's loader may
+    rewrite neither (nor move PM2 in), and a replace scope of S1 removes neither."""
+    tables = {**BASE, "posts": [*BASE["posts"], ["H2", "PM1", "项目经理", "2020-01-01", ""]],
+              "relations": [*BASE["relations"], ["PM2", "物业服务", "X1", ""]]}
+    await _load(store, tmp_path, tables)
+    for rows, column in (({"people": [person("H2", name="改名", residence="B2")]}, "code"),
+                         ({"people": [person("H2", name="改名")]}, "code"),
+                         ({"organizations": [["PM2", "改名物业", "物业服务企业", "S2", ""]]},
+                          "code"),
+                         ({"organizations": [["PM2", "二物业", "物业服务企业", "S1", ""]]},
+                          "code")):
+        report = await _refused(store, tmp_path, rows, jurisdiction=J, dry_run=True)
+        assert ("outside_jurisdiction", at(next(iter(rows)), 2, column, "")[2]) in [
+            (p.key, p.column) for p in report.errors]
+    removed = await _load(store, tmp_path, {"people": [person("H1", residence="B1")],
+                                            "organizations": BASE["organizations"][:1]},
+                          replace_scope=J, dry_run=True)
+    assert "H2" not in str(removed.removed)
+    assert "PM2" not in str(removed.removed)

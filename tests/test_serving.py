@@ -63,3 +63,48 @@ async def test_prompt_requests_are_served(served: int) -> None:
         await reader.readexactly(length)
         await asyncio.sleep(0.5)  # longer than the header timeout, idle between requests
     writer.close()
+
+
+async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> None:
+    """Four of the most costly queries the limit allows, again and again, while /healthz
+    is probed: every probe within 200 ms (the database works, the event loop is free)."""
+    import time
+
+    import httpx
+    from graphql import parse
+
+    from app.graphql import build_schema
+    from app.limits import MAX_COST, estimate
+    from tests.auth import bearer
+
+    heavy = """{ overview { metric rate }
+      compounds(first: 100) { nodes { code buildings(first: 40) { nodes { code
+        buildingChiefs { code } memberHouseholds { code } hasPartyGroup } } } }
+      search(text: "社区", first: 100) { totalCount } }"""
+    assert MAX_COST / 4 < estimate(build_schema()._schema, parse(heavy), None, {}) <= MAX_COST
+    stop = asyncio.Event()
+    base = f"http://127.0.0.1:{served}"
+
+    async def hammer() -> int:
+        done = 0
+        async with httpx.AsyncClient(base_url=base, timeout=30) as c:
+            while not stop.is_set():
+                response = await c.post("/graphql", json={"query": heavy}, headers=bearer())
+                assert response.status_code == 200
+                assert "errors" not in response.json()
+                done += 1
+        return done
+
+    workers = [asyncio.create_task(hammer()) for _ in range(4)]
+    probes: list[float] = []
+    async with httpx.AsyncClient(base_url=base, timeout=5) as c:
+        await asyncio.sleep(0.3)
+        for _ in range(25):
+            started = time.perf_counter()
+            assert (await c.get("/healthz")).status_code == 200
+            probes.append(time.perf_counter() - started)
+            await asyncio.sleep(0.04)
+    stop.set()
+    done = sum(await asyncio.gather(*workers))
+    assert done >= 4
+    assert max(probes) < 0.2, sorted(probes)[-3:]

@@ -63,6 +63,8 @@ class AuthConfig:
     #: identity-provider role → orgcover role; with a map, roles it does not name are
     #: ignored (providers put unrelated roles in the same claim)
     role_map: Mapping[str, str] | None = None
+    #: Longest a token may still live, in seconds (a leaked token must not last for ever).
+    max_lifetime: int = 31 * 86400
 
     def __post_init__(self) -> None:
         if not (self.secret or self.public_key or self.jwks_url):
@@ -105,6 +107,13 @@ class TokenVerifier:
                 return caller
             del self._cache[token]
         claims = await self._decode(token)
+        exp = claims["exp"]
+        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+            raise Unauthenticated("token claim 'exp' must be a number (seconds since 1970)")
+        if exp - now > self.config.max_lifetime:
+            raise Unauthenticated(f"token lives longer than {self.config.max_lifetime // 86400}"
+                                  " days; ask for a shorter one (setting: "
+                                  "ORGCOVER_AUTH_MAX_LIFETIME_DAYS)")
         caller = await self._caller(claims)
         self._cache[token] = (caller, float(claims["exp"]))
         if len(self._cache) > CACHE_SIZE:

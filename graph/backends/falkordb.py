@@ -117,7 +117,8 @@ class FalkorStore(GraphStore):
                     from exc
             if str(exc).startswith(_AUTH_ERRORS):
                 raise self._refused(exc) from exc
-            raise QueryFailed(f"statement {stmt.name} failed on FalkorDB: {exc}") from exc
+            raise QueryFailed(  # the server may quote the statement: keep logs small
+                f"statement {stmt.name} failed on FalkorDB: {str(exc)[:300]}") from exc
         except (PoolTimeout, OSError, ProtocolError) as exc:
             raise StoreUnavailable(
                 f"FalkorDB at {self.description} does not answer: {exc}",

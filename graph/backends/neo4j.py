@@ -84,7 +84,8 @@ class Neo4jStore(GraphStore):
         except neo4j_errors.Neo4jError as exc:
             if "TransactionTimedOut" in str(exc.code or ""):
                 raise Timeout(f"statement {stmt.name} ran out of time on Neo4j") from exc
-            raise QueryFailed(f"statement {stmt.name} failed on Neo4j: {exc.message}") from exc
+            raise QueryFailed(
+                f"statement {stmt.name} failed on Neo4j: {str(exc.message)[:300]}") from exc
         return [plain(record.data()) for record in result.records]
 
     async def _write(self, stmt: Statement, params: dict[str, Any]) -> WriteResult:
@@ -120,7 +121,8 @@ class Neo4jStore(GraphStore):
             raise self._unavailable(exc) from exc
         except neo4j_errors.Neo4jError as exc:
             names = ", ".join(stmt.name for stmt, _ in batch)
-            raise QueryFailed(f"write ({names}) failed on Neo4j: {exc.message}") from exc
+            raise QueryFailed(
+                f"write ({names[:200]}) failed on Neo4j: {str(exc.message)[:300]}") from exc
 
     async def ping(self) -> None:
         try:

@@ -212,9 +212,12 @@ def chain_of_command(*, label: Label, scoped: bool) -> Statement:
 # --- connection paths ---------------------------------------------------------------------
 
 MAX_HOPS = 6
+#: Every type but LIVES_IN: the paths of callers who may not see residences (a building).
+NOT_RESIDENCE = tuple(t for t in Rel if t is not Rel.LIVES_IN)
 _PATH_EXAMPLES = [
     {"source": Label.COMPOUND, "target": Label.COMPOUND, "hops": h, "types": t, "scoped": s}
-    for h, t in ((6, None), (2, (Rel.IN, Rel.MANAGES)), (1, (Rel.HOLDS_POST,)))
+    for h, t in ((6, None), (2, (Rel.IN, Rel.MANAGES)), (1, (Rel.HOLDS_POST,)),
+                 (6, NOT_RESIDENCE))
     for s in (False, True)
 ] + [{"source": src, "target": dst, "hops": 4, "types": None, "scoped": False}
      for src in RESOLVE_LABELS for dst in RESOLVE_LABELS]

@@ -3,10 +3,10 @@
 A place is inside when it reaches the scope place through `IN` (itself included). Other
 nodes are inside through the places they are linked to: a party org through what it
 covers, an organization through where it sits or what it manages or serves, a person
-through residence, registration, employer, membership or a post (a membership or post in
-a party org counts where that party org is: what it covers, or where a covered unit
-sits). Builders include the predicate only when a scope is given, so unscoped queries pay
-nothing for it.
+through residence, registration, membership or a post (a membership or post in a party
+org counts where that party org is: what it covers, or where a covered unit sits) — not
+through an employer. Builders include the predicate only when a scope is given, so
+unscoped queries pay nothing for it.
 """
 
 from __future__ import annotations
@@ -39,8 +39,11 @@ def _party_org(var: str) -> str:
 
 
 def _person(var: str) -> str:
+    # not by employer: a company's staff spans streets, and placing every employee where
+    # the company sits or manages let a community's officer read the phones of people
+    # living anywhere (attack run, 2026-11-30)
     return (f"(({var})-[:LIVES_IN|REPORTS_TO|HOLDS_POST]->(:Place)-{_IN}->{_SCOPE} OR "
-            f"({var})-[:EMPLOYED_BY|HOLDS_POST]->(:Organization)"
+            f"({var})-[:HOLDS_POST]->(:Organization)"
             f"-[:LOCATED_IN|MANAGES|SERVES]->()-{_IN}->{_SCOPE} OR "
             f"({var})-[:MEMBER_OF|HOLDS_POST]->(:PartyOrg)-[:COVERS]->()"
             f"-[:LOCATED_IN*0..1]->()-{_IN}->{_SCOPE})")

@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 
 from graph.domain import Label, Rel
 from graph.queries import load as q
-from graph.queries import replace as rq
 from graph.statements import Statement
 from graph.store import GraphStore
 from graph.text import search_text
@@ -124,16 +123,23 @@ class Diff(Generic[W]):
         return self.created + self.updated
 
 
-async def diff_nodes(
-    store: GraphStore, *, kind: q.NodeKind, rows: Sequence[NodeWrite]
-) -> Diff[NodeWrite]:
-    """Rows that create or change something, and how many of each (by row fingerprint)."""
-    diff: Diff[NodeWrite] = Diff()
+async def node_fingerprints(store: GraphStore, *, kind: q.NodeKind,
+                            codes: Sequence[str]) -> dict[str, str | None]:
+    """The stored fingerprint of each code the graph has a node of `kind` for."""
     stmt = q.fetch_fingerprints(kind=kind)
-    for batch in batched(rows):
-        found = await store.read(stmt, {"codes": [w.code for w in batch]})
-        existing = {r["code"]: r["hash"] for r in found}
-        _classify(batch, existing, lambda w: w.code, diff)
+    existing: dict[str, str | None] = {}
+    for batch in batched(codes):
+        existing.update((r["code"], r["hash"])
+                        for r in await store.read(stmt, {"codes": list(batch)}))
+    return existing
+
+
+def classify_nodes(rows: Sequence[NodeWrite],
+                   existing: dict[str, str | None]) -> Diff[NodeWrite]:
+    """Rows that create or change something against `node_fingerprints` (pure Python: a
+    loader runs it off the event loop)."""
+    diff: Diff[NodeWrite] = Diff()
+    _classify(rows, existing, lambda w: w.code, diff)
     return diff
 
 
@@ -195,18 +201,26 @@ async def write_owned(store: GraphStore, *, kind: q.NodeKind, diff: Diff[NodeWri
             await store.write(stmt, params)
 
 
-async def diff_relationships(
+async def relationship_fingerprints(
     store: GraphStore, *, from_label: Label, rel: Rel, to_label: Label,
     rows: Sequence[RelWrite],
-) -> Diff[RelWrite]:
-    diff: Diff[RelWrite] = Diff()
+) -> dict[tuple[str, str, str], str | None]:
+    """The stored fingerprint of each (src, dst, key) of `rows` the graph has."""
     stmt = q.fetch_existing_relationships(from_label=from_label, rel=rel, to_label=to_label)
+    existing: dict[tuple[str, str, str], str | None] = {}
     for batch in batched(rows):
         found = await store.read(stmt, {"code": [w.src for w in batch],
                                         "dst": [w.dst for w in batch],
                                         "key": [w.key for w in batch]})
-        existing = {(r["src"], r["dst"], r["key"]): r["hash"] for r in found}
-        _classify(batch, existing, lambda w: (w.src, w.dst, w.key), diff)
+        existing.update(((r["src"], r["dst"], r["key"]), r["hash"]) for r in found)
+    return existing
+
+
+def classify_relationships(rows: Sequence[RelWrite],
+                           existing: dict[tuple[str, str, str], str | None]
+                           ) -> Diff[RelWrite]:
+    diff: Diff[RelWrite] = Diff()
+    _classify(rows, existing, lambda w: (w.src, w.dst, w.key), diff)
     return diff
 
 
@@ -297,36 +311,6 @@ class RelKey:
     src: str
     dst: str
     key: str
-
-
-async def codes_in_scope(store: GraphStore, *, kind: q.NodeKind, scope: str) -> set[str]:
-    return {r["code"] for r in await store.read(rq.nodes_in_scope(kind=kind), {"scope": scope})}
-
-
-async def delete_nodes(store: GraphStore, *, kind: q.NodeKind, codes: Sequence[str]) -> None:
-    stmt = rq.delete_nodes(kind=kind)
-    for batch in batched(codes):
-        await store.write(stmt, {"codes": list(batch)})
-
-
-async def posts_in_scope(store: GraphStore, *, scope: str) -> dict[Label, set[RelKey]]:
-    return {label: {RelKey(r["src"], r["dst"], r["key"] or "") for r in await store.read(
-                rq.posts_in_scope(label=label), {"scope": scope})}
-            for label in rq.TARGET_LABELS}
-
-
-async def relations_in_scope(store: GraphStore, *, scope: str) -> dict[Rel, set[RelKey]]:
-    return {rel: {RelKey(r["src"], r["dst"], r["key"] or "") for r in await store.read(
-                rq.relations_in_scope(rel=rel), {"scope": scope})}
-            for rel in rq.RELATION_TYPES}
-
-
-async def delete_relationships(store: GraphStore, *, from_label: Label, rel: Rel,
-                               to_label: Label, keys: Sequence[RelKey]) -> None:
-    stmt = rq.delete_relationships(from_label=from_label, rel=rel, to_label=to_label)
-    for batch in batched(keys):
-        await store.write(stmt, {"rows": [{"src": k.src, "dst": k.dst, "key": k.key}
-                                          for k in batch]})
 
 
 @dataclass(frozen=True, slots=True)
