@@ -87,5 +87,5 @@ async def phones_by_code(store: GraphStore, *, codes: Sequence[str]) -> dict[str
 
 
 async def top_places(store: GraphStore, *, limit: int) -> list[str]:
-    """Codes of places inside no other place, in code order (at most `limit`)."""
+    """Codes of regions inside no other place, in code order (at most `limit`)."""
     return [str(r["code"]) for r in await store.read(q.TOP_PLACES, {"limit": limit})]
