@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from graph.errors import BadInput
 from graph.repo import load as repo
 from graph.repo.load import JournalEntry
 from resolvers.context import Context
 from resolvers.nodes import neighbour_one
-from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.pagination import decode_pair, encode_pair, page_size
 
 LIST_ID = "loads"
-_SEP = "\t"
 
 
 def cursor(entry: JournalEntry) -> str:
-    return encode_cursor(LIST_ID, f"{entry.started_at}{_SEP}{entry.load_id}")
+    return encode_pair(LIST_ID, entry.started_at, entry.load_id)
 
 
 async def loads(ctx: Context, *, first: int | None, after: str | None
@@ -23,13 +21,7 @@ async def loads(ctx: Context, *, first: int | None, after: str | None
     the caller's; the operator's loads (CLI, no jurisdiction) only for callers whose
     jurisdiction is a top place, since such a load may have touched anything."""
     size = page_size(first)
-    start = decode_cursor(LIST_ID, after)
-    key: tuple[str, str] | None = None
-    if start is not None:
-        at, sep, code = start.partition(_SEP)
-        if not sep:
-            raise BadInput(f"cursor {after!r} is not a cursor this API issued")
-        key = (at, code)
+    key = decode_pair(LIST_ID, after)
     scope = ctx.jurisdiction
     top = scope is not None and await neighbour_one(
         ctx, edge="region_parent", code=scope, scope=None) is None

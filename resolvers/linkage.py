@@ -20,7 +20,7 @@ from graph.repo import linkage as repo
 from resolvers.access import Right
 from resolvers.context import Context
 from resolvers.nodes import normalize
-from resolvers.pagination import MAX_PAGE, decode_cursor, encode_cursor, page_size
+from resolvers.pagination import MAX_PAGE, decode_pair, encode_pair, page_size
 
 #: Longest connection path looked for.
 MAX_HOPS = queries.MAX_HOPS
@@ -31,7 +31,6 @@ MAX_NEIGHBOURHOOD_NODES = MAX_PAGE
 #: Most shortest paths returned between two nodes.
 MAX_PATHS = 50
 CROSS_LIST = "cross_appointments"
-_SEP = "\t"  # codes never contain control characters (loaders and normalize() reject them)
 
 
 async def resolve_node(ctx: Context, *, code: str, scope: str | None,
@@ -135,20 +134,14 @@ async def pairing(ctx: Context, *, code: str, scope: str | None
 
 
 def cross_cursor(rec: CrossAppointmentRecord) -> str:
-    return encode_cursor(CROSS_LIST, f"{rec.compound.code}{_SEP}{rec.person.code}")
+    return encode_pair(CROSS_LIST, rec.compound.code, rec.person.code)
 
 
 async def cross_appointment_page(
     ctx: Context, *, scope: str | None, first: int | None, after: str | None,
 ) -> tuple[list[CrossAppointmentRecord], bool]:
     size = page_size(first)
-    start = decode_cursor(CROSS_LIST, after)
-    key: tuple[str, str] | None = None
-    if start is not None:
-        compound, sep, person = start.partition(_SEP)
-        if not sep:
-            raise BadInput(f"cursor {after!r} is not a cursor this API issued")
-        key = (compound, person)
+    key = decode_pair(CROSS_LIST, after)
     found = await repo.cross_appointment_page(ctx.store, scope=scope, today=ctx.today,
                                               after=key, limit=size + 1)
     return found[:size], len(found) > size

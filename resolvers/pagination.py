@@ -41,3 +41,22 @@ def page_size(first: int | None) -> int:
     if first < 0 or first > MAX_PAGE:
         raise BadInput(f"first must be between 0 and {MAX_PAGE}, got {first}")
     return first
+
+
+#: Separates the two parts of a pair cursor (codes never hold control characters).
+PAIR_SEP = "\t"
+
+
+def encode_pair(list_id: str, first: str, second: str) -> str:
+    return encode_cursor(list_id, f"{first}{PAIR_SEP}{second}")
+
+
+def decode_pair(list_id: str, cursor: str | None) -> tuple[str, str] | None:
+    """The two keys a pair cursor (sort key and code) starts after; BadInput otherwise."""
+    start = decode_cursor(list_id, cursor)
+    if start is None:
+        return None
+    first, sep, second = start.partition(PAIR_SEP)
+    if not sep:
+        raise BadInput(f"cursor {str(cursor)[:100]!r} is not a cursor this API issued")
+    return first, second
