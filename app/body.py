@@ -27,6 +27,10 @@ from app.logs import request_id
 log = logging.getLogger("orgcover.http")
 #: Longest message quoted back from a refusal.
 MAX_MESSAGE = 200
+#: The content types a POST may have (Strawberry parses any type *containing* JSON).
+ACCEPTED = frozenset({b"application/json", b"multipart/form-data"})
+#: Slowest average rate an upload may arrive at, bytes per second.
+MIN_UPLOAD_RATE = 64 * 1024
 
 
 class RequestRefused(Exception):
@@ -62,6 +66,10 @@ class BodyMiddleware:
         try:
             declared = _content_length(headers)
             if scope["method"] in ("POST", "PUT", "PATCH"):
+                if content_type not in ACCEPTED:
+                    raise RequestRefused(415, "BAD_REQUEST",
+                                         "send application/json (or multipart/form-data "
+                                         "for uploads)")
                 if content_type == b"multipart/form-data":
                     if declared is not None and declared > self.max_upload:
                         raise _too_large(self.max_upload, "ORGCOVER_MAX_UPLOAD_BYTES")
@@ -82,8 +90,11 @@ class BodyMiddleware:
     async def _read_all(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
         size = 0
+        # a whole JSON body within three pauses' worth: a byte every few seconds must not
+        # hold a connection for days
+        deadline = asyncio.get_running_loop().time() + 3 * self.read_timeout
         while True:
-            message = await self._next(receive)
+            message = await self._next(receive, deadline)
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
@@ -94,10 +105,14 @@ class BodyMiddleware:
 
     def _counted(self, receive: Receive, limit: int) -> Receive:
         size = 0
+        # an upload may take long, but not for ever: at least 64 KB/s on average
+        started = asyncio.get_running_loop().time()
 
         async def counted() -> Message:
             nonlocal size
-            message = await self._next(receive)
+            deadline = started + 3 * self.read_timeout + size / MIN_UPLOAD_RATE
+            message = await self._next(receive, max(deadline, asyncio.get_running_loop()
+                                                    .time() + 1))
             size += len(message.get("body", b""))
             if size > limit:
                 raise _too_large(limit, "ORGCOVER_MAX_UPLOAD_BYTES")
@@ -105,9 +120,13 @@ class BodyMiddleware:
 
         return counted
 
-    async def _next(self, receive: Receive) -> Message:
+    async def _next(self, receive: Receive, deadline: float | None = None) -> Message:
+        loop = asyncio.get_running_loop()
+        limit = loop.time() + self.read_timeout
+        if deadline is not None:
+            limit = min(limit, deadline)
         try:
-            async with asyncio.timeout(self.read_timeout):
+            async with asyncio.timeout_at(limit):
                 message = await receive()
         except TimeoutError:
             raise RequestRefused(408, "REQUEST_TIMEOUT",
@@ -170,8 +189,9 @@ def _too_large(limit: int, setting: str) -> RequestRefused:
 def _check_json(body: bytes) -> None:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise RequestRefused(400, "BAD_REQUEST", "the body is not valid JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise RequestRefused(400, "BAD_REQUEST", "the body is not valid JSON (or nests too "
+                                                 "deep)") from None
     if isinstance(document, list):
         raise RequestRefused(400, "BAD_REQUEST",
                              "batched requests are not supported: send one operation")
@@ -222,5 +242,6 @@ async def _answer(send: Send, status: int, code: str, message: str,
                       ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

@@ -32,7 +32,13 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from app.limits import MAX_COST, BoundedParserCache, BoundedValidationCache, CostLimiter
+from app.limits import (
+    MAX_COST,
+    BoundedParserCache,
+    BoundedValidationCache,
+    CostLimiter,
+    with_defaults,
+)
 from app.logs import request_id
 from graph.deadline import within
 from graph.errors import OrgcoverError
@@ -111,7 +117,8 @@ def access_entry(*, query: str | None, variables: dict[str, Any] | None, context
     request = getattr(context, "request", None)
     document = _document(query)
     try:
-        fields = root_fields(document, operation_name, variables)
+        filled = with_defaults(document, operation_name, variables) if document else variables
+        fields = root_fields(document, operation_name, filled)
     except Exception:  # a log line must never fail a request
         fields = []
     if operation_name is None and document is not None:
@@ -169,8 +176,11 @@ def root_fields(document: DocumentNode | None, operation_name: str | None,
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
     out: list[dict[str, Any]] = []
+    seen: set[str] = set()  # each named fragment once (they may nest deeply, not loop)
 
     def walk(selections: Any, depth: int) -> None:
+        if len(out) > 100:
+            return
         for node in selections:
             if isinstance(node, FieldNode):
                 args = {a.name.value: _short(value_from_ast_untyped(a.value, variables))
@@ -181,9 +191,10 @@ def root_fields(document: DocumentNode | None, operation_name: str | None,
                 if args:
                     entry["args"] = args
                 out.append(entry)
-            elif isinstance(node, InlineFragmentNode) and depth < 3:
+            elif isinstance(node, InlineFragmentNode) and depth < 64:
                 walk(node.selection_set.selections, depth + 1)
-            elif isinstance(node, FragmentSpreadNode) and depth < 3:
+            elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                seen.add(node.name.value)
                 fragment = fragments.get(node.name.value)
                 if fragment is not None:
                     walk(fragment.selection_set.selections, depth + 1)

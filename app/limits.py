@@ -64,6 +64,12 @@ SHORT_ARGUMENTS = {"code": 64, "scope": 64, "text": 64, "from": 64, "to": 64,
                    "replaceScope": 64, "after": 256}
 #: Query texts longer than this are parsed and validated every time, never cached.
 MAX_CACHED_QUERY = 8192
+#: Most selections a document may hold with its fragments expanded (checked before
+#: validation, which walks every copy: nested fragments doubling per level froze a worker).
+MAX_EXPANDED = 20_000
+#: What asking for the schema (`__schema`, `__type`) costs: one GraphiQL introspection
+#: passes, thirty aliased ones do not.
+INTROSPECTION = 5_000
 
 
 class CostLimiter(SchemaExtension):
@@ -76,9 +82,10 @@ class CostLimiter(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         if ctx.graphql_document is not None:
-            check_arguments(ctx.graphql_document, ctx.variables)
+            variables = with_defaults(ctx.graphql_document, ctx.operation_name, ctx.variables)
+            check_arguments(ctx.graphql_document, variables)
             cost = estimate(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
-                            ctx.variables)
+                            variables)
             if cost > self.max_cost:
                 raise GraphQLError(
                     f"query too costly: estimated {cost:,}, limit {self.max_cost:,} (ask "
@@ -93,6 +100,53 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     if name is None:
         return operations[0] if len(operations) == 1 else None
     return next((o for o in operations if o.name and o.name.value == name), None)
+
+
+def with_defaults(document: DocumentNode, operation_name: str | None,
+                  variables: dict[str, Any] | None) -> dict[str, Any]:
+    """The request's variables with the operation's declared defaults filled in: a default
+    is a value like any other (`query($n: Int = 500)` must cost what `first: 500` costs)."""
+    values = dict(variables or {})
+    operation = _operation(document, operation_name)
+    for definition in (operation.variable_definitions or ()) if operation else ():
+        name = definition.variable.name.value
+        if name not in values and definition.default_value is not None:
+            values[name] = value_from_ast_untyped(definition.default_value, {})
+    return values
+
+
+def expanded_size(document: DocumentNode) -> int:
+    """How many selections the operations hold once every fragment is expanded, counted
+    with one memo per fragment: nested spreads (each fragment spreading the next twice)
+    double the work per level, and validation itself would walk every copy."""
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    memo: dict[str, int] = {}
+    active: set[str] = set()
+
+    def size(selection_set: SelectionSetNode | None) -> int:
+        total = 0
+        for node in selection_set.selections if selection_set else ():
+            if isinstance(node, FragmentSpreadNode):
+                total += fragment(node.name.value)
+            else:
+                total += 1 + size(getattr(node, "selection_set", None))
+            if total > MAX_EXPANDED:
+                return total
+        return total
+
+    def fragment(name: str) -> int:
+        if name in memo:
+            return memo[name]
+        if name in active or name not in fragments:
+            return 0  # a cycle or an unknown fragment: validation says so
+        active.add(name)
+        memo[name] = size(fragments[name].selection_set)
+        active.discard(name)
+        return memo[name]
+
+    return sum(size(d.selection_set) for d in document.definitions
+               if isinstance(d, OperationDefinitionNode))
 
 
 def estimate(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
@@ -138,6 +192,8 @@ def _field_cost(schema: GraphQLSchema, parent: GraphQLNamedType, node: FieldNode
                 fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any],
                 parent_args: dict[str, Any], depth: int) -> int:
     name = node.name.value
+    if name in ("__schema", "__type"):
+        return INTROSPECTION  # a whole schema's worth of objects
     fields = getattr(parent, "fields", None)
     if fields is None or name not in fields:
         return 0  # __typename, or a field validation rejects
@@ -194,6 +250,12 @@ def check_arguments(document: DocumentNode, variables: dict[str, Any] | None) ->
     """Codes and search text of at most 64 characters, cursors of 256 (BAD_USER_INPUT)."""
     for name, value in _string_arguments(document, variables or {}):
         limit = SHORT_ARGUMENTS[name]
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise GraphQLError(f"argument {name} is not text (a lone UTF-16 surrogate)",
+                               extensions={"code": "BAD_USER_INPUT", "argument": name}) \
+                from None
         if len(value) > limit:
             raise GraphQLError(
                 f"argument {name} is {len(value):,} characters long; at most {limit}",
@@ -244,12 +306,21 @@ def _validate_cached(schema: GraphQLSchema, document: DocumentNode,
 
 
 class BoundedValidationCache(SchemaExtension):
-    """Strawberry's ValidationCache for documents parsed from texts up to 8 KB."""
+    """Strawberry's ValidationCache for documents parsed from texts up to 8 KB — after the
+    document's expanded size is checked (validation walks every expanded copy)."""
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         rules = tuple(ctx.validation_rules)
         assert ctx.graphql_document is not None
+        expanded = expanded_size(ctx.graphql_document)
+        if expanded > MAX_EXPANDED:
+            ctx.pre_execution_errors = [GraphQLError(
+                f"query too large: its fragments expand to more than {MAX_EXPANDED:,} "
+                "selections", extensions={"code": "QUERY_TOO_COSTLY",
+                                          "limit": MAX_EXPANDED})]
+            yield
+            return
         if len(ctx.query or "") <= MAX_CACHED_QUERY:
             errors = _validate_cached(ctx.schema._schema, ctx.graphql_document, rules)
         else:

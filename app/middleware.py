@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -11,9 +12,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id
-from graph.errors import Unauthenticated
+from graph.errors import OrgcoverError, Unauthenticated
 from resolvers.access import Caller
 
+log = logging.getLogger("orgcover.http")
 #: A caller's X-Request-Id longer than this is cut (it ends up in every log line).
 MAX_REQUEST_ID = 64
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -126,6 +128,11 @@ class GuardMiddleware:
             await self._refuse(scope, send, 401, exc.code, exc.message, {
                 b"www-authenticate": b'Bearer error="invalid_token"'})
             return
+        except OrgcoverError as exc:  # the store could not say whether the place exists
+            log.warning("token not verified: %s", exc)
+            await self._refuse(scope, send, 503, "STORE_UNAVAILABLE",
+                               "the token cannot be verified now; try again later")
+            return
         scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)
 
@@ -135,8 +142,11 @@ class GuardMiddleware:
             self.on_reject(scope, code, message)
         body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]},
                           ensure_ascii=False).encode()
+        # close: the body was not read, and a client must not keep the connection by
+        # dripping it (uvicorn would discard the bytes with no timer)
         headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode()), *(extra or {}).items()]
+                   (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
+                   *(extra or {}).items()]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -26,14 +26,17 @@ class SlowHeaderGuard(HttpToolsProtocol):
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
+        self._in_headers = True  # until the first request's headers are complete
         self._header_timer: asyncio.TimerHandle | None = self.loop.call_later(
             self.header_timeout, self._headers_too_slow)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._in_headers = True
         self._restart()
 
     def on_headers_complete(self) -> None:
+        self._in_headers = False
         self._stop()
         super().on_headers_complete()
 
@@ -53,8 +56,10 @@ class SlowHeaderGuard(HttpToolsProtocol):
             self._header_timer = None
 
     def _headers_too_slow(self) -> None:
+        """Close while a request's headers are still arriving (on a keep-alive connection
+        the previous request's finished cycle is still there: it says nothing)."""
         self._header_timer = None
-        if self.cycle is None or not self.cycle.response_started:
+        if self._in_headers:
             self.transport.close()
 
 

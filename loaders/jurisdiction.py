@@ -222,6 +222,12 @@ class Jurisdiction:
                 self._report(where, "code", code)
             elif self._outside(parent, PLACES):
                 self._report(where, column, parent, allowed=wanted)
+            elif wanted == PLACES and not self._place_in.get(code, False) \
+                    and self._label(parent, PLACES) is None:
+                # a district row (the one place kind whose parent pass 1 does not check:
+                # `wanted` is every place) under no place at all lies nowhere; it would
+                # otherwise become a top place beside J (found in review)
+                self._report(where, "code", code)
             if code in now_out:
                 self._report(where, "code", code)
 

@@ -17,13 +17,19 @@ With the embedded store the serving process is the only writer, and nothing is s
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+from graph.deadline import within
+from graph.errors import OrgcoverError
 from graph.repo.nodes import top_places
 from graph.store import GraphStore
 
 #: Seconds a "the only top place" answer is trusted.
 TTL = 2.0
+#: Seconds the lookup may take (waiting for the lock included).
+LOOKUP_TIMEOUT = 1.0
+log = logging.getLogger("orgcover.bounds")
 
 
 class ReadBounds:
@@ -35,10 +41,15 @@ class ReadBounds:
         self._lock = asyncio.Lock()
 
     async def whole_store(self, jurisdiction: str | None) -> bool:
-        """True when `jurisdiction` is the store's only top place."""
+        """True when `jurisdiction` is the store's only top place; False (bounded, the safe
+        answer) when the store cannot say within a second."""
         if jurisdiction is None:
             return False
-        tops = await self._top_places()
+        try:
+            tops = await self._top_places()
+        except (OrgcoverError, TimeoutError) as exc:
+            log.warning("top places not known (%s): reads stay bounded", exc)
+            return False
         return tops == (jurisdiction,)
 
     def forget(self) -> None:
@@ -47,8 +58,9 @@ class ReadBounds:
     async def _top_places(self) -> tuple[str, ...]:
         if self._tops is not None and time.monotonic() - self._at < self.ttl:
             return self._tops
-        async with self._lock:
+        async with asyncio.timeout(LOOKUP_TIMEOUT), self._lock:
             if self._tops is None or time.monotonic() - self._at >= self.ttl:
-                self._tops = tuple(await top_places(self.store, limit=2))
+                with within(LOOKUP_TIMEOUT):
+                    self._tops = tuple(await top_places(self.store, limit=2))
                 self._at = time.monotonic()
             return self._tops

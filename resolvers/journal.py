@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from graph.repo import load as repo
+from graph.repo.jurisdiction import place_parent
 from graph.repo.load import JournalEntry
 from resolvers.context import Context
-from resolvers.nodes import neighbour_one
 from resolvers.pagination import decode_pair, encode_pair, page_size
 
 LIST_ID = "loads"
@@ -23,8 +23,10 @@ async def loads(ctx: Context, *, first: int | None, after: str | None
     size = page_size(first)
     key = decode_pair(LIST_ID, after)
     scope = ctx.jurisdiction
-    top = scope is not None and await neighbour_one(
-        ctx, edge="region_parent", code=scope, scope=None) is None
+    top = False
+    if scope is not None:
+        place = await place_parent(ctx.store, code=scope)
+        top = place is not None and place.parent is None  # no place above it at all
     found = await repo.load_journal(ctx.store, scope=scope, top=top, after=key,
                                     limit=size + 1)
     return found[:size], len(found) > size

@@ -20,6 +20,11 @@ def normalize(code: str) -> str:
     """Codes are stored NFKC-normalized and trimmed; so are the codes clients send."""
     if CONTROL_CHARS.search(code):
         raise BadInput("codes and search text cannot contain control characters")
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("codes and search text must be text (a lone UTF-16 surrogate is "
+                       "not)") from None
     return unicodedata.normalize("NFKC", code).strip()
 
 
@@ -28,13 +33,17 @@ async def effective_scope(ctx: Context, requested: str | None) -> str | None:
 
     A requested scope must be a place code (NOT_FOUND otherwise). With a jurisdiction set,
     a scope outside it finds nothing the caller may see, so it is reported as not found.
+    A building is no scope for callers who may not see residences below compound level:
+    the people inside a building are the people living in it (a yes/no test of anyone's
+    home, found in review).
     """
     if requested is None:
         return ctx.jurisdiction
     code = normalize(requested)
     place = await ctx.loaders.node(Label.PLACE, ctx.jurisdiction).load(code)
-    if place is None:
-        raise NotFound(f"scope {requested!r} is not a known place code")
+    if place is None or (place.label is Label.BUILDING
+                         and not ctx.caller.can(Right.PII_RESIDENCE)):
+        raise NotFound(f"scope {requested[:64]!r} is not a known place code")
     return code
 
 

@@ -223,3 +223,21 @@ def test_fuzzed_bodies_never_fail_inside(app_and_client: tuple[Any, httpx.AsyncC
             return await c.post("/graphql", json=body)
 
     _codes(asyncio.run(ask()))
+
+
+@pytest.mark.parametrize(("content_type", "body", "status"), [
+    ("application/json-seq", b'"abc"', 415), ("application/jsonx", b"123", 415),
+    ("application/json", b"[" * 100_000, 400)])
+async def test_odd_content_types_and_deep_json_are_refused(
+        client: httpx.AsyncClient, content_type: str, body: bytes, status: int) -> None:
+    response = await client.post("/graphql", content=body,
+                                 headers={"content-type": content_type})
+    assert response.status_code == status
+    assert _codes(response) == {"BAD_REQUEST"}
+
+
+async def test_a_surrogate_in_get_variables_is_bad_input(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={
+        "query": "query($c: String!) { compound(code: $c) { code } }",
+        "variables": '{"c": "\\ud800"}'}, headers={"x-orgcover-csrf": "1"})
+    assert _codes(response) == {"BAD_USER_INPUT"}

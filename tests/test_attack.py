@@ -396,3 +396,19 @@ async def test_a_dry_run_does_not_confirm_a_guessed_phone(app_client: httpx.Asyn
     assert result["__typename"] == "LoadResult", body
     assert result["counts"] == [{"template": "people", "created": 0,
                                  "updated": 1 - unchanged, "unchanged": unchanged}]
+
+
+@pytest.mark.parametrize(("role", "visible"), [("viewer", False), ("auditor", False),
+                                               ("officer", True)])
+async def test_a_building_is_no_scope_for_roles_without_residence(
+        app_client: httpx.AsyncClient, role: str, visible: bool) -> None:
+    """Inside a building are the people living there: as a scope it would answer "does
+    X live here" (found in review)."""
+    home = TRUTH.residence[P_IN]
+    body = await _post(app_client, role, "district",
+                       "query($c: String!, $s: String) { person(code: $c, scope: $s) { code } }",
+                       {"c": P_IN, "s": home})
+    if visible:
+        assert body["data"] == {"person": {"code": P_IN}}
+    else:
+        assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"

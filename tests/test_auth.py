@@ -510,3 +510,18 @@ async def test_websockets_are_closed_unanswered(tiny_store: FalkorStore,
     async with app.router.lifespan_context(app):
         await app(scope, receive, send)
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+async def test_a_token_whose_algorithm_does_not_fit_the_key_is_401(
+        rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey) -> None:
+    verifier = TokenVerifier(AuthConfig(public_key=_pem(rsa_key)), place_exists=_place)
+    with pytest.raises(Unauthenticated, match="does not fit the configured key"):
+        await verifier.verify(_idp(ec_key, "ES256", None))
+
+
+async def test_refusals_close_the_connection(client: httpx.AsyncClient) -> None:
+    """The body of a refused request is not read: the connection closes, so a client
+    cannot hold it by dripping that body."""
+    response = await _ask(client, None)
+    assert response.status_code == 401
+    assert response.headers["connection"] == "close"

@@ -66,3 +66,15 @@ async def test_a_stale_answer_lasts_at_most_the_ttl(client: httpx.AsyncClient,
     bounds.ttl = 0.0
     assert not await bounds.whole_store("371327")
     assert not await bounds.whole_store(None)
+
+
+async def test_a_store_that_cannot_answer_leaves_reads_bounded(store: FalkorStore) -> None:
+    from graph.errors import StoreUnavailable
+    from resolvers.bounds import ReadBounds
+
+    class Broken:
+        async def read(self, *args: object, **kwargs: object) -> list[object]:
+            raise StoreUnavailable("down")
+
+    bounds = ReadBounds(Broken())  # type: ignore[arg-type]
+    assert not await bounds.whole_store("371327")

@@ -122,3 +122,40 @@ async def test_the_database_stops_a_statement_at_the_deadline(
     assert time.perf_counter() - started < 3.0
     with within(0.0), pytest.raises(Timeout):  # nothing left: not even sent
         await tiny_store.read(heavy)
+
+
+def _fragment_bomb(levels: int) -> str:
+    parts = [f"fragment F{i} on Region {{ name ...F{i + 1} ...F{i + 1} }}"
+             for i in range(levels)]
+    parts.append(f"fragment F{levels} on Region {{ code }}")
+    return '{ region(code: "371327") { ...F0 } } ' + " ".join(parts)
+
+
+async def test_nested_fragments_are_refused_before_validation(tiny_store: FalkorStore) -> None:
+    """Each fragment spreading the next twice doubles the work per level (found in review:
+    25 levels froze a worker for minutes in ~300 tokens)."""
+    import time
+
+    started = time.perf_counter()
+    result = await run(tiny_store, _fragment_bomb(30))
+    assert time.perf_counter() - started < 1.0
+    assert result.errors[0].extensions == {"code": "QUERY_TOO_COSTLY",
+                                           "limit": limits.MAX_EXPANDED}
+    assert (await run(tiny_store, _fragment_bomb(3))).errors is None  # 2³ copies are fine
+
+
+async def test_variable_defaults_count_like_values(tiny_store: FalkorStore) -> None:
+    nested = """query($n: Int = 500) { partyOrgs(first: $n) { nodes { members(first: $n) {
+      nodes { partyOrg { members(first: $n) { nodes { name } } } } } } } }"""
+    costly = await run(tiny_store, nested)
+    assert costly.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
+    long_default = 'query($t: String! = "%s") { search(text: $t) { totalCount } }' % ("阳" * 300)
+    assert (await run(tiny_store, long_default)).errors[0].extensions == {
+        "code": "BAD_USER_INPUT", "argument": "text"}
+
+
+async def test_introspection_has_a_price(tiny_store: FalkorStore) -> None:
+    one = await run(tiny_store, "{ __schema { types { name fields { name } } } }")
+    assert one.errors is None
+    many = "{ " + " ".join(f"a{i}: __schema {{ types {{ name }} }}" for i in range(25)) + " }"
+    assert (await run(tiny_store, many)).errors[0].extensions["code"] == "QUERY_TOO_COSTLY"

@@ -116,6 +116,8 @@ CASES: list[tuple[str, dict[str, list[list[object]]], list[Expected]]] = [
      [("regions", 2, "parent_code", "S2")]),
     ("another-district", {"regions": [["D9", "另一县", "区县", "", ""]]},
      [("regions", 2, "code", "D9")]),
+    ("another-district-under-no-place", {"regions": [["D8", "另一县", "区县", "ZZZ", ""]]},
+     [("regions", 2, "code", "D8")]),
     ("jurisdiction-renamed", {"regions": [["S1", "一街道（新）", "街道", "D", ""]]}, []),
     ("jurisdiction-moved", {"regions": [["D9", "另一县", "区县", "", ""],
                                         ["S1", "一街道", "街道", "D9", ""]]},

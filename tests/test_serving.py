@@ -108,3 +108,19 @@ async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> Non
     done = sum(await asyncio.gather(*workers))
     assert done >= 4
     assert max(probes) < 0.2, sorted(probes)[-3:]
+
+
+async def test_slow_headers_of_a_second_request_are_cut_off(served: int) -> None:
+    """On a keep-alive connection the first request's finished cycle must not shield the
+    second request's dripping headers (found in review)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", served)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await writer.drain()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=3)
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))
+    await reader.readexactly(length)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHo")  # the second request stalls
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), timeout=3) == b""
+    writer.close()

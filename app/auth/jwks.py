@@ -53,7 +53,7 @@ class JwksCache:
             body = await asyncio.to_thread(self._fetch)
             keys = {k.key_id: k.key for k in jwt.PyJWKSet.from_dict(json.loads(body))
                     if k.key_id}
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, jwt.PyJWTError) as exc:
             self._fetched = time.monotonic()  # do not retry at once on every request
             log.error("cannot fetch the identity provider's keys from %s: %s", self.url, exc)
             if not self._keys:

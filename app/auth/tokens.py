@@ -157,6 +157,9 @@ class TokenVerifier:
             raise Unauthenticated(f"token has no {exc.claim!r} claim") from None
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {str(exc)[:100]}") from None
+        except (TypeError, ValueError):  # e.g. an ES256 token against an RSA key
+            raise Unauthenticated(f"token algorithm {alg!r} does not fit the configured key")\
+                from None
 
     async def _public_key(self, header: Mapping[str, Any]) -> Any:
         if self._jwks is not None:
