@@ -34,6 +34,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from app.limits import (
     MAX_COST,
+    MAX_QUERY_CHARS,
     BoundedParserCache,
     BoundedValidationCache,
     CostLimiter,
@@ -148,12 +149,10 @@ def _parsed(query: str) -> DocumentNode | None:
 
 
 def _document(query: str | None) -> DocumentNode | None:
-    """The operation's document for the log (cached; long texts parsed, not kept)."""
+    """The operation's document for the log and the deadline (cached)."""
     if not query:
         return None
-    if len(query) > 20_000:
-        return _parsed.__wrapped__(query)
-    return _parsed(query)
+    return _parsed(query)  # texts are at most MAX_QUERY_CHARS long
 
 
 #: Arguments the access log keeps: where a caller looked and for what (never page sizes).
@@ -253,6 +252,11 @@ class OrgcoverSchema(strawberry.Schema):
         context_value: Any | None = None, root_value: Any | None = None,
         operation_name: str | None = None, *args: Any, **kwargs: Any,
     ) -> ExecutionResult:
+        if query is not None and len(query) > MAX_QUERY_CHARS:  # before any parsing
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                f"the query text is {len(query):,} characters long; at most "
+                f"{MAX_QUERY_CHARS:,} (send values as variables)",
+                extensions={"code": "BAD_USER_INPUT"})])
         if self.access_sink is None:
             return await self._within_deadline(query, variable_values, context_value,
                                                root_value, operation_name, *args, **kwargs)

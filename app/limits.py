@@ -4,8 +4,10 @@
   is below it by its size: `first`, default 50 for paged lists, 10 for short unpaged
   ones; expensive fields carry weights of their own) is refused above `max_cost` with
   `QUERY_TOO_COSTLY` and the estimate in `extensions`. The default is sized from the
-  frontend queries of tests/queries (test_limits.py keeps them under half of it); the
-  nested-members attack (30⁴ people, 15 s of a blocked event loop) estimates at 890k.
+  frontend queries of tests/queries (test_limits.py keeps them under half of it) and from
+  what the event loop can bear: at about 16 µs of loop time per unit, four concurrent
+  queries of 100,000 held `/healthz` for seconds (`make bench-abuse`); the nested-members
+  attack (30⁴ people, 15 s of a blocked event loop) estimates at 890k.
 - String arguments that name codes or search text are at most 64 characters, cursors 256:
   longer ones are `BAD_USER_INPUT` before any resolver sees them.
 - The parser and validation caches keep only query texts up to 8 KB, so distinct huge
@@ -40,7 +42,7 @@ from graphql.validation import validate
 from strawberry.extensions import SchemaExtension
 
 #: Default ceiling of the estimate (README, setting ORGCOVER_MAX_QUERY_COST).
-MAX_COST = 100_000
+MAX_COST = 20_000
 #: Size assumed for a paged list without `first`, and for a short list with no argument.
 PAGE_DEFAULT = 50
 SHORT_LIST = 10
@@ -64,6 +66,9 @@ SHORT_ARGUMENTS = {"code": 64, "scope": 64, "text": 64, "from": 64, "to": 64,
                    "replaceScope": 64, "after": 256}
 #: Query texts longer than this are parsed and validated every time, never cached.
 MAX_CACHED_QUERY = 8192
+#: Longest query text accepted at all: graphql-core's lexer reads 1 MB in about 0.2 s of
+#: event loop, and forty such texts froze the service for 20 s (`make bench-abuse`).
+MAX_QUERY_CHARS = 32 * 1024
 #: Most selections a document may hold with its fragments expanded (checked before
 #: validation, which walks every copy: nested fragments doubling per level froze a worker).
 MAX_EXPANDED = 20_000

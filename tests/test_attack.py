@@ -73,9 +73,9 @@ PROBE_NEIGHBOURHOOD = """query($code: String!) { neighbourhood(code: $code, hops
   relationships { type startCode startKind endCode endKind } } }"""
 PROBE_LISTS = """{
   compounds(first: 500) { totalCount edges { cursor node { code name } } }
-  partyOrgs(first: 200) { totalCount nodes { code members(first: 60) {
+  partyOrgs(first: 150) { totalCount nodes { code members(first: 60) {
     nodes { code phone idMasked } } } }
-  organizations(first: 100) { totalCount nodes { code employees(first: 60) {
+  organizations(first: 50) { totalCount nodes { code employees(first: 60) {
     nodes { code phone } } } }
   regions(first: 500) { nodes { code } }
   grids(first: 500) { nodes { code } }

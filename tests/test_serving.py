@@ -78,7 +78,7 @@ async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> Non
     from tests.auth import bearer
 
     heavy = """{ overview { metric rate }
-      compounds(first: 100) { nodes { code buildings(first: 40) { nodes { code
+      compounds(first: 60) { nodes { code buildings(first: 12) { nodes { code
         buildingChiefs { code } memberHouseholds { code } hasPartyGroup } } } }
       search(text: "社区", first: 100) { totalCount } }"""
     assert MAX_COST / 4 < estimate(build_schema()._schema, parse(heavy), None, {}) <= MAX_COST
