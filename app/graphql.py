@@ -20,7 +20,6 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
-    OperationDefinitionNode,
     OperationType,
     parse,
     value_from_ast_untyped,
@@ -38,6 +37,7 @@ from app.limits import (
     BoundedParserCache,
     BoundedValidationCache,
     CostLimiter,
+    operation_of,
     with_defaults,
 )
 from app.logs import request_id
@@ -102,11 +102,7 @@ def apply_error_policy(error: GraphQLError) -> None:
 
 def _is_mutation(query: str | None, operation_name: str | None) -> bool:
     document = _document(query)
-    if document is None:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = next((o for o in operations if operation_name is None
-                   or (o.name is not None and o.name.value == operation_name)), None)
+    chosen = operation_of(document, operation_name) if document is not None else None
     return chosen is not None and chosen.operation is OperationType.MUTATION
 
 
@@ -123,9 +119,8 @@ def access_entry(*, query: str | None, variables: dict[str, Any] | None, context
     except Exception:  # a log line must never fail a request
         fields = []
     if operation_name is None and document is not None:
-        named = [d.name.value for d in document.definitions
-                 if isinstance(d, OperationDefinitionNode) and d.name]
-        operation_name = named[0] if len(named) == 1 else None
+        only = operation_of(document, None)
+        operation_name = only.name.value if only is not None and only.name else None
     return {
         "request_id": getattr(context, "request_id", None) or request_id.get(),
         "sub": caller.sub if caller else None,
@@ -167,9 +162,7 @@ def root_fields(document: DocumentNode | None, operation_name: str | None,
     """The operation's root fields with their logged arguments, variables filled in."""
     if document is None:
         return []
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    operation = next((o for o in operations if o.name and o.name.value == operation_name),
-                     operations[0] if len(operations) == 1 else None)
+    operation = operation_of(document, operation_name)
     if operation is None:
         return []
     fragments = {d.name.value: d for d in document.definitions

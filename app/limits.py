@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -100,7 +100,8 @@ class CostLimiter(SchemaExtension):
         yield
 
 
-def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+def operation_of(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation `name` of the document (without a name: its only operation)."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if name is None:
         return operations[0] if len(operations) == 1 else None
@@ -112,7 +113,7 @@ def with_defaults(document: DocumentNode, operation_name: str | None,
     """The request's variables with the operation's declared defaults filled in: a default
     is a value like any other (`query($n: Int = 500)` must cost what `first: 500` costs)."""
     values = dict(variables or {})
-    operation = _operation(document, operation_name)
+    operation = operation_of(document, operation_name)
     for definition in (operation.variable_definitions or ()) if operation else ():
         name = definition.variable.name.value
         if name not in values and definition.default_value is not None:
@@ -157,7 +158,7 @@ def expanded_size(document: DocumentNode) -> int:
 def estimate(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None,
              variables: dict[str, Any] | None) -> int:
     """The static cost of the operation `operation_name` of `document`."""
-    operation = _operation(document, operation_name)
+    operation = operation_of(document, operation_name)
     if operation is None:
         return 0
     root = schema.get_root_type(operation.operation)
@@ -333,5 +334,3 @@ class BoundedValidationCache(SchemaExtension):
         ctx.pre_execution_errors = list(errors)
         yield
 
-
-CostFactory = Callable[[], CostLimiter]

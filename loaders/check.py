@@ -89,7 +89,6 @@ RELATION_ENDS: dict[RelationType, tuple[int, int]] = {
 NodeRecord = tuple[str, dict[str, Any], dict[Rel, tuple[str, ...]]]
 
 
-_kinds = kinds
 
 
 @dataclass(slots=True)
@@ -484,10 +483,10 @@ class RosterCheck:
     def _report_references(self) -> None:
         for ref in self.open_refs:
             have = self.index.kinds(ref.code)
-            params = {"code": ref.code, **_kinds("wanted", ref.allowed, "或", " or ")}
+            params = {"code": ref.code, **kinds("wanted", ref.allowed, "或", " or ")}
             if have:
                 self._problem(ref.where, ref.column, ref.code, "ref_wrong_kind",
-                              {**params, **_kinds("have", have, "、", ", ")})
+                              {**params, **kinds("have", have, "、", ", ")})
             else:
                 self._problem(ref.where, ref.column, ref.code, "ref_missing", params)
         for ref in self.role_refs:
@@ -496,8 +495,8 @@ class RosterCheck:
                 assert ref.role is not None
                 self._problem(ref.where, "role", ref.role.zh, "role_target", {
                     "role": ref.role.zh, "code": ref.code,
-                    **_kinds("wanted", ref.allowed, "或", " or "),
-                    **_kinds("have", have, "、", ", ")})
+                    **kinds("wanted", ref.allowed, "或", " or "),
+                    **kinds("have", have, "、", ", ")})
 
     async def _check_cycles(self) -> None:
         """`UNDER` must stay a forest, counting the graph's edges the load does not replace."""

@@ -40,5 +40,4 @@ class Load:
 @strawberry.type(description="A page of the load journal, newest first.")
 class LoadConnection:
     nodes: list[Load] = strawberry.field(description="Loads of this page.")
-    cursors: strawberry.Private[list[str]]
     page_info: PageInfo = strawberry.field(description="Where this page lies.")

@@ -263,7 +263,7 @@ class Query:
                     after: After = None) -> LoadConnection:
         found, more = await journal.loads(info.context, first=first, after=after)
         cursors = [journal.cursor(e) for e in found]
-        return LoadConnection(nodes=[Load.from_entry(e) for e in found], cursors=cursors,
+        return LoadConnection(nodes=[Load.from_entry(e) for e in found],
                               page_info=page_info(cursors, has_next=more,
                                                   started_after=after is not None))
 

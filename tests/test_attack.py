@@ -412,3 +412,19 @@ async def test_a_building_is_no_scope_for_roles_without_residence(
         assert body["data"] == {"person": {"code": P_IN}}
     else:
         assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("where", list(JURISDICTIONS))
+async def test_the_load_journal_stays_inside(app_client: httpx.AsyncClient,
+                                            where: str) -> None:
+    """`loads` (right `records`): a load shows to admins at or above where it was bound;
+    the operator's CLI loads (no jurisdiction) only at the top."""
+    body = await _post(app_client, "admin", where,
+                       "{ loads(first: 50) { nodes { who jurisdiction } } }")
+    nodes = body["data"]["loads"]["nodes"]
+    for load in nodes:
+        assert load["jurisdiction"] in INSIDE[where] or (
+            load["jurisdiction"] is None and where == "district"), load
+    assert bool(nodes) == (where == "district")  # the tiny district was loaded by the CLI
+    viewer = await _post(app_client, "viewer", where, "{ loads { nodes { who } } }")
+    assert viewer["errors"][0]["extensions"]["code"] == "FORBIDDEN"

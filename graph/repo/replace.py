@@ -16,6 +16,7 @@ from graph.queries import load as q
 from graph.queries import replace as rq
 from graph.repo.jurisdiction import codes_inside
 from graph.repo.load import RelKey, batched
+from graph.statements import Statement
 from graph.store import GraphStore
 
 #: Places per statement when asking what is linked to them (bench: 1,000 places of a
@@ -73,12 +74,17 @@ async def posts_in_scope(store: GraphStore, *, places: ScopePlaces) -> dict[Labe
     for label in rq.TARGET_LABELS:
         targets = places.codes() if label is Label.PLACE else sorted(
             await _at_places(store, label, places))
-        keys: set[RelKey] = set()
-        for batch in batched(targets, PLACE_BATCH):
-            keys.update(RelKey(r["src"], r["dst"], r["key"] or "") for r in await store.read(
-                rq.posts_at(label=label), {"codes": list(batch)}))
-        out[label] = keys
+        out[label] = await _keys(store, rq.posts_at(label=label), targets)
     return out
+
+
+async def _keys(store: GraphStore, stmt: Statement, codes: Sequence[str]) -> set[RelKey]:
+    """The relationships `stmt` lists for `codes`, a batch of places at a time."""
+    keys: set[RelKey] = set()
+    for batch in batched(codes, PLACE_BATCH):
+        keys.update(RelKey(r["src"], r["dst"], r["key"] or "")
+                    for r in await store.read(stmt, {"codes": list(batch)}))
+    return keys
 
 
 async def relations_in_scope(store: GraphStore, *,
@@ -87,11 +93,7 @@ async def relations_in_scope(store: GraphStore, *,
     out: dict[Rel, set[RelKey]] = {}
     codes = places.codes()
     for rel in rq.RELATION_TYPES:
-        keys: set[RelKey] = set()
-        for batch in batched(codes, PLACE_BATCH):
-            keys.update(RelKey(r["src"], r["dst"], r["key"] or "") for r in await store.read(
-                rq.relations_at(rel=rel), {"codes": list(batch)}))
-        out[rel] = keys
+        out[rel] = await _keys(store, rq.relations_at(rel=rel), codes)
     return out
 
 
