@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint bench bench-http bench-abuse install clean
+.PHONY: run test test-neo4j lint bench bench-http bench-abuse install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ run: $(STAMP)
 	$(BIN)/orgcover serve --demo
 
 test: $(STAMP) $(NODE_STAMP)
+	$(BIN)/pytest
+
+# The same suite on a live Neo4j 5 (README "Testing on Neo4j"): every store fixture gives
+# that server's database, emptied per test; FalkorDB-only tests skip.
+test-neo4j: $(STAMP) $(NODE_STAMP)
+	@test -n "$$ORGCOVER_TEST_NEO4J_URI" || { echo "set ORGCOVER_TEST_NEO4J_URI (and ORGCOVER_TEST_NEO4J_USER, ORGCOVER_TEST_NEO4J_PASSWORD) to a Neo4j 5 you may empty" >&2; exit 2; }
 	$(BIN)/pytest
 
 lint: $(STAMP)

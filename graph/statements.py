@@ -101,6 +101,14 @@ def compose(
     return Statement(name, " ".join(text.split()), mode, dict(params or {}), backends)
 
 
+def subquery(body: str, *, backend: Backend) -> str:
+    """A `CALL` subquery importing nothing, in the backend's dialect: Neo4j 5.26 deprecates
+    `CALL { … }` (a notification on every run; Cypher 25 drops it) for `CALL () { … }`,
+    which FalkorDB does not parse."""
+    opening = "CALL () {" if backend == "neo4j" else "CALL {"
+    return f"{opening} {body} }}"
+
+
 def all_statements() -> Iterator[Statement]:
     """Every constant and every builder variant, after importing all query modules."""
     import_all_query_modules()

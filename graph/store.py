@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,14 +104,3 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None: ...
 
-
-def plain(value: Any) -> Any:
-    """Convert driver values (OrderedDicts, neo4j dates, integral floats kept) to plain Python."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    to_native = getattr(value, "to_native", None)
-    if callable(to_native) and not isinstance(value, dt.date):
-        return to_native()
-    return value

@@ -231,7 +231,7 @@ class RosterWrite:
                 await self._begin()  # first: a resumed load writes under its old load id
                 writes = await off_loop(functools.partial(
                     repo.node_writes, kind, diff, load_id=self.report.load_id, now=self._now,
-                    link_created=linked))
+                    backend=self.store.backend, link_created=linked))
                 if writing is not None:
                     await writing
                     writing = None

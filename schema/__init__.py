@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from schema.execution import SettledExecutor
 from schema.mutation import Mutation
 from schema.query import Query
 from schema.types import Building, Compound, Grid, Region
@@ -21,4 +22,5 @@ def assemble(
         mutation=Mutation,
         types=[Region, Grid, Compound, Building],
         extensions=list(extensions),
+        execution_context_class=SettledExecutor,
     )

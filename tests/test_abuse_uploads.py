@@ -23,8 +23,8 @@ import uvicorn
 
 from app.main import create_app
 from graph.backends.embedded import EmbeddedFalkorServer
-from graph.backends.falkordb import FalkorStore
 from graph.errors import LoadInProgress
+from graph.store import GraphStore
 from loaders.limits import LoadLimits
 from loaders.lock import LoadLock
 from loaders.pii import IdProtector
@@ -82,7 +82,7 @@ GRIDS = "网格编码,网格名称,所属社区编码"
 COMPOUNDS = "小区编码,小区名称,所属网格编码,户数"
 
 
-async def _seeded(store: FalkorStore, folder: Path) -> None:
+async def _seeded(store: GraphStore, folder: Path) -> None:
     """The district (a token's jurisdiction must be a place), one community, one grid."""
     await load_rosters(store, [write_rosters(folder, {
         "regions": [["371327", "莒南县", "区县", "", ""],
@@ -92,7 +92,7 @@ async def _seeded(store: FalkorStore, folder: Path) -> None:
 
 
 @pytest.fixture
-async def app_client(store: FalkorStore, tmp_path: Path,
+async def app_client(store: GraphStore, tmp_path: Path,
                      request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     """An admin of the district on a seeded graph; settings overridden by the test's
     indirect parameter, if any."""
@@ -114,7 +114,7 @@ def _free_port() -> int:
 # -- the service keeps answering while a load runs ---------------------------------------------
 
 async def test_healthz_answers_promptly_while_the_demo_district_loads(
-        store: FalkorStore, tmp_path: Path) -> None:
+        store: GraphStore, tmp_path: Path) -> None:
     """A real uvicorn on a loopback port; the `demo` rosters (≈23k rows) uploaded through
     loadRosters while /healthz is probed: p99 under 200 ms (a load used to hold the
     event loop for its whole first pass)."""
@@ -169,7 +169,7 @@ async def test_healthz_answers_promptly_while_the_demo_district_loads(
 
 
 async def test_a_cancelled_load_stops_its_thread_and_frees_the_store(
-        store: FalkorStore, tmp_path: Path) -> None:
+        store: GraphStore, tmp_path: Path) -> None:
     """A load cancelled mid-way (a client gone, a shutdown) stops its worker thread, writes
     nothing more and gives the load lock back."""
     rosters = tmp_path / "demo"
@@ -188,7 +188,7 @@ async def test_a_cancelled_load_stops_its_thread_and_frees_the_store(
 # -- one load at a time per store ----------------------------------------------------------------
 
 async def test_a_load_while_another_runs_is_load_in_progress(
-        app_client: httpx.AsyncClient, store: FalkorStore) -> None:
+        app_client: httpx.AsyncClient, store: GraphStore) -> None:
     grids = [(b"\xe7\xbd\x91\xe6\xa0\xbc.csv", csv_bytes(GRIDS, ["G2,二网格,371327001001"]))]
     async with LoadLock(store, who="someone else"):  # another worker's or the CLI's load
         busy = await upload(app_client, grids)
@@ -203,7 +203,7 @@ async def test_a_load_while_another_runs_is_load_in_progress(
 
 
 async def test_a_cli_load_on_a_shared_store_gets_load_in_progress(
-        store: FalkorStore, falkor_server: EmbeddedFalkorServer, tmp_path: Path,
+        store: GraphStore, falkor_server: EmbeddedFalkorServer, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """`orgcover load` on the store an API worker is loading into (a falkordb+unix URI, as
     with `orgcover store`) is refused at once, exit status 2."""
@@ -255,7 +255,7 @@ async def test_two_concurrent_uploads_one_loads_the_other_is_refused(
     assert (await first)["data"]["loadRosters"]["__typename"] == "LoadResult"
 
 
-async def test_a_lock_left_by_a_killed_process_is_taken_over(store: FalkorStore,
+async def test_a_lock_left_by_a_killed_process_is_taken_over(store: GraphStore,
                                                              tmp_path: Path) -> None:
     """A worker killed mid-load leaves the lock behind; on the same machine its process is
     seen to be gone, and the next load takes the lock at once (the journal's started
@@ -276,7 +276,7 @@ async def test_a_lock_left_by_a_killed_process_is_taken_over(store: FalkorStore,
 
 
 async def test_a_lock_held_by_a_live_process_or_another_machine_is_respected(
-        store: FalkorStore, tmp_path: Path) -> None:
+        store: GraphStore, tmp_path: Path) -> None:
     from graph.repo import lock as repo
     from loaders.lock import _pid_space, _start_time
 
@@ -330,7 +330,7 @@ async def test_uploads_over_the_byte_limit_are_refused(app_client: httpx.AsyncCl
     assert "ORGCOVER_MAX_UPLOAD_BYTES" in response.json()["errors"][0]["message"]
 
 
-async def test_the_resolver_counts_upload_bytes_too(store: FalkorStore, tmp_path: Path) -> None:
+async def test_the_resolver_counts_upload_bytes_too(store: GraphStore, tmp_path: Path) -> None:
     """Uploads that do not come through the HTTP body (any other transport) are counted
     while they are read, and refused at the limit before anything is loaded."""
     from types import SimpleNamespace
@@ -648,7 +648,7 @@ def test_a_sheet_claiming_every_column_is_read_to_its_header(tmp_path: Path) -> 
 # -- replace scope: walked down, the same nodes as the scope predicates -------------------------
 
 async def test_replace_scope_walk_finds_what_the_scope_owns(
-        tiny_store: FalkorStore) -> None:
+        tiny_store: GraphStore) -> None:
     from graph.domain import Label
     from graph.queries import replace as rq
     from graph.queries.load import NODE_KINDS

@@ -25,8 +25,8 @@ import httpx
 import pytest
 
 from app.main import create_app
-from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import AUDITS
+from graph.store import GraphStore
 from loaders.synthetic import SCALES, generate
 from loaders.templates import TEMPLATES
 from tests.auth import bearer, settings
@@ -112,7 +112,7 @@ TALLY = Tally()
 
 
 @pytest.fixture(scope="module")
-async def app_client(tiny_store: FalkorStore, tmp_path_factory: pytest.TempPathFactory
+async def app_client(tiny_store: GraphStore, tmp_path_factory: pytest.TempPathFactory
                      ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings(tmp_path_factory.mktemp("attack"), pii_secret=PII_SECRET),
                      store=tiny_store)

@@ -7,35 +7,35 @@ from pathlib import Path
 
 import pytest
 
-from graph.backends.embedded import EmbeddedFalkorServer
-from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import AUDITS
 from graph.repo import audits as repo
+from graph.store import GraphStore
 from tests.conftest import graph_from_rosters
 from tests.edges import TODAY
+from tests.graphs import Graphs
 
 
-async def _gaps(store: FalkorStore, metric: str, scope: str | None = None
+async def _gaps(store: GraphStore, metric: str, scope: str | None = None
                 ) -> dict[str, list[str]]:
     gaps = await repo.audit_gaps(store, audit=AUDITS[metric], scope=scope, after=None,
                                  limit=1000, today=TODAY)
     return {g.code: g.reasons for g in gaps}
 
 
-async def _figures(store: FalkorStore, metric: str, scope: str | None = None
+async def _figures(store: GraphStore, metric: str, scope: str | None = None
                    ) -> tuple[int, int]:
     s = await repo.audit_summary(store, audit=AUDITS[metric], scope=scope, group_by=None,
                                  today=TODAY)
     return s.eligible, s.covered
 
 
-async def test_grid_workers_ended_and_part_time(edge_store: FalkorStore) -> None:
+async def test_grid_workers_ended_and_part_time(edge_store: GraphStore) -> None:
     assert await _figures(edge_store, "grid-worker") == (3, 1)
     assert await _gaps(edge_store, "grid-worker") == {
         "G2": ["only_part_time"], "G3": ["no_grid_worker"]}
 
 
-async def test_two_new_organizations_by_member_count(edge_store: FalkorStore) -> None:
+async def test_two_new_organizations_by_member_count(edge_store: GraphStore) -> None:
     assert await _figures(edge_store, "two-new-party-org") == (6, 3)
     assert await _gaps(edge_store, "two-new-party-org") == {
         "E0B": ["no_instructor_or_coverage"],
@@ -44,11 +44,11 @@ async def test_two_new_organizations_by_member_count(edge_store: FalkorStore) ->
     }
 
 
-async def test_branch_size_counts_formal_members_only(edge_store: FalkorStore) -> None:
+async def test_branch_size_counts_formal_members_only(edge_store: GraphStore) -> None:
     assert await _gaps(edge_store, "branch-size") == {"PS": ["too_few_members"]}
 
 
-async def test_ended_posts_do_not_count(edge_store: FalkorStore) -> None:
+async def test_ended_posts_do_not_count(edge_store: GraphStore) -> None:
     assert await _gaps(edge_store, "building-chief") == {
         "B2": ["no_building_chief"], "B3": ["no_building_chief"]}
     vacant = await _gaps(edge_store, "secretary-vacancy")
@@ -56,7 +56,7 @@ async def test_ended_posts_do_not_count(edge_store: FalkorStore) -> None:
     assert "PE3" not in vacant
 
 
-async def test_dual_registration_by_residence_community(edge_store: FalkorStore) -> None:
+async def test_dual_registration_by_residence_community(edge_store: GraphStore) -> None:
     # H4 has no residence: not eligible. H3 lives in X2 (community C2) but registered in C1.
     assert await _figures(edge_store, "dual-registration") == (3, 1)
     assert await _gaps(edge_store, "dual-registration") == {
@@ -64,20 +64,20 @@ async def test_dual_registration_by_residence_community(edge_store: FalkorStore)
     assert await _figures(edge_store, "dual-registration", scope="C2") == (1, 0)
 
 
-async def test_three_no_and_pairing_reasons(edge_store: FalkorStore) -> None:
+async def test_three_no_and_pairing_reasons(edge_store: GraphStore) -> None:
     # X2 has nothing of the three; an institution is paired with it (一包五帮)
     assert await _gaps(edge_store, "three-no-compound") == {"X2": [
         "no_property_company", "no_responsible_unit", "no_security", "paired_institution"]}
 
 
-async def test_hierarchy_orphans_and_out_of_area(edge_store: FalkorStore) -> None:
+async def test_hierarchy_orphans_and_out_of_area(edge_store: GraphStore) -> None:
     # PBAD sits under the branch of grid G2 but covers X1, which lies in G1
     assert await _gaps(edge_store, "hierarchy-integrity") == {
         "PBAD": ["covers_outside_parent"], "PO": ["orphan"]}
     assert await _figures(edge_store, "hierarchy-integrity") == (10, 8)
 
 
-async def test_compound_management_and_committees(edge_store: FalkorStore) -> None:
+async def test_compound_management_and_committees(edge_store: GraphStore) -> None:
     assert await _gaps(edge_store, "compound-property") == {"X2": ["no_property_company"]}
     # X2 is unmanaged with a self-management committee: covered; X4 is managed without one
     assert await _gaps(edge_store, "compound-owners-committee") == {
@@ -85,14 +85,14 @@ async def test_compound_management_and_committees(edge_store: FalkorStore) -> No
     assert await _gaps(edge_store, "compound-party-org") == {"X2": ["no_party_org"]}
 
 
-async def test_grid_and_building_party_coverage(edge_store: FalkorStore) -> None:
+async def test_grid_and_building_party_coverage(edge_store: GraphStore) -> None:
     assert await _gaps(edge_store, "grid-party-org") == {
         "G1": ["no_party_org"], "G3": ["no_party_org"]}
     # B1: a party group covers it; B2: a current party-member household; B3: neither
     assert await _gaps(edge_store, "building-party-group") == {"B3": ["no_party_group"]}
 
 
-async def test_cross_appointment_and_dual_role(edge_store: FalkorStore) -> None:
+async def test_cross_appointment_and_dual_role(edge_store: GraphStore) -> None:
     # eligible: compounds with a covering party org and a property company or owners'
     # committee — X1 (SX is secretary and owners' chair), X3 (different people), X4 (PO
     # covers it, PM manages it, nobody holds posts on both sides)
@@ -128,11 +128,11 @@ def _county(communities: int, grids: int, compounds: int, *, managed: int, owner
             "organizations": orgs, "party_orgs": party, "relations": relations}
 
 
-async def test_seed_000_junan_county(falkor_server: EmbeddedFalkorServer,
+async def test_seed_000_junan_county(graphs: Graphs,
                                      tmp_path: Path) -> None:
     """23 communities, 301 grids, 148 compounds: property, owners' committees and compound
     party organizations all at 100%."""
-    async with graph_from_rosters(falkor_server, tmp_path, _county(
+    async with graph_from_rosters(graphs, tmp_path, _county(
             23, 301, 148, managed=148, owners=148, self_managed=0, compound_orgs=148,
             grid_orgs=301)) as store:
         for metric in ("compound-property", "compound-owners-committee", "compound-party-org"):
@@ -145,11 +145,11 @@ async def test_seed_000_junan_county(falkor_server: EmbeddedFalkorServer,
         assert (grids.eligible, grids.rate) == (301, 1.0)
 
 
-async def test_seed_003_xinyang_committees(falkor_server: EmbeddedFalkorServer,
+async def test_seed_003_xinyang_committees(graphs: Graphs,
                                            tmp_path: Path) -> None:
     """3,800 compounds, 754 managed, 121 owners' committees and 1,466 self-management
     committees (placed on managed and unmanaged compounds respectively)."""
-    async with graph_from_rosters(falkor_server, tmp_path, _county(
+    async with graph_from_rosters(graphs, tmp_path, _county(
             40, 400, 3800, managed=754, owners=121, self_managed=1466, compound_orgs=0,
             grid_orgs=0)) as store:
         prop = await repo.audit_summary(store, audit=AUDITS["compound-property"], scope=None,
@@ -165,10 +165,10 @@ async def test_seed_003_xinyang_committees(falkor_server: EmbeddedFalkorServer,
         assert len(gaps) == 3800 - 1587
 
 
-async def test_seed_001_yunyang_grids(falkor_server: EmbeddedFalkorServer,
+async def test_seed_001_yunyang_grids(graphs: Graphs,
                                       tmp_path: Path) -> None:
     """242 grids, every one with a party organization."""
-    async with graph_from_rosters(falkor_server, tmp_path, _county(
+    async with graph_from_rosters(graphs, tmp_path, _county(
             20, 242, 0, managed=0, owners=0, self_managed=0, compound_orgs=0,
             grid_orgs=242)) as store:
         s = await repo.audit_summary(store, audit=AUDITS["grid-party-org"], scope=None,
@@ -179,7 +179,7 @@ async def test_seed_001_yunyang_grids(falkor_server: EmbeddedFalkorServer,
 @pytest.mark.parametrize("group_by", [None, "street", "community", "grid"])
 @pytest.mark.parametrize("metric", [m for m, a in AUDITS.items() if a.totals_from_places])
 async def test_faster_whole_graph_totals_equal_the_definition(
-        edge_store: FalkorStore, tiny_store: FalkorStore, metric: str,
+        edge_store: GraphStore, tiny_store: GraphStore, metric: str,
         group_by: str | None) -> None:
     """An audit's whole-graph shortcut gives the figures of its definition, which runs
     when a scope is given (the top region's scope covers the same graph)."""

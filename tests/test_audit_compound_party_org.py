@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from app.graphql import build_schema
-from graph.backends.embedded import EmbeddedFalkorServer
-from graph.backends.falkordb import FalkorStore
 from graph.queries.audits import COMPOUND_PARTY_ORG
 from graph.repo import audits as repo
+from graph.store import GraphStore
 from resolvers.access import OPERATOR
 from resolvers.context import Context
-from tests.conftest import graph_from_rosters
+from tests.conftest import shared_from_rosters
+from tests.graphs import Graphs
 
 ROSTERS: dict[str, list[list[object]]] = {
     "regions": [
@@ -49,36 +49,36 @@ ROSTERS: dict[str, list[list[object]]] = {
 
 
 @pytest.fixture(scope="module")
-async def audit_store(falkor_server: EmbeddedFalkorServer,
-                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
-    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("cpo"),
-                                  ROSTERS) as store:
+async def audit_store(graphs: Graphs,
+                      tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[GraphStore]:
+    async with shared_from_rosters(graphs, "audit_store", tmp_path_factory.mktemp("cpo"),
+                                   ROSTERS) as store:
         yield store
 
 
-async def _groups(store: FalkorStore, scope: str | None, group_by: str | None
+async def _groups(store: GraphStore, scope: str | None, group_by: str | None
                   ) -> tuple[tuple[int, int, float | None], list[tuple[Any, ...]]]:
     s = await repo.audit_summary(store, audit=COMPOUND_PARTY_ORG, scope=scope, group_by=group_by)
     return (s.eligible, s.covered, s.rate), [(g.code, g.eligible, g.covered, g.rate)
                                              for g in s.groups]
 
 
-async def test_whole_district_by_street(audit_store: FalkorStore) -> None:
+async def test_whole_district_by_street(audit_store: GraphStore) -> None:
     assert await _groups(audit_store, None, "street") == (
         (6, 4, 4 / 6), [("S1", 4, 2, 0.5), ("S2", 2, 2, 1.0)])
 
 
-async def test_by_community_lists_empty_groups_with_null_rate(audit_store: FalkorStore) -> None:
+async def test_by_community_lists_empty_groups_with_null_rate(audit_store: GraphStore) -> None:
     assert await _groups(audit_store, None, "community") == ((6, 4, 4 / 6), [
         ("C1", 3, 2, 2 / 3), ("C2", 1, 0, 0.0), ("C3", 2, 2, 1.0), ("C4", 0, 0, None)])
 
 
-async def test_by_grid(audit_store: FalkorStore) -> None:
+async def test_by_grid(audit_store: GraphStore) -> None:
     assert (await _groups(audit_store, None, "grid"))[1] == [
         ("G11", 2, 1, 0.5), ("G12", 1, 1, 1.0), ("G21", 1, 0, 0.0), ("G31", 2, 2, 1.0)]
 
 
-async def test_scopes(audit_store: FalkorStore) -> None:
+async def test_scopes(audit_store: GraphStore) -> None:
     assert await _groups(audit_store, "S2", "community") == (
         (2, 2, 1.0), [("C3", 2, 2, 1.0), ("C4", 0, 0, None)])
     assert await _groups(audit_store, "C4", None) == ((0, 0, None), [])
@@ -86,7 +86,7 @@ async def test_scopes(audit_store: FalkorStore) -> None:
     assert await _groups(audit_store, "G11", None) == ((2, 1, 0.5), [])
 
 
-async def test_gaps_with_reason_community_and_street(audit_store: FalkorStore) -> None:
+async def test_gaps_with_reason_community_and_street(audit_store: GraphStore) -> None:
     gaps = await repo.audit_gaps(audit_store, audit=COMPOUND_PARTY_ORG, scope=None,
                                  after=None, limit=100)
     assert [(g.code, g.community_code, g.street_code, g.reasons) for g in gaps] == [
@@ -112,12 +112,12 @@ query Audit($scope: String, $groupBy: GroupLevel, $first: Int, $after: String) {
 }"""
 
 
-async def _run(store: FalkorStore, **variables: Any) -> Any:
+async def _run(store: GraphStore, **variables: Any) -> Any:
     return await build_schema().execute(QUERY, variable_values=variables,
                                           context_value=Context(store, caller=OPERATOR))
 
 
-async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: FalkorStore) -> None:
+async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: GraphStore) -> None:
     result = await _run(audit_store, scope="S1", groupBy="COMMUNITY", first=1)
     assert result.errors is None
     audit = result.data["audit"]
@@ -143,14 +143,14 @@ async def test_graphql_audit_for_one_street_with_gap_pages(audit_store: FalkorSt
     ({"scope": "G11", "groupBy": "COMMUNITY"}, "BAD_USER_INPUT"),
     ({"first": 501}, "BAD_USER_INPUT"),
 ])
-async def test_graphql_audit_errors_carry_codes(audit_store: FalkorStore,
+async def test_graphql_audit_errors_carry_codes(audit_store: GraphStore,
                                                 variables: dict[str, Any], code: str) -> None:
     result = await _run(audit_store, **variables)
     assert result.errors, variables
     assert result.errors[0].extensions["code"] == code
 
 
-async def test_empty_scope_rate_is_null_not_an_error(audit_store: FalkorStore) -> None:
+async def test_empty_scope_rate_is_null_not_an_error(audit_store: GraphStore) -> None:
     result = await _run(audit_store, scope="C4")
     assert result.errors is None
     assert (result.data["audit"]["eligible"], result.data["audit"]["rate"]) == (0, None)

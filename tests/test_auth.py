@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier, parse_ttl
 from app.main import create_app
-from graph.backends.falkordb import FalkorStore
 from graph.errors import ConfigError, Unauthenticated
+from graph.store import GraphStore
 from tests.auth import DISTRICT, SECRET, bearer, settings, token
 
 ONE_FIELD = {"query": '{ region(code: "371327") { name } }'}
@@ -44,7 +44,7 @@ def hs(payload: dict[str, Any], secret: str = SECRET) -> str:
 
 
 @pytest.fixture
-async def client(tiny_store: FalkorStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(tiny_store: GraphStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings(tmp_path), store=tiny_store)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
@@ -184,7 +184,7 @@ async def test_hosts_outside_the_allow_list_are_refused(client: httpx.AsyncClien
     assert (await client.get("/healthz", headers={"host": "evil.example"})).status_code == 200
 
 
-async def test_cors_allows_only_the_listed_origins(tiny_store: FalkorStore,
+async def test_cors_allows_only_the_listed_origins(tiny_store: GraphStore,
                                                    tmp_path: Path) -> None:
     app = create_app(settings(tmp_path, cors_origins="https://dash.example"), store=tiny_store)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
@@ -204,7 +204,7 @@ async def test_cors_allows_only_the_listed_origins(tiny_store: FalkorStore,
         assert "access-control-allow-origin" not in response.headers
 
 
-async def test_the_graphiql_page_is_served_only_when_enabled(tiny_store: FalkorStore,
+async def test_the_graphiql_page_is_served_only_when_enabled(tiny_store: GraphStore,
                                                              tmp_path: Path) -> None:
     html = {"accept": "text/html"}
     for enabled, status in ((True, 200), (False, 401)):
@@ -420,7 +420,7 @@ def test_demo_secrets_are_random_per_data_directory(tmp_path: Path) -> None:
 
 # -- the access log -------------------------------------------------------------------------
 
-async def test_every_request_is_in_the_access_log(tiny_store: FalkorStore,
+async def test_every_request_is_in_the_access_log(tiny_store: GraphStore,
                                                   tmp_path: Path) -> None:
     from app import access_log
 
@@ -465,7 +465,7 @@ async def test_every_request_is_in_the_access_log(tiny_store: FalkorStore,
 
 
 async def test_the_access_log_keeps_no_token_or_number_in_any_shape(
-        tiny_store: FalkorStore, tmp_path: Path) -> None:
+        tiny_store: GraphStore, tmp_path: Path) -> None:
     """Tokens split over list items, ID numbers as integers or with separators, a token in
     X-Request-Id (ways found by the attack run) never reach the log file."""
     app = create_app(settings(tmp_path), store=tiny_store)
@@ -492,7 +492,7 @@ async def test_the_access_log_keeps_no_token_or_number_in_any_shape(
         assert secret.encode() not in raw, secret
 
 
-async def test_websockets_are_closed_unanswered(tiny_store: FalkorStore,
+async def test_websockets_are_closed_unanswered(tiny_store: GraphStore,
                                                 tmp_path: Path) -> None:
     app = create_app(settings(tmp_path), store=tiny_store)
     sent: list[dict[str, Any]] = []

@@ -174,17 +174,9 @@ async def test_unix_uri_without_a_path_names_the_setting() -> None:
         await open_store(StoreConfig(uri="falkordb+unix://"))
 
 
-class _Record:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def data(self) -> dict[str, Any]:
-        return self._data
-
-
 def _driver() -> mock.MagicMock:
     driver = mock.create_autospec(neo4j.AsyncDriver, instance=True)
-    driver.execute_query.return_value = mock.Mock(records=[_Record({"n": 1})])
+    driver.execute_query.return_value = mock.Mock(records=[neo4j.Record({"n": 1})])
     return driver
 
 
@@ -194,7 +186,11 @@ def neo(monkeypatch: pytest.MonkeyPatch) -> tuple[Neo4jStore, mock.MagicMock]:
     factory = mock.Mock(return_value=driver)
     monkeypatch.setattr(neo4j_backend.AsyncGraphDatabase, "driver", factory)
     store = Neo4jStore(uri="neo4j://db:7687", user="neo4j", password="pw", database="cover")
-    factory.assert_called_once_with("neo4j://db:7687", auth=("neo4j", "pw"))
+    # the server is asked for no notifications at all: nothing for the driver to log
+    factory.assert_called_once_with(
+        "neo4j://db:7687", auth=("neo4j", "pw"),
+        notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF,
+        warn_notification_severity=neo4j.NotificationMinimumSeverity.OFF)
     return store, driver
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.main import create_app
-from graph.backends.falkordb import FalkorStore
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from tests.auth import bearer, settings
@@ -20,7 +20,7 @@ QUERY = """{ regions(first: 500) { totalCount } search(text: "无地址", type: 
 
 
 @pytest.fixture
-async def client(store: FalkorStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(store: GraphStore, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     await load_rosters(store, [write_rosters(tmp_path / "one", {
         "regions": [["371327", "莒南县", "区县", "", ""],
                     ["371327001", "十字路街道", "街道", "371327", ""]],
@@ -41,7 +41,7 @@ async def _ask(client: httpx.AsyncClient, jurisdiction: str) -> dict[str, object
 
 
 async def test_the_only_district_reads_the_whole_store(client: httpx.AsyncClient,
-                                                       store: FalkorStore,
+                                                       store: GraphStore,
                                                        tmp_path: Path) -> None:
     whole = await _ask(client, "371327")
     assert whole == {"regions": {"totalCount": 2}, "search": {"nodes": [{"code": "R1"}]}}
@@ -58,7 +58,7 @@ async def test_the_only_district_reads_the_whole_store(client: httpx.AsyncClient
 
 
 async def test_a_stale_answer_lasts_at_most_the_ttl(client: httpx.AsyncClient,
-                                                   store: FalkorStore, tmp_path: Path) -> None:
+                                                   store: GraphStore, tmp_path: Path) -> None:
     bounds = client.app.state.bounds  # type: ignore[attr-defined]
     assert await bounds.whole_store("371327")
     await load_rosters(store, [write_rosters(tmp_path / "two", {
@@ -68,7 +68,7 @@ async def test_a_stale_answer_lasts_at_most_the_ttl(client: httpx.AsyncClient,
     assert not await bounds.whole_store(None)
 
 
-async def test_a_store_that_cannot_answer_leaves_reads_bounded(store: FalkorStore) -> None:
+async def test_a_store_that_cannot_answer_leaves_reads_bounded(store: GraphStore) -> None:
     from graph.errors import StoreUnavailable
     from resolvers.bounds import ReadBounds
 

@@ -67,14 +67,6 @@ def test_a_server_still_loading_is_unavailable_not_wrong() -> None:
         decode(_ReplyError("LOADING Redis is loading the dataset in memory"))
 
 
-async def test_a_statement_returning_a_node_fails_with_its_name(store: FalkorStore) -> None:
-    from graph.statements import compose
-
-    raw = compose("test.raw_node", "UNWIND [1] AS i CREATE (n:Probe {i: i}) RETURN n")
-    with pytest.raises(QueryFailed, match=r"test\.raw_node.*a node"):
-        await store.write(raw)
-
-
 async def test_more_callers_than_connections_all_get_answers(
         falkor_server: EmbeddedFalkorServer) -> None:
     pool = WirePool(unix_socket=falkor_server.socket_path, password=falkor_server.password,

@@ -10,7 +10,7 @@ from graphql import parse
 
 from app import limits
 from app.graphql import build_schema
-from graph.backends.falkordb import FalkorStore
+from graph.store import GraphStore
 from graph.text import query_terms
 from resolvers.access import OPERATOR
 from resolvers.context import Context
@@ -22,7 +22,7 @@ NESTED = """{ person(code: "R00000001") { partyOrg { members(first: 30) { nodes 
   partyOrg { members(first: 30) { nodes { code } } } } } } } } } } } } } }"""
 
 
-async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
+async def run(store: GraphStore, query: str, **variables: Any) -> Any:
     return await SCHEMA.execute(query, variable_values=variables,
                                 context_value=Context(store, caller=OPERATOR))
 
@@ -47,7 +47,7 @@ def test_the_estimate_multiplies_nested_pages() -> None:
     assert cost(NESTED) > 800_000  # 30⁴ people
 
 
-async def test_a_costly_query_is_refused_before_it_runs(tiny_store: FalkorStore) -> None:
+async def test_a_costly_query_is_refused_before_it_runs(tiny_store: GraphStore) -> None:
     result = await run(tiny_store, NESTED)
     assert result.data is None
     error = result.errors[0]
@@ -60,7 +60,7 @@ async def test_a_costly_query_is_refused_before_it_runs(tiny_store: FalkorStore)
 
 
 @pytest.mark.parametrize("argument", ["code", "text", "scope", "after"])
-async def test_long_arguments_are_bad_input(tiny_store: FalkorStore, argument: str) -> None:
+async def test_long_arguments_are_bad_input(tiny_store: GraphStore, argument: str) -> None:
     query = {
         "code": 'query($v: String!) { compound(code: $v) { code } }',
         "text": 'query($v: String!) { search(text: $v) { totalCount } }',
@@ -81,7 +81,7 @@ def test_search_terms_are_linear_in_the_text() -> None:
     assert terms == ["阳光", "光花", "花园", "园阳"]
 
 
-async def test_huge_queries_are_not_kept_in_the_caches(tiny_store: FalkorStore) -> None:
+async def test_huge_queries_are_not_kept_in_the_caches(tiny_store: GraphStore) -> None:
     limits._parse_cached.cache_clear()  # other tests fill it (256 entries at most)
     before = limits._parse_cached.cache_info().currsize
     padding = " " * (limits.MAX_CACHED_QUERY + 1)
@@ -95,7 +95,7 @@ async def test_huge_queries_are_not_kept_in_the_caches(tiny_store: FalkorStore) 
 
 # -- time limits ----------------------------------------------------------------------------
 
-async def test_a_query_past_its_deadline_answers_timeout(tiny_store: FalkorStore) -> None:
+async def test_a_query_past_its_deadline_answers_timeout(tiny_store: GraphStore) -> None:
     slow = build_schema(request_timeout=0.000_001)
     result = await slow.execute('{ overview { metric rate } }',
                                 context_value=Context(tiny_store, caller=OPERATOR))
@@ -105,7 +105,7 @@ async def test_a_query_past_its_deadline_answers_timeout(tiny_store: FalkorStore
 
 
 async def test_the_database_stops_a_statement_at_the_deadline(
-        tiny_store: FalkorStore) -> None:
+        tiny_store: GraphStore) -> None:
     """The time left travels with the statement (FalkorDB's TIMEOUT): the server stops
     work the client gave up on, rather than holding a query thread."""
     import time
@@ -131,7 +131,7 @@ def _fragment_bomb(levels: int) -> str:
     return '{ region(code: "371327") { ...F0 } } ' + " ".join(parts)
 
 
-async def test_nested_fragments_are_refused_before_validation(tiny_store: FalkorStore) -> None:
+async def test_nested_fragments_are_refused_before_validation(tiny_store: GraphStore) -> None:
     """Each fragment spreading the next twice doubles the work per level (found in review:
     25 levels froze a worker for minutes in ~300 tokens)."""
     import time
@@ -144,7 +144,7 @@ async def test_nested_fragments_are_refused_before_validation(tiny_store: Falkor
     assert (await run(tiny_store, _fragment_bomb(3))).errors is None  # 2³ copies are fine
 
 
-async def test_variable_defaults_count_like_values(tiny_store: FalkorStore) -> None:
+async def test_variable_defaults_count_like_values(tiny_store: GraphStore) -> None:
     nested = """query($n: Int = 500) { partyOrgs(first: $n) { nodes { members(first: $n) {
       nodes { partyOrg { members(first: $n) { nodes { name } } } } } } } }"""
     costly = await run(tiny_store, nested)
@@ -154,7 +154,7 @@ async def test_variable_defaults_count_like_values(tiny_store: FalkorStore) -> N
         "code": "BAD_USER_INPUT", "argument": "text"}
 
 
-async def test_introspection_has_a_price(tiny_store: FalkorStore) -> None:
+async def test_introspection_has_a_price(tiny_store: GraphStore) -> None:
     one = await run(tiny_store, "{ __schema { types { name fields { name } } } }")
     assert one.errors is None
     many = "{ " + " ".join(f"a{i}: __schema {{ types {{ name }} }}" for i in range(25)) + " }"

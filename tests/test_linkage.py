@@ -4,14 +4,15 @@ connection paths, neighbourhood, pairing and cross-appointments, with and withou
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
 import pytest
 
 from app.graphql import build_schema
-from graph.backends.falkordb import FalkorStore
 from graph.repo import linkage as repo
+from graph.store import GraphStore
 from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.edges import TODAY
@@ -19,18 +20,18 @@ from tests.edges import TODAY
 SCHEMA = build_schema(max_cost=10**12)  # big on purpose: test_limits.py has the limit
 
 
-async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
+async def run(store: GraphStore, query: str, **variables: Any) -> Any:
     ctx = Context(store, caller=OPERATOR, today=dt.date.fromisoformat(TODAY))
     return await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
 
 
-async def data(store: FalkorStore, query: str, **variables: Any) -> Any:
+async def data(store: GraphStore, query: str, **variables: Any) -> Any:
     result = await run(store, query, **variables)
     assert result.errors is None, result.errors
     return result.data
 
 
-async def error_code(store: FalkorStore, query: str, **variables: Any) -> str:
+async def error_code(store: GraphStore, query: str, **variables: Any) -> str:
     result = await run(store, query, **variables)
     assert result.errors, "expected an error"
     return str(result.errors[0].extensions["code"])
@@ -56,7 +57,7 @@ COMPOUND_PROFILE = """query($c: String!, $s: String) { compound(code: $c, scope:
     gaps { metric total gaps { code reasons { code } } } } }"""
 
 
-async def test_compound_profile_has_every_part(edge_store: FalkorStore) -> None:
+async def test_compound_profile_has_every_part(edge_store: GraphStore) -> None:
     c = (await data(edge_store, COMPOUND_PROFILE, c="X1"))["compound"]
     assert c["grid"] == {"code": "G1", "gridWorkers": [
         {"roleLabel": "专职网格员", "holder": {"code": "W1"}}]}
@@ -87,7 +88,7 @@ async def test_compound_profile_has_every_part(edge_store: FalkorStore) -> None:
     assert all(g["total"] == len(g["gaps"]) for g in c["gaps"])
 
 
-async def test_place_gaps_are_counted_beyond_the_listed_ones(edge_store: FalkorStore) -> None:
+async def test_place_gaps_are_counted_beyond_the_listed_ones(edge_store: GraphStore) -> None:
     query = """{ region(code: "C1") { gaps(first: 1) { metric total gaps { code } } } }"""
     found = {g["metric"]: g for g in (await data(edge_store, query))["region"]["gaps"]}
     assert found["building-chief"] == {"metric": "building-chief", "total": 1,
@@ -97,7 +98,7 @@ async def test_place_gaps_are_counted_beyond_the_listed_ones(edge_store: FalkorS
 
 
 async def test_compound_profile_with_a_scope_leaves_out_what_lies_outside(
-        edge_store: FalkorStore) -> None:
+        edge_store: GraphStore) -> None:
     c = (await data(edge_store, COMPOUND_PROFILE, c="X1", s="G1"))["compound"]
     assert c["community"] is None
     assert c["street"] is None
@@ -123,7 +124,7 @@ PERSON_PROFILE = """query($p: String!) { person(code: $p) { code politicalStatus
     ("H4", None, None, None),
     ("SX", None, None, "NOT_APPLICABLE"),
 ])
-async def test_person_profile_dual_registration(edge_store: FalkorStore, code: str,
+async def test_person_profile_dual_registration(edge_store: GraphStore, code: str,
                                                 home: str | None, registered: str | None,
                                                 status: str | None) -> None:
     p = (await data(edge_store, PERSON_PROFILE, p=code))["person"]
@@ -133,7 +134,7 @@ async def test_person_profile_dual_registration(edge_store: FalkorStore, code: s
 
 
 async def test_person_profile_posts_past_and_present_and_cross_appointment(
-        edge_store: FalkorStore) -> None:
+        edge_store: GraphStore) -> None:
     sx = (await data(edge_store, PERSON_PROFILE, p="SX"))["person"]
     assert sx["posts"] == [{"role": "SECRETARY", "current": True, "target": {"code": "PX1"}},
                            {"role": "CHAIR", "current": True, "target": {"code": "YX1"}}]
@@ -162,13 +163,13 @@ CHAIN = """query($c: String!, $s: String) { chainOfCommand(code: $c, scope: $s) 
     ("B2", ["PBAD", "PS", "PC1", "PD"]),            # two orgs cover X1: the smaller code wins
     ("PO", ["PO"]),                                 # an orphan is its own top
 ])
-async def test_chain_of_command(edge_store: FalkorStore, code: str, chain: list[str]) -> None:
+async def test_chain_of_command(edge_store: GraphStore, code: str, chain: list[str]) -> None:
     found = (await data(edge_store, CHAIN, c=code))["chainOfCommand"]
     assert [link["partyOrg"]["code"] for link in found] == chain
     assert [link["depth"] for link in found] == list(range(len(chain)))
 
 
-async def test_chain_of_command_secretaries_and_scope(edge_store: FalkorStore) -> None:
+async def test_chain_of_command_secretaries_and_scope(edge_store: GraphStore) -> None:
     found = (await data(edge_store, CHAIN, c="B1"))["chainOfCommand"]
     assert [codes(link["secretaries"]) for link in found] == [[], ["SX"], [], []]
     assert found[1]["partyOrg"]["kind"] == "GENERAL_BRANCH"
@@ -177,7 +178,7 @@ async def test_chain_of_command_secretaries_and_scope(edge_store: FalkorStore) -
     assert (await data(edge_store, CHAIN, c="X2", s="C2"))["chainOfCommand"] == []
 
 
-async def test_chain_of_command_errors(edge_store: FalkorStore) -> None:
+async def test_chain_of_command_errors(edge_store: GraphStore) -> None:
     assert await error_code(edge_store, CHAIN, c="NOPE") == "NOT_FOUND"
     assert await error_code(edge_store, CHAIN, c="X1", s="C2") == "NOT_FOUND"
     assert await error_code(edge_store, CHAIN, c="SX") == "BAD_USER_INPUT"
@@ -193,7 +194,7 @@ PATHS = """query($a: String!, $b: String!, $h: Int!, $t: [RelType!], $s: String)
 
 
 async def test_shortest_path_between_compounds_through_their_property_company(
-        edge_store: FalkorStore) -> None:
+        edge_store: GraphStore) -> None:
     found = (await data(edge_store, PATHS, a="X1", b="X3", h=6))["connectionPaths"]
     assert found["length"] == 2
     assert found["paths"] == [{
@@ -209,7 +210,7 @@ async def test_shortest_path_between_compounds_through_their_property_company(
 
 
 async def test_paths_only_along_allowed_types_and_within_max_hops(
-        edge_store: FalkorStore) -> None:
+        edge_store: GraphStore) -> None:
     found = (await data(edge_store, PATHS, a="X1", b="X3", h=6, t=["IN"]))["connectionPaths"]
     assert [codes(p["nodes"]) for p in found["paths"]] == [["X1", "G1", "C1", "G2", "X3"]]
     none = (await data(edge_store, PATHS, a="X1", b="X3", h=3, t=["IN"]))["connectionPaths"]
@@ -217,7 +218,7 @@ async def test_paths_only_along_allowed_types_and_within_max_hops(
     assert none["paths"] == []
 
 
-async def test_paths_of_posts_name_the_role(edge_store: FalkorStore) -> None:
+async def test_paths_of_posts_name_the_role(edge_store: GraphStore) -> None:
     found = (await data(edge_store, PATHS, a="PX1", b="YX1", h=2))["connectionPaths"]
     # YX1 both serves and sits in X1: two relationships, two paths through X1
     assert [codes(p["nodes"]) for p in found["paths"]] == [
@@ -227,7 +228,7 @@ async def test_paths_of_posts_name_the_role(edge_store: FalkorStore) -> None:
         "LOCATED_IN", "SERVES"]
 
 
-async def test_paths_leaving_the_scope_are_dropped(edge_store: FalkorStore) -> None:
+async def test_paths_leaving_the_scope_are_dropped(edge_store: GraphStore) -> None:
     everywhere = (await data(edge_store, PATHS, a="PB1", b="E3", h=6))["connectionPaths"]
     assert everywhere["length"] == 4
     assert any("PC1" in codes(p["nodes"]) for p in everywhere["paths"])
@@ -244,7 +245,7 @@ async def test_paths_leaving_the_scope_are_dropped(edge_store: FalkorStore) -> N
     ({"a": "X1", "b": "X3", "h": 3, "t": []}, "BAD_USER_INPUT"),
     ({"a": "NOPE", "b": "X3", "h": 3}, "NOT_FOUND"),
 ])
-async def test_path_argument_errors(edge_store: FalkorStore, args: dict[str, Any],
+async def test_path_argument_errors(edge_store: GraphStore, args: dict[str, Any],
                                     code: str) -> None:
     assert await error_code(edge_store, PATHS, **args) == code
 
@@ -257,7 +258,7 @@ NEIGHBOURHOOD = """query($c: String!, $h: Int!, $l: Int, $s: String) {
       relationships { type startCode endCode } } }"""
 
 
-async def test_neighbourhood_one_hop(edge_store: FalkorStore) -> None:
+async def test_neighbourhood_one_hop(edge_store: GraphStore) -> None:
     n = (await data(edge_store, NEIGHBOURHOOD, c="B1", h=1))["neighbourhood"]
     assert n["center"] == {"code": "B1"}
     assert n["truncated"] is False
@@ -268,7 +269,7 @@ async def test_neighbourhood_one_hop(edge_store: FalkorStore) -> None:
         ("LIVES_IN", "H1", "B1")]
 
 
-async def test_neighbourhood_two_hops_links_only_listed_nodes(edge_store: FalkorStore) -> None:
+async def test_neighbourhood_two_hops_links_only_listed_nodes(edge_store: GraphStore) -> None:
     n = (await data(edge_store, NEIGHBOURHOOD, c="B1", h=2))["neighbourhood"]
     found = {x["node"]["code"]: x["distance"] for x in n["nodes"]}
     assert found["G1"] == 2
@@ -280,7 +281,7 @@ async def test_neighbourhood_two_hops_links_only_listed_nodes(edge_store: Falkor
                                   for r in n["relationships"]}
 
 
-async def test_neighbourhood_limit_truncates(edge_store: FalkorStore) -> None:
+async def test_neighbourhood_limit_truncates(edge_store: GraphStore) -> None:
     n = (await data(edge_store, NEIGHBOURHOOD, c="C1", h=2, l=5))["neighbourhood"]
     assert len(n["nodes"]) == 5
     assert n["truncated"] is True
@@ -296,7 +297,7 @@ PAIRING = """query($c: String!, $s: String) { pairing(code: $c, scope: $s) {
                              registeredMembers { code } } } }"""
 
 
-async def test_pairing_from_either_side(edge_store: FalkorStore) -> None:
+async def test_pairing_from_either_side(edge_store: GraphStore) -> None:
     link = {"relation": "PAIRED_WITH", "institution": {"code": "INS"},
             "place": {"code": "X2"}, "registeredMembers": [{"code": "P1"}]}
     assert (await data(edge_store, PAIRING, c="X2"))["pairing"] == {
@@ -306,7 +307,7 @@ async def test_pairing_from_either_side(edge_store: FalkorStore) -> None:
     assert (await data(edge_store, PAIRING, c="X1"))["pairing"]["links"] == []
 
 
-async def test_pairing_errors(edge_store: FalkorStore) -> None:
+async def test_pairing_errors(edge_store: GraphStore) -> None:
     assert await error_code(edge_store, PAIRING, c="E3") == "BAD_USER_INPUT"
     assert await error_code(edge_store, PAIRING, c="PX1") == "BAD_USER_INPUT"
     assert await error_code(edge_store, PAIRING, c="NOPE") == "NOT_FOUND"
@@ -322,7 +323,7 @@ CROSS = """query($s: String, $f: Int, $a: String) {
       byCommunity { communityCode people compounds appointments } } }"""
 
 
-async def test_cross_appointments_by_scope(edge_store: FalkorStore) -> None:
+async def test_cross_appointments_by_scope(edge_store: GraphStore) -> None:
     found = (await data(edge_store, CROSS))["crossAppointments"]
     assert found["totalCount"] == 1
     assert found["nodes"] == [{
@@ -337,7 +338,7 @@ async def test_cross_appointments_by_scope(edge_store: FalkorStore) -> None:
     assert empty["byCommunity"] == []
 
 
-async def test_cross_appointment_cursor_is_bound_to_its_list(edge_store: FalkorStore) -> None:
+async def test_cross_appointment_cursor_is_bound_to_its_list(edge_store: GraphStore) -> None:
     page = (await data(edge_store, CROSS, f=1))["crossAppointments"]
     after = (await data(edge_store, CROSS, f=1, a=page["pageInfo"]["endCursor"]))
     assert after["crossAppointments"]["nodes"] == []
@@ -383,7 +384,7 @@ SCOPE_PROBES = [
 
 
 @pytest.mark.parametrize(("query", "args"), SCOPE_PROBES)
-async def test_nothing_outside_the_scope_is_reachable(edge_store: FalkorStore, query: str,
+async def test_nothing_outside_the_scope_is_reachable(edge_store: GraphStore, query: str,
                                                       args: dict[str, Any]) -> None:
     """Every code a scoped query returns names a node inside the scope (C2: G3, X2, B3 and
     what is linked to them); the same query unscoped reaches beyond it."""
@@ -393,3 +394,34 @@ async def test_nothing_outside_the_scope_is_reachable(edge_store: FalkorStore, q
         assert scoped <= set(inside), f"outside the scope: {scoped - set(inside)}"
     unscoped = _all_codes(await data(edge_store, query, **args))
     assert unscoped - scoped, "the unscoped query reaches further (the probe means something)"
+
+
+async def test_a_failing_root_field_lets_its_siblings_finish(edge_store: GraphStore) -> None:
+    """`connectionPaths` fails after reading (no node `X404`), `neighbourhood` fails at
+    once (hops out of range), a third field reads on: the error is always the first
+    field's in document order, and no sibling's read is cancelled mid-flight (on Neo4j
+    that broke the pooled connection)."""
+    read = edge_store.read
+    outcomes: list[str] = []
+
+    async def recording(stmt: Any, params: Any = None) -> Any:
+        try:
+            rows = await read(stmt, params)
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+            raise
+        outcomes.append("done")
+        return rows
+
+    query = """{ connectionPaths(from: "X404", to: "X1") { length }
+                 neighbourhood(code: "X1", hops: 99) { truncated }
+                 compound(code: "X1") { code name } }"""
+    edge_store.read = recording  # type: ignore[method-assign]
+    try:
+        for _ in range(5):
+            result = await run(edge_store, query)
+            assert result.data is None
+            assert [e.message for e in result.errors] == ["from 'X404' names no node"]
+    finally:
+        del edge_store.read
+    assert outcomes and "cancelled" not in outcomes

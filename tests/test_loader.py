@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from graph.backends.falkordb import FalkorStore
 from graph.domain import Label, Rel
 from graph.errors import ConfigError
 from graph.queries import load as q
 from graph.repo import load as repo
 from graph.repo.load import count_graph
 from graph.statements import compose
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import RosterLoader, load_rosters
 from loaders.report import RosterInvalid
@@ -50,7 +50,7 @@ def _expected_counts(rosters: Path) -> tuple[int, int]:
     return nodes, rels
 
 
-async def test_tiny_district_loads_completely(store: FalkorStore, tiny_rosters: Path,
+async def test_tiny_district_loads_completely(store: GraphStore, tiny_rosters: Path,
                                               protector: IdProtector) -> None:
     report = await load_rosters(store, [tiny_rosters], protector=protector)
     assert not report.problems
@@ -62,7 +62,7 @@ async def test_tiny_district_loads_completely(store: FalkorStore, tiny_rosters: 
 
 
 @pytest.mark.parametrize("recheck", [False, True], ids=["same-files", "recheck"])
-async def test_identical_second_load_writes_nothing(store: FalkorStore, tiny_rosters: Path,
+async def test_identical_second_load_writes_nothing(store: GraphStore, tiny_rosters: Path,
                                                     protector: IdProtector,
                                                     recheck: bool) -> None:
     first = await load_rosters(store, [tiny_rosters], protector=protector)
@@ -83,7 +83,7 @@ async def test_identical_second_load_writes_nothing(store: FalkorStore, tiny_ros
 
 
 async def test_same_files_are_checked_again_after_another_load(
-        store: FalkorStore, tmp_path: Path, tiny_rosters: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, tiny_rosters: Path, protector: IdProtector) -> None:
     """Only the last committed load counts: after another load changed the graph, the
     original rosters are diffed again and put it back."""
     work = tmp_path / "r"
@@ -104,7 +104,7 @@ async def test_same_files_are_checked_again_after_another_load(
 
 
 async def test_another_pii_key_or_option_checks_again(
-        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
+        store: GraphStore, tiny_rosters: Path, protector: IdProtector) -> None:
     await load_rosters(store, [tiny_rosters], protector=protector)
     other_key = await load_rosters(store, [tiny_rosters], protector=IdProtector("other key"))
     assert other_key.unchanged_since is None
@@ -116,7 +116,7 @@ async def test_another_pii_key_or_option_checks_again(
 
 
 async def test_changed_rows_update_and_move_owned_relationships(
-        store: FalkorStore, tmp_path: Path, tiny_rosters: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, tiny_rosters: Path, protector: IdProtector) -> None:
     work = tmp_path / "r"
     shutil.copytree(tiny_rosters, work)
     await load_rosters(store, [work], protector=protector)
@@ -134,7 +134,7 @@ async def test_changed_rows_update_and_move_owned_relationships(
 
 
 async def test_dangling_reference_is_reported_and_nothing_written(
-        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, protector: IdProtector) -> None:
     rosters = write_rosters(tmp_path, {
         "regions": [["D", "县", "区县", "", ""], ["S", "街道", "街道", "D", ""],
                     ["C", "社区", "社区", "S", ""]],
@@ -150,7 +150,7 @@ async def test_dangling_reference_is_reported_and_nothing_written(
     assert await count_graph(store) == (0, 0)
 
 
-async def test_every_problem_in_one_pass(store: FalkorStore, tmp_path: Path,
+async def test_every_problem_in_one_pass(store: GraphStore, tmp_path: Path,
                                          protector: IdProtector) -> None:
     rosters = write_rosters(tmp_path, {
         "regions": [["D", "县", "区县", "", ""], ["D", "重复", "区县", "", ""],
@@ -171,7 +171,7 @@ async def test_every_problem_in_one_pass(store: FalkorStore, tmp_path: Path,
 
 
 async def test_role_must_fit_its_target_and_duplicates_are_caught(
-        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, protector: IdProtector) -> None:
     rosters = write_rosters(tmp_path, {
         "regions": [["D", "县", "区县", "", ""]],
         "party_orgs": [["P", "党委", "党委", "区域", "", "D", ""],
@@ -186,7 +186,7 @@ async def test_role_must_fit_its_target_and_duplicates_are_caught(
     assert ("任职.csv", 2, "职务") in found
 
 
-async def test_missing_required_column_is_one_error(store: FalkorStore, tmp_path: Path,
+async def test_missing_required_column_is_one_error(store: GraphStore, tmp_path: Path,
                                                     protector: IdProtector) -> None:
     path = tmp_path / "小区.csv"
     path.write_text("小区编码,小区名称,备注\nX1,阳光花园小区,无\nX2,锦绣家园小区,无\n",
@@ -200,7 +200,7 @@ async def test_missing_required_column_is_one_error(store: FalkorStore, tmp_path
     assert [w.column for w in warnings] == ["备注"]
 
 
-async def test_file_that_is_not_utf8_is_named(store: FalkorStore, tmp_path: Path,
+async def test_file_that_is_not_utf8_is_named(store: GraphStore, tmp_path: Path,
                                               protector: IdProtector) -> None:
     path = tmp_path / "小区.csv"
     path.write_bytes("小区编码,小区名称,所属网格编码\n".encode() + b"\xff\xfe\n")
@@ -210,7 +210,7 @@ async def test_file_that_is_not_utf8_is_named(store: FalkorStore, tmp_path: Path
 
 
 async def test_id_numbers_are_only_stored_hashed_and_masked(
-        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
+        store: GraphStore, tiny_rosters: Path, protector: IdProtector) -> None:
     await load_rosters(store, [tiny_rosters], protector=protector)
     numbers = {row[2] for row in _csv(tiny_rosters / "人员.csv") if row[2]}
     assert numbers
@@ -224,7 +224,7 @@ async def test_id_numbers_are_only_stored_hashed_and_masked(
 
 
 async def test_spilled_rows_hold_no_id_numbers_and_leave_no_file(
-        store: FalkorStore, tiny_rosters: Path, protector: IdProtector, tmp_path: Path,
+        store: GraphStore, tiny_rosters: Path, protector: IdProtector, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Between the passes validated rows wait on disk: hashed and masked only, in files
     without a name, so even a killed load leaves nothing in the temporary directory."""
@@ -253,14 +253,14 @@ def _files(folder: Path) -> list[str]:
 
 
 async def test_id_numbers_without_secret_fail_before_writing(
-        store: FalkorStore, tiny_rosters: Path) -> None:
+        store: GraphStore, tiny_rosters: Path) -> None:
     with pytest.raises(ConfigError) as err:
         await load_rosters(store, [tiny_rosters], protector=IdProtector(None))
     assert err.value.setting == "ORGCOVER_PII_SECRET"
     assert await count_graph(store) == (0, 0)
 
 
-async def test_dry_run_reports_but_writes_nothing(store: FalkorStore, tiny_rosters: Path,
+async def test_dry_run_reports_but_writes_nothing(store: GraphStore, tiny_rosters: Path,
                                                   protector: IdProtector) -> None:
     report = await load_rosters(store, [tiny_rosters], protector=protector, dry_run=True)
     assert report.dry_run
@@ -276,7 +276,7 @@ def _orgs(*rows: tuple[str, str | None]) -> dict[str, list[list[object]]]:
     }
 
 
-async def test_under_cycle_in_the_load_is_named(store: FalkorStore, tmp_path: Path,
+async def test_under_cycle_in_the_load_is_named(store: GraphStore, tmp_path: Path,
                                                 protector: IdProtector) -> None:
     rosters = write_rosters(tmp_path, _orgs(("P0", None), ("P1", "P2"), ("P2", "P3"),
                                             ("P3", "P1")))
@@ -288,7 +288,7 @@ async def test_under_cycle_in_the_load_is_named(store: FalkorStore, tmp_path: Pa
     assert await count_graph(store) == (0, 0)
 
 
-async def test_under_cycle_through_the_graph_is_named(store: FalkorStore, tmp_path: Path,
+async def test_under_cycle_through_the_graph_is_named(store: GraphStore, tmp_path: Path,
                                                       protector: IdProtector) -> None:
     await load_rosters(store, [write_rosters(tmp_path / "a", _orgs(("P1", None),
                                                                   ("P2", "P1")))],
@@ -320,7 +320,7 @@ MANAGES = compose("test.manages", "MATCH (o)-[:MANAGES]->(c) RETURN c.code AS c 
 
 
 async def test_replace_scope_removes_what_the_roster_no_longer_names(
-        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, protector: IdProtector) -> None:
     await load_rosters(store, [write_rosters(tmp_path / "base", BASE)], protector=protector)
     update = write_rosters(tmp_path / "update", {
         "compounds": [["X1", "阳光花园小区", "G1", "", ""]],
@@ -342,7 +342,7 @@ async def test_replace_scope_removes_what_the_roster_no_longer_names(
 
 
 async def test_replace_scope_refuses_rows_that_would_dangle(
-        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, protector: IdProtector) -> None:
     await load_rosters(store, [write_rosters(tmp_path / "base", BASE)], protector=protector)
     update = write_rosters(tmp_path / "update", {
         "compounds": [["X1", "阳光花园小区", "G1", "", ""]],
@@ -358,18 +358,19 @@ async def test_replace_scope_refuses_rows_that_would_dangle(
 
 
 async def test_new_nodes_are_linked_to_their_targets_in_one_statement(
-        store: FalkorStore) -> None:
+        store: GraphStore) -> None:
     """Each row points into the batch's distinct targets: a missing target (P2) or an
     empty slot gives no relationship and shifts nobody else's."""
     await store.write_many(repo.node_writes(q.PARTY_ORG, repo.Diff(created=[
         repo.NodeWrite("P1", {"name": "一支部"}), repo.NodeWrite("P3", {"name": "三支部"})]),
-        load_id="L", now="2026-11-26T00:00:00Z"))
+        load_id="L", now="2026-11-26T00:00:00Z", backend=store.backend))
     people = [repo.NodeWrite(code, {"name": code},
                              {Rel.MEMBER_OF: ((org, Label.PARTY_ORG),) if org else ()})
               for code, org in (("H1", "P3"), ("H2", "P2"), ("H3", None), ("H4", "P1"),
                                 ("H5", "P3"))]
     await store.write_many(repo.node_writes(q.PERSON, repo.Diff(created=people), load_id="L",
-                                            now="2026-11-26T00:00:00Z", link_created=True))
+                                            now="2026-11-26T00:00:00Z", backend=store.backend,
+                                            link_created=True))
     found = await store.read(q.fetch_existing(kind=q.PERSON),
                              {"codes": [p.code for p in people]})
     members = {row["code"]: row["rel_member_of"] for row in found}

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph.backends.falkordb import FalkorStore
 from graph.repo.load import count_graph
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.report import RosterInvalid
@@ -34,7 +34,7 @@ BROKEN = ["D", "县", "区县", "", "not-a-number"]  # always one bad cell, so n
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=rosters, broken=st.booleans())
 async def test_malformed_rosters_never_crash_or_half_write(
-        store: FalkorStore, files: list[tuple[object, list[list[str]]]], broken: bool) -> None:
+        store: GraphStore, files: list[tuple[object, list[list[str]]]], broken: bool) -> None:
     """Either the load is refused with errors and the graph is untouched, or it loads."""
     before = await count_graph(store)
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,16 +15,16 @@ from typing import Any
 
 import pytest
 
-from graph.backends.embedded import EmbeddedFalkorServer
-from graph.backends.falkordb import FalkorStore
 from graph.errors import NotFound
 from graph.repo.load import count_graph
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.report import LoadReport, RosterInvalid, RosterProblem
 from loaders.synthetic import Scale, generate, write_csv
 from loaders.templates import TEMPLATES
-from tests.conftest import graph_from_rosters
+from tests.conftest import shared_from_rosters
+from tests.graphs import Graphs
 from tests.rosters import write_rosters
 
 J = "S1"
@@ -77,20 +77,20 @@ def at(template: str, row: int, column: str, value: str) -> tuple[str, int, str,
 
 
 @pytest.fixture(scope="module")
-async def base(falkor_server: EmbeddedFalkorServer,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
-    async with graph_from_rosters(falkor_server, tmp_path_factory.mktemp("base"),
-                                  BASE) as store:
+async def base(graphs: Graphs,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[GraphStore]:
+    async with shared_from_rosters(graphs, "base", tmp_path_factory.mktemp("base"),
+                                   BASE) as store:
         yield store
 
 
-async def _load(store: FalkorStore, folder: Path, tables: dict[str, list[list[object]]],
+async def _load(store: GraphStore, folder: Path, tables: dict[str, list[list[object]]],
                 **options: Any) -> LoadReport:
     rosters = write_rosters(folder / uuid.uuid4().hex, tables)
     return await load_rosters(store, [rosters], protector=IdProtector(None), **options)
 
 
-async def _refused(store: FalkorStore, folder: Path, tables: dict[str, list[list[object]]],
+async def _refused(store: GraphStore, folder: Path, tables: dict[str, list[list[object]]],
                    **options: Any) -> LoadReport:
     """The load fails and the graph is exactly as before."""
     before = await count_graph(store)
@@ -224,7 +224,7 @@ CASES: list[tuple[str, dict[str, list[list[object]]], list[Expected]]] = [
 @pytest.mark.parametrize(("tables", "expected"), [(t, e) for _, t, e in CASES],
                          ids=[name for name, _, _ in CASES])
 async def test_rows_inside_pass_and_rows_outside_fail(
-        base: FalkorStore, tmp_path: Path, tables: dict[str, list[list[object]]],
+        base: GraphStore, tmp_path: Path, tables: dict[str, list[list[object]]],
         expected: list[Expected]) -> None:
     if not expected:
         report = await _load(base, tmp_path, tables, jurisdiction=J, dry_run=True)
@@ -249,7 +249,7 @@ async def test_rows_inside_pass_and_rows_outside_fail(
     assert not (await _load(base, tmp_path, tables, dry_run=True)).errors
 
 
-async def test_new_places_under_new_places_inside(store: FalkorStore, tmp_path: Path) -> None:
+async def test_new_places_under_new_places_inside(store: GraphStore, tmp_path: Path) -> None:
     """Where a new place lies follows the load's own rows: a compound under a new grid of a
     new community of the jurisdiction is inside (and written); the same chain under another
     street is outside at every link."""
@@ -273,7 +273,7 @@ async def test_new_places_under_new_places_inside(store: FalkorStore, tmp_path: 
 @pytest.mark.parametrize(("scope", "ok"), [("C1", True), ("S1", True), ("D", False),
                                            ("S2", False), ("NOWHERE", False)])
 async def test_replace_scope_lies_at_or_below_the_jurisdiction(
-        base: FalkorStore, tmp_path: Path, scope: str, ok: bool) -> None:
+        base: GraphStore, tmp_path: Path, scope: str, ok: bool) -> None:
     """Above or beside the jurisdiction it is reported as unknown, like a code that does
     not exist — in the same place among the other problems — and nothing about what lies
     there shows (X2 would be removed under S2)."""
@@ -294,21 +294,21 @@ async def test_replace_scope_lies_at_or_below_the_jurisdiction(
         assert operator.removed == {"compounds": ["X2"]}
 
 
-async def test_replace_scope_of_a_new_place_elsewhere(base: FalkorStore, tmp_path: Path) -> None:
+async def test_replace_scope_of_a_new_place_elsewhere(base: GraphStore, tmp_path: Path) -> None:
     tables = {"regions": [["C7", "七社区", "社区", "S2", ""]]}
     report = await _refused(base, tmp_path, tables, jurisdiction=J, replace_scope="C7")
     assert sorted((p.key, p.column, p.value) for p in report.errors) == [
         ("ref_missing", "上级编码", "S2"), ("replace_scope_unknown", None, None)]
 
 
-async def test_missing_codes_are_missing_not_outside(base: FalkorStore, tmp_path: Path) -> None:
+async def test_missing_codes_are_missing_not_outside(base: GraphStore, tmp_path: Path) -> None:
     tables = {"people": [person("H6", residence="NOWHERE")],
               "posts": [["H1", "NOWHERE", "楼长", "", ""]]}
     report = await _refused(base, tmp_path, tables, jurisdiction=J, dry_run=True)
     assert sorted(p.key for p in report.errors) == ["ref_missing", "ref_missing"]
 
 
-async def test_codes_outside_read_exactly_like_missing_ones(base: FalkorStore,
+async def test_codes_outside_read_exactly_like_missing_ones(base: GraphStore,
                                                             tmp_path: Path) -> None:
     """To a loader a code of another street does not exist: referring to one (B2, another
     street's building) reads word for word like referring to no code at all (B404), so
@@ -323,7 +323,7 @@ async def test_codes_outside_read_exactly_like_missing_ones(base: FalkorStore,
     assert (outside.key, outside.column) == (missing.key, missing.column)
 
 
-async def test_unknown_jurisdiction_is_refused_before_reading(base: FalkorStore,
+async def test_unknown_jurisdiction_is_refused_before_reading(base: GraphStore,
                                                               tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         await _load(base, tmp_path, {"compounds": [["X1", "一小区", "G1", "", ""]]},
@@ -331,7 +331,7 @@ async def test_unknown_jurisdiction_is_refused_before_reading(base: FalkorStore,
 
 
 async def test_whole_district_under_its_own_jurisdiction(
-        store: FalkorStore, tiny_rosters: Path, protector: IdProtector) -> None:
+        store: GraphStore, tiny_rosters: Path, protector: IdProtector) -> None:
     """Every row of the tiny district lies inside the district: checked in full (a load
     under no jurisdiction is no evidence for one), everything unchanged."""
     await load_rosters(store, [tiny_rosters], protector=protector)
@@ -344,7 +344,7 @@ async def test_whole_district_under_its_own_jurisdiction(
 
 
 async def test_street_jurisdiction_refuses_the_other_street(
-        store: FalkorStore, tmp_path: Path, protector: IdProtector) -> None:
+        store: GraphStore, tmp_path: Path, protector: IdProtector) -> None:
     """A district of two streets, loaded by an operator, then sent again under the first
     street: rows of the second street and of the district itself are refused, rows of the
     first pass, nothing is written."""
@@ -371,7 +371,7 @@ async def test_street_jurisdiction_refuses_the_other_street(
 
 
 async def test_what_a_jurisdiction_sees_it_does_not_therefore_own(
-        store: FalkorStore, tmp_path: Path) -> None:
+        store: GraphStore, tmp_path: Path) -> None:
     """The attack run's rewrites: H2 lives in S2 but manages S1's property company, and
     PM2 sits in S2 but manages a compound of S1. S1's queries show both; S1's loader may
     rewrite neither (nor move PM2 in), and a replace scope of S1 removes neither."""

@@ -19,7 +19,7 @@ import pytest
 from graphql import parse, validate
 
 from app.graphql import build_schema
-from graph.backends.falkordb import FalkorStore
+from graph.store import GraphStore
 from resolvers.access import OPERATOR
 from resolvers.context import Context
 from tests.edges import TODAY
@@ -72,7 +72,7 @@ def test_every_query_has_a_recorded_shape() -> None:
 
 
 @pytest.mark.parametrize("path", QUERIES, ids=lambda p: p.stem)
-async def test_frontend_query_keeps_its_shape(path: Path, edge_store: FalkorStore) -> None:
+async def test_frontend_query_keeps_its_shape(path: Path, edge_store: GraphStore) -> None:
     text = TEXTS[path]
     assert validate(SCHEMA._schema, parse(text)) == []
     ctx = Context(edge_store, caller=OPERATOR, today=dt.date.fromisoformat(TODAY))

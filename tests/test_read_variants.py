@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.backends.falkordb import FalkorStore
 from graph.domain import Label
 from graph.repo import audits as audit_repo
 from graph.repo import linkage as link_repo
 from graph.repo import nodes as repo
+from graph.store import GraphStore
 
 TODAY = "2026-11-26"
 
@@ -29,7 +29,7 @@ def _codes(rosters: Path, file: str) -> list[str]:
 @pytest.mark.parametrize(("label", "file"), [(Label.COMPOUND, "小区.csv"),
                                              (Label.BUILDING, "楼栋.csv")])
 async def test_gaps_inside_compounds_and_buildings_match_the_general_form(
-        tiny_store: FalkorStore, tiny_rosters: Path, label: Label, file: str) -> None:
+        tiny_store: GraphStore, tiny_rosters: Path, label: Label, file: str) -> None:
     codes = _codes(tiny_rosters, file)
     fast = await audit_repo.gaps_of_places(tiny_store, place=label, codes=codes, limit=500,
                                            today=TODAY)
@@ -39,7 +39,7 @@ async def test_gaps_inside_compounds_and_buildings_match_the_general_form(
     assert len({g.metric for found in fast.values() for g in found}) >= 3  # gaps were found
 
 
-async def _all_pages(store: FalkorStore, label: Label, scope: str | None) -> list[str]:
+async def _all_pages(store: GraphStore, label: Label, scope: str | None) -> list[str]:
     out: list[str] = []
     after = None
     while True:
@@ -54,7 +54,7 @@ async def _all_pages(store: FalkorStore, label: Label, scope: str | None) -> lis
 
 @pytest.mark.parametrize("label", [Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING])
 async def test_scoped_place_lists_walk_down_to_the_same_nodes(
-        tiny_store: FalkorStore, tiny_rosters: Path, label: Label) -> None:
+        tiny_store: GraphStore, tiny_rosters: Path, label: Label) -> None:
     """A scoped list walks down from the scope place; a lookup by code checks the scope
     from the node up. Both must keep the same nodes, for scopes of every level."""
     everything = await _all_pages(tiny_store, label, None)
@@ -68,7 +68,7 @@ async def test_scoped_place_lists_walk_down_to_the_same_nodes(
 
 
 async def test_cross_appointments_from_either_side_agree(
-        tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+        tiny_store: GraphStore, tiny_rosters: Path) -> None:
     """The same (compound, person) pairs whether asked per compound or per person."""
     compounds = _codes(tiny_rosters, "小区.csv")
     people = _codes(tiny_rosters, "人员.csv")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from graph.backends.falkordb import FalkorStore
 from graph.queries import load as q
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.readers import detect_encoding, discover, read_rows
@@ -86,7 +86,7 @@ def test_workbook_sheets_by_chinese_or_english_name(tmp_path: Path) -> None:
     assert rows[0].cells["population"] == 310000
 
 
-async def test_workbook_with_dates_and_integer_floats_loads(store: FalkorStore,
+async def test_workbook_with_dates_and_integer_floats_loads(store: GraphStore,
                                                             tmp_path: Path) -> None:
     report = await load_rosters(store, [_workbook(tmp_path / "名册.xlsx")],
                                 protector=IdProtector(None))
@@ -98,7 +98,7 @@ async def test_workbook_with_dates_and_integer_floats_loads(store: FalkorStore,
     assert district["props"]["population"] == 310000
 
 
-async def test_workbook_errors_name_sheet_and_excel_row(store: FalkorStore,
+async def test_workbook_errors_name_sheet_and_excel_row(store: GraphStore,
                                                         tmp_path: Path) -> None:
     path = _workbook(tmp_path / "名册.xlsx")
     from openpyxl import load_workbook
@@ -113,7 +113,7 @@ async def test_workbook_errors_name_sheet_and_excel_row(store: FalkorStore,
         "名册.xlsx", "行政区划", 4, "常住人口")
 
 
-async def test_template_workbook_filled_in_loads(store: FalkorStore, tmp_path: Path) -> None:
+async def test_template_workbook_filled_in_loads(store: GraphStore, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     from loaders.workbook import write_template_workbook
@@ -130,7 +130,7 @@ async def test_template_workbook_filled_in_loads(store: FalkorStore, tmp_path: P
     assert report.counts["compounds"].rows == 0
 
 
-async def test_control_characters_are_reported_not_sent_on(store: FalkorStore,
+async def test_control_characters_are_reported_not_sent_on(store: GraphStore,
                                                            tmp_path: Path) -> None:
     path = tmp_path / "网格.csv"
     path.write_text("网格编码,网格名称,所属社区编码\nG1,网格,C\x001\n", encoding="utf-8")

@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from app.graphql import build_schema
-from graph.backends.embedded import EmbeddedFalkorServer
-from graph.backends.falkordb import FalkorStore
+from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.synthetic import Scale, generate, write_csv
 from resolvers.access import OPERATOR
 from resolvers.context import Context
-from tests.conftest import _new_store
+from tests.graphs import Graphs
 
 SCHEMA = build_schema(max_cost=10**12)  # big on purpose: test_limits.py has the limit
 #: Two streets of eight communities: 101 compounds, 1,055 buildings.
@@ -35,18 +34,19 @@ PROFILES = """query($n: Int!) { compounds(first: $n) { totalCount nodes {
 
 
 @pytest.fixture(scope="module")
-async def hundred(falkor_server: EmbeddedFalkorServer, protector: IdProtector,
-                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[FalkorStore]:
+async def hundred(graphs: Graphs, protector: IdProtector,
+                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[GraphStore]:
     folder = tmp_path_factory.mktemp("hundred")
     write_csv(generate(HUNDRED), folder)
-    store = await _new_store(falkor_server)
-    await load_rosters(store, [folder], protector=protector)
-    yield store
-    await store.delete_graph()
-    await store.close()
+
+    async def fill(store: GraphStore) -> None:
+        await load_rosters(store, [folder], protector=protector)
+
+    async with graphs.shared("hundred", fill) as store:
+        yield store
 
 
-async def _trips(store: FalkorStore, n: int) -> tuple[int, list[dict[str, object]]]:
+async def _trips(store: GraphStore, n: int) -> tuple[int, list[dict[str, object]]]:
     store.round_trips = 0
     result = await SCHEMA.execute(PROFILES, variable_values={"n": n},
                                   context_value=Context(store, caller=OPERATOR))
@@ -55,7 +55,7 @@ async def _trips(store: FalkorStore, n: int) -> tuple[int, list[dict[str, object
 
 
 async def test_compound_profiles_cost_a_bounded_number_of_round_trips(
-        hundred: FalkorStore) -> None:
+        hundred: GraphStore) -> None:
     few, ten = await _trips(hundred, 10)
     many, compounds = await _trips(hundred, 100)
     assert len(ten) == 10

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from app.graphql import build_schema
-from graph.backends.falkordb import FalkorStore
 from graph.domain import Label
 from graph.repo import nodes as repo
+from graph.store import GraphStore
 from resolvers.access import OPERATOR
 from resolvers.context import Context
 
@@ -18,7 +18,7 @@ SCHEMA = build_schema(max_cost=10**12)  # big on purpose: test_limits.py has the
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def run(store: FalkorStore, query: str, **variables: Any) -> Any:
+async def run(store: GraphStore, query: str, **variables: Any) -> Any:
     return await SCHEMA.execute(query, variable_values=variables,
                                 context_value=Context(store, caller=OPERATOR))
 
@@ -30,7 +30,7 @@ def _csv(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))[1:]
 
 
-async def test_lookup_by_code_and_unknown_code_is_null(tiny_store: FalkorStore) -> None:
+async def test_lookup_by_code_and_unknown_code_is_null(tiny_store: GraphStore) -> None:
     result = await run(tiny_store, '{ region(code: "371327") { code name level } '
                                    'nope: compound(code: "NOPE") { code } }')
     assert result.errors is None
@@ -38,12 +38,12 @@ async def test_lookup_by_code_and_unknown_code_is_null(tiny_store: FalkorStore) 
                            "nope": None}
 
 
-async def test_full_width_codes_are_normalized(tiny_store: FalkorStore) -> None:
+async def test_full_width_codes_are_normalized(tiny_store: GraphStore) -> None:
     result = await run(tiny_store, '{ region(code: " ３７１３２７ ") { code } }')
     assert result.data == {"region": {"code": "371327"}}
 
 
-async def test_children_and_parents_follow_the_graph(tiny_store: FalkorStore,
+async def test_children_and_parents_follow_the_graph(tiny_store: GraphStore,
                                                      tiny_rosters: Path) -> None:
     compound = _csv(tiny_rosters / "小区.csv")[0]
     query = """query($c: String!) { compound(code: $c) { name households hasSecurity
@@ -62,7 +62,7 @@ async def test_children_and_parents_follow_the_graph(tiny_store: FalkorStore,
     assert all(n["parent"]["code"] == compound[0] for n in data["buildings"]["nodes"])
 
 
-async def test_pagination_walks_the_whole_list_in_code_order(tiny_store: FalkorStore,
+async def test_pagination_walks_the_whole_list_in_code_order(tiny_store: GraphStore,
                                                              tiny_rosters: Path) -> None:
     expected = sorted(r[0] for r in _csv(tiny_rosters / "网格.csv"))
     seen: list[str] = []
@@ -81,7 +81,7 @@ async def test_pagination_walks_the_whole_list_in_code_order(tiny_store: FalkorS
     assert seen == expected
 
 
-async def test_cursor_from_another_list_is_rejected(tiny_store: FalkorStore) -> None:
+async def test_cursor_from_another_list_is_rejected(tiny_store: GraphStore) -> None:
     first = await run(tiny_store, "{ grids(first: 1) { pageInfo { endCursor } } }")
     cursor = first.data["grids"]["pageInfo"]["endCursor"]
     result = await run(tiny_store, """query($after: String) {
@@ -90,7 +90,7 @@ async def test_cursor_from_another_list_is_rejected(tiny_store: FalkorStore) -> 
     assert "another list" in result.errors[0].message
 
 
-async def test_people_posts_and_enums(tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+async def test_people_posts_and_enums(tiny_store: GraphStore, tiny_rosters: Path) -> None:
     post = next(p for p in _csv(tiny_rosters / "任职.csv") if p[2] == "书记")
     query = """query($p: String!) { person(code: $p) { code politicalStatus idMasked
         posts { role roleLabel current target { __typename code } } partyOrg { code } } }"""
@@ -101,7 +101,7 @@ async def test_people_posts_and_enums(tiny_store: FalkorStore, tiny_rosters: Pat
             "target": {"__typename": "PartyOrg", "code": post[1]}} in person["posts"]
 
 
-async def test_scope_hides_nodes_outside_it(tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+async def test_scope_hides_nodes_outside_it(tiny_store: GraphStore, tiny_rosters: Path) -> None:
     communities = [r[0] for r in _csv(tiny_rosters / "行政区划.csv") if r[2] == "社区"]
     grids = {r[0]: r[2] for r in _csv(tiny_rosters / "网格.csv")}
     inside, outside = communities[0], communities[1]
@@ -119,7 +119,7 @@ async def test_scope_hides_nodes_outside_it(tiny_store: FalkorStore, tiny_roster
     assert unknown.errors[0].extensions["code"] == "NOT_FOUND"
 
 
-async def test_nested_query_uses_one_round_trip_per_level(tiny_store: FalkorStore) -> None:
+async def test_nested_query_uses_one_round_trip_per_level(tiny_store: GraphStore) -> None:
     query = """{ regions(level: COMMUNITY, first: 100) { nodes { code
         grids(first: 100) { nodes { code compounds { nodes { code
             buildings(first: 100) { nodes { code posts { roleLabel holder { code } } } }
@@ -135,7 +135,7 @@ async def test_nested_query_uses_one_round_trip_per_level(tiny_store: FalkorStor
     assert tiny_store.round_trips == 8
 
 
-async def test_repository_answers_many_codes_at_once(tiny_store: FalkorStore,
+async def test_repository_answers_many_codes_at_once(tiny_store: GraphStore,
                                                      tiny_rosters: Path) -> None:
     codes = [r[0] for r in _csv(tiny_rosters / "小区.csv")] + ["MISSING"]
     tiny_store.round_trips = 0
@@ -150,14 +150,14 @@ async def test_repository_answers_many_codes_at_once(tiny_store: FalkorStore,
     ("{ grids(first: 100000) { totalCount } }", "BAD_USER_INPUT"),
     ('{ grids(after: "Zm9yZ2Vk") { totalCount } }', "BAD_USER_INPUT"),
 ])
-async def test_errors_carry_extension_codes(tiny_store: FalkorStore, query: str,
+async def test_errors_carry_extension_codes(tiny_store: GraphStore, query: str,
                                             code: str) -> None:
     result = await run(tiny_store, query)
     assert result.errors
     assert result.errors[0].extensions["code"] == code
 
 
-async def test_depth_limit(tiny_store: FalkorStore) -> None:
+async def test_depth_limit(tiny_store: GraphStore) -> None:
     deep = "{ region(code: \"371327\") { " + "parent { " * 20 + "code" + " }" * 20 + " } }"
     result = await run(tiny_store, deep)
     assert result.errors
@@ -174,7 +174,7 @@ def test_committed_sdl_is_current() -> None:
     "GRID_PARTY_ORG", "GRID_WORKER", "BUILDING_PARTY_GROUP", "BUILDING_CHIEF",
     "TWO_NEW_PARTY_ORG", "CROSS_APPOINTMENT", "DUAL_ROLE", "SECRETARY_VACANCY", "BRANCH_SIZE",
     "DUAL_REGISTRATION", "HIERARCHY_INTEGRITY"])
-async def test_every_audit_answers_over_graphql(tiny_store: FalkorStore, metric: str) -> None:
+async def test_every_audit_answers_over_graphql(tiny_store: GraphStore, metric: str) -> None:
     result = await run(tiny_store, """query($m: AuditMetric!) {
         audit(metric: $m, groupBy: COMMUNITY) { metric eligible covered rate
           groups { code eligible covered }
@@ -188,7 +188,7 @@ async def test_every_audit_answers_over_graphql(tiny_store: FalkorStore, metric:
     assert all(gap["reasons"] for gap in audit["gaps"]["nodes"])
 
 
-async def test_overview_has_every_audit(tiny_store: FalkorStore) -> None:
+async def test_overview_has_every_audit(tiny_store: GraphStore) -> None:
     result = await run(tiny_store, "{ overview { metric title eligible covered gaps rate } }")
     assert result.errors is None
     rows = result.data["overview"]
@@ -202,7 +202,7 @@ SEARCH = """query($text: String!, $type: SearchType, $scope: String, $first: Int
     totalCount pageInfo { hasNextPage endCursor } nodes { __typename code name } } }"""
 
 
-async def test_search_finds_chinese_substrings(tiny_store: FalkorStore,
+async def test_search_finds_chinese_substrings(tiny_store: GraphStore,
                                                tiny_rosters: Path) -> None:
     compound = _csv(tiny_rosters / "小区.csv")[0]
     fragment = compound[1][:2]
@@ -218,7 +218,7 @@ async def test_search_finds_chinese_substrings(tiny_store: FalkorStore,
         "Region", "Grid", "Compound", "Building"}
 
 
-async def test_search_pages_and_scope(tiny_store: FalkorStore, tiny_rosters: Path) -> None:
+async def test_search_pages_and_scope(tiny_store: GraphStore, tiny_rosters: Path) -> None:
     seen: list[str] = []
     after = None
     while True:
@@ -242,7 +242,7 @@ async def test_search_pages_and_scope(tiny_store: FalkorStore, tiny_rosters: Pat
     assert empty.errors[0].extensions["code"] == "BAD_USER_INPUT"
 
 
-async def test_control_characters_in_arguments_are_bad_input(tiny_store: FalkorStore) -> None:
+async def test_control_characters_in_arguments_are_bad_input(tiny_store: GraphStore) -> None:
     result = await run(tiny_store, 'query($c: String!) { region(code: $c) { code } }',
                        c="37\x001327")
     assert result.errors[0].extensions["code"] == "BAD_USER_INPUT"

@@ -10,11 +10,11 @@ from unittest import mock
 import pytest
 
 from app.graphql import build_schema
-from graph.backends.falkordb import FalkorStore
 from graph.domain import Label
 from graph.queries import search as q
 from graph.repo import search as repo
 from graph.statements import Statement
+from graph.store import GraphStore
 from graph.text import query_terms, search_text
 from resolvers.access import OPERATOR
 from resolvers.context import Context
@@ -25,7 +25,7 @@ SEARCH = """query($t: String!, $type: SearchType, $s: String) {
     search(text: $t, type: $type, scope: $s, first: 100) { totalCount nodes { code } } }"""
 
 
-async def found(store: FalkorStore, text: str, **args: Any) -> list[str]:
+async def found(store: GraphStore, text: str, **args: Any) -> list[str]:
     result = await SCHEMA.execute(SEARCH, variable_values={"t": text, **args},
                                   context_value=Context(store, caller=OPERATOR,
                                                         today=dt.date.fromisoformat(TODAY)))
@@ -53,23 +53,23 @@ def test_terms_are_characters_and_pairs_of_letter_and_digit_runs() -> None:
     ("家园", ["X2", "ZX2"]),
     ("人员M3", ["M30", "M31", "M32", "M3B0", "M3B1", "M3B2"]),
 ])
-async def test_names_match_any_substring(edge_store: FalkorStore, text: str,
+async def test_names_match_any_substring(edge_store: GraphStore, text: str,
                                          codes: list[str]) -> None:
     assert await found(edge_store, text) == codes
 
 
-async def test_codes_match_by_prefix_and_types_filter(edge_store: FalkorStore) -> None:
+async def test_codes_match_by_prefix_and_types_filter(edge_store: GraphStore) -> None:
     assert await found(edge_store, "PX") == ["PX1", "PX3"]
     assert await found(edge_store, "X", type="PLACE") == ["X1", "X2", "X3", "X4"]
     assert await found(edge_store, "小区", type="PERSON") == []
     assert await found(edge_store, "小区", s="C2") == ["X2"]
 
 
-async def test_text_without_letters_or_digits_is_scanned(edge_store: FalkorStore) -> None:
+async def test_text_without_letters_or_digits_is_scanned(edge_store: GraphStore) -> None:
     assert await found(edge_store, "（") == []
 
 
-async def test_nodes_without_terms_get_them_back(edge_store: FalkorStore) -> None:
+async def test_nodes_without_terms_get_them_back(edge_store: GraphStore) -> None:
     await edge_store.write(q.set_search_text(label=Label.PLACE),
                            {"rows": [{"code": "X1", "search": None}]})
     assert await found(edge_store, "光花") == ["PX1", "YX1"]

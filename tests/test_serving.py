@@ -12,7 +12,7 @@ import uvicorn
 
 from app.main import create_app
 from app.serving import SlowHeaderGuard, uvicorn_options
-from graph.backends.falkordb import FalkorStore
+from graph.store import GraphStore
 from tests.auth import settings
 
 
@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-async def served(tiny_store: FalkorStore, tmp_path: Path) -> AsyncIterator[int]:
+async def served(tiny_store: GraphStore, tmp_path: Path) -> AsyncIterator[int]:
     config_settings = settings(tmp_path)
     port = _free_port()
     options = {**uvicorn_options(config_settings), "http": QuickGuard}

@@ -7,12 +7,21 @@ for writes (a whole batch of statements in one transaction), an explicit databas
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import neo4j
-from neo4j import AsyncGraphDatabase, AsyncManagedTransaction, Query, RoutingControl
+from neo4j import (
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    NotificationDisabledClassification,
+    NotificationMinimumSeverity,
+    Query,
+    RoutingControl,
+)
 from neo4j import exceptions as neo4j_errors
 
 from graph.deadline import remaining_ms
@@ -21,9 +30,38 @@ from graph.domain import UNIQUE_CODE_LABELS, Label
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable, Timeout
 from graph.queries.admin import PING
 from graph.statements import Statement
-from graph.store import GraphStore, Row, WriteCounters, WriteResult, plain
+from graph.store import GraphStore, Row, WriteCounters, WriteResult
 
 log = logging.getLogger(__name__)
+
+
+#: Graph entities: statements project them to maps (architecture.md). FalkorDB's reply
+#: parser refuses them; the driver would quietly turn a node into its property map.
+_ENTITIES: tuple[tuple[type, str], ...] = (
+    (neo4j.graph.Node, "a node"), (neo4j.graph.Relationship, "a relationship"),
+    (neo4j.graph.Path, "a path"))
+
+
+def _plain(stmt: Statement, value: Any) -> Any:
+    """Driver values as plain Python (temporal values to the standard library's), refusing
+    graph entities the way the FalkorDB backend does."""
+    for kind, what in _ENTITIES:
+        if isinstance(value, kind):
+            raise QueryFailed(f"statement {stmt.name} failed on Neo4j: the result holds "
+                              f"{what}; statements return plain values and maps")
+    if isinstance(value, Mapping):
+        return {str(k): _plain(stmt, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(stmt, v) for v in value]
+    to_native = getattr(value, "to_native", None)
+    if callable(to_native) and not isinstance(value, dt.date):
+        return to_native()
+    return value
+
+
+def _row(stmt: Statement, record: neo4j.Record) -> Row:
+    return {key: _plain(stmt, value) for key, value in zip(record.keys(), record.values(),
+                                                           strict=True)}
 
 
 def _counters(summary: neo4j.ResultSummary) -> WriteCounters:
@@ -41,13 +79,28 @@ class Neo4jStore(GraphStore):
     backend = "neo4j"
 
     def __init__(
-        self, *, uri: str, user: str, password: str, database: str = "neo4j"
+        self, *, uri: str, user: str, password: str, database: str = "neo4j",
+        strict_notifications: bool = False,
     ) -> None:
+        """`strict_notifications`: the server sends its warnings (but for names it does
+        not know yet: an empty database has no HOLDS_POST, no row_hash) and each one fails
+        its statement. Otherwise it sends none, and the driver has nothing to log: one
+        demo load printed 32 notification blocks, a short serve session 604."""
         super().__init__()
         self.uri = uri
         self.database = database
         self.description = f"{uri} (database {database})"
-        self._driver = AsyncGraphDatabase.driver(uri, auth=(user, password))
+        self.strict_notifications = strict_notifications
+        self._settling: set[asyncio.Future[Any]] = set()
+        notifications: dict[str, Any] = (
+            {"notifications_min_severity": NotificationMinimumSeverity.WARNING,
+             "notifications_disabled_classifications": [
+                 NotificationDisabledClassification.UNRECOGNIZED]}
+            if strict_notifications else
+            {"notifications_min_severity": NotificationMinimumSeverity.OFF})
+        self._driver = AsyncGraphDatabase.driver(
+            uri, auth=(user, password), warn_notification_severity=NotificationMinimumSeverity.OFF,
+            **notifications)
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(
@@ -75,10 +128,16 @@ class Neo4jStore(GraphStore):
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
         left = remaining_ms()  # the request's deadline, as the transaction's timeout
         query = Query(stmt.text, timeout=None if left is None else left / 1000)
+        running = asyncio.ensure_future(self._driver.execute_query(
+            query, params, routing_=RoutingControl.READ, database_=self.database))
         try:
-            result = await self._driver.execute_query(
-                query, params, routing_=RoutingControl.READ, database_=self.database
-            )
+            # A caller cancelled mid-stream (a request's deadline, a client gone) would
+            # break the pooled connection; the query finishes on its own instead, within
+            # its transaction timeout.
+            result = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            self._settle(running)
+            raise
         except neo4j_errors.ServiceUnavailable as exc:
             raise self._unavailable(exc) from exc
         except neo4j_errors.Neo4jError as exc:
@@ -86,7 +145,31 @@ class Neo4jStore(GraphStore):
                 raise Timeout(f"statement {stmt.name} ran out of time on Neo4j") from exc
             raise QueryFailed(
                 f"statement {stmt.name} failed on Neo4j: {str(exc.message)[:300]}") from exc
-        return [plain(record.data()) for record in result.records]
+        self._heed(stmt, result.summary)
+        return [_row(stmt, record) for record in result.records]
+
+    def _settle(self, running: asyncio.Future[Any]) -> None:
+        """Keep an abandoned query referenced until it ends; its outcome is nobody's."""
+        if running.done():
+            return
+        self._settling.add(running)
+
+        def forget(done: asyncio.Future[Any]) -> None:
+            self._settling.discard(done)
+            if not done.cancelled():
+                done.exception()
+
+        running.add_done_callback(forget)
+
+    def _heed(self, stmt: Statement, summary: neo4j.ResultSummary) -> None:
+        """In strict mode (the Neo4j test mode) a warning fails the statement: a
+        deprecation today is a syntax error in the next Cypher version."""
+        if not self.strict_notifications:
+            return
+        warnings = [f"{g.gql_status} {g.status_description}"
+                    for g in summary.gql_status_objects if g.is_notification]
+        if warnings:
+            raise QueryFailed(f"statement {stmt.name}: Neo4j warns: {'; '.join(warnings)}")
 
     async def _write(self, stmt: Statement, params: dict[str, Any]) -> WriteResult:
         results = await self._transaction([(stmt, params)], keep_rows=True)
@@ -109,8 +192,9 @@ class Neo4jStore(GraphStore):
             out = []
             for stmt, params in batch:
                 result = await tx.run(stmt.text, dict(params))
-                rows = [plain(r.data()) async for r in result] if keep_rows else []
+                rows = [_row(stmt, r) async for r in result] if keep_rows else []
                 summary = await result.consume()
+                self._heed(stmt, summary)
                 out.append(WriteResult(rows=rows, counters=_counters(summary)))
             return out
 
@@ -137,6 +221,16 @@ class Neo4jStore(GraphStore):
         # Schema statements cannot share a transaction with each other's data; one each.
         for stmt in statements:
             await self.write(stmt)
+
+    async def delete_graph(self, *, schema: bool = False) -> None:
+        """Empty the database (tests and tooling; Community has one user database, so it
+        is emptied rather than dropped), and with `schema` drop our constraints and
+        indexes too."""
+        while (await self.write(ddl.DELETE_SOME, {"limit": 10_000})).rows[0]["deleted"]:
+            pass
+        if schema:
+            for kind, name in ddl.schema_names():
+                await self.write(ddl.drop_schema_object(kind=kind, name=name))
 
     async def close(self) -> None:
         await self._driver.close()

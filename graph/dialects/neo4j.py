@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.domain import Label
-from graph.statements import Mode, Statement, builder, compose
+from graph.statements import Mode, Statement, builder, compose, statement
 
 
 @builder(*({"label": label} for label in Label))
@@ -43,3 +43,31 @@ def create_search_index() -> Statement:
         mode=Mode.WRITE,
         backends=frozenset({"neo4j"}),
     )
+
+
+def schema_names() -> list[tuple[str, str]]:
+    """(kind, name) of every constraint and index `ensure_schema` creates, to drop them."""
+    names = [("CONSTRAINT", f"{label.value.lower()}_code_unique") for label in Label]
+    names += [("INDEX", f"{Label.REGION.value.lower()}_level"), ("INDEX", SEARCH_INDEX)]
+    return names
+
+
+@builder({"kind": "CONSTRAINT", "name": "place_code_unique"},
+         {"kind": "INDEX", "name": SEARCH_INDEX})
+def drop_schema_object(*, kind: str, name: str) -> Statement:
+    """Names come from `schema_names` (the domain), never from input."""
+    if kind not in ("CONSTRAINT", "INDEX") or not name.replace("_", "").isalnum():
+        raise ValueError(f"not a schema object of ours: {kind} {name}")
+    return compose(f"neo4j.drop_{kind.lower()}.{name}", f"DROP {kind} {name} IF EXISTS",
+                   mode=Mode.WRITE, backends=frozenset({"neo4j"}))
+
+
+DELETE_SOME = statement(
+    "neo4j.delete_some",
+    "MATCH (n) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted",
+    mode=Mode.WRITE,
+    params={"limit": 10_000},
+    backends=frozenset({"neo4j"}),
+)
+"""One batch of a whole-database wipe (Community has one user database: tests and tooling
+empty it rather than drop it; batches keep each transaction's memory bounded)."""

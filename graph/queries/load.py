@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.domain import Label, Rel
-from graph.statements import Mode, Statement, builder, compose, statement
+from graph.statements import (
+    BOTH,
+    Backend,
+    Mode,
+    Statement,
+    builder,
+    compose,
+    statement,
+    subquery,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,16 +280,16 @@ def links_in_create(kind: NodeKind) -> bool:
     return all(rel in single for rel, _ in owned_slots(kind))
 
 
-def _batch_targets(index: int, label: Label) -> str:
+def _batch_targets(index: int, label: Label, backend: Backend) -> str:
     # One lookup per distinct target of the batch, kept in order as one-element lists
     # (`collect` drops nulls, `[t]` keeps a missing target's place); a CALL so that an
     # empty list still gives one row.
-    return f"""CALL {{
+    return subquery(f"""
             UNWIND range(0, size($t{index}) - 1) AS j
             WITH j, $t{index}[j] AS c
             OPTIONAL MATCH (t:{label.value} {{code: c}})
             WITH j, t ORDER BY j
-            RETURN collect([t]) AS ts{index} }}"""
+            RETURN collect([t]) AS ts{index}""", backend=backend)
 
 
 def _link(index: int, rel: Rel) -> str:
@@ -289,8 +298,9 @@ def _link(index: int, rel: Rel) -> str:
                  CREATE (n)-[:{rel.value}]->(x))"""
 
 
-@builder(*({"kind": kind} for kind in NODE_KINDS if links_in_create(kind)))
-def create_linked(*, kind: NodeKind) -> Statement:
+@builder(*({"kind": kind, "backend": backend} for kind in NODE_KINDS
+            if links_in_create(kind) for backend in BOTH))
+def create_linked(*, kind: NodeKind, backend: Backend) -> Statement:
     """New nodes with their properties, owned relationships and fingerprint, one statement.
 
     Each slot's targets are looked up once per batch (`$t0`: distinct codes) and each row
@@ -303,9 +313,10 @@ def create_linked(*, kind: NodeKind) -> Statement:
         raise ValueError(f"{kind.name} has a slot with several targets")
     slots = owned_slots(kind)
     props = ", ".join(f"{c}: ${c}[i]" for c in kind.columns)
+    name = f"load.create_linked.{kind.name}"
     return compose(
-        f"load.create_linked.{kind.name}",
-        f"""{" ".join(_batch_targets(i, label) for i, (_, label) in enumerate(slots))}
+        f"neo4j.{name}" if backend == "neo4j" else name,
+        f"""{" ".join(_batch_targets(i, label, backend) for i, (_, label) in enumerate(slots))}
             UNWIND range(0, size($code) - 1) AS i
             CREATE (n:{kind.pattern} {{code: $code[i], {props}, updated_at: $now,
                                      load_id: $load_id, row_hash: $hash[i]}})
@@ -314,6 +325,7 @@ def create_linked(*, kind: NodeKind) -> Statement:
         params={**_node_example(kind), "hash": ["h"],
                 **{f"t{i}": ["T"] for i in range(len(slots))},
                 **{f"x{i}": [0] for i in range(len(slots))}},
+        backends=frozenset({backend}),
     )
 
 

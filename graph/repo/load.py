@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from graph.domain import Label, Rel
 from graph.queries import load as q
-from graph.statements import Statement
+from graph.statements import Backend, Statement
 from graph.store import GraphStore
 from graph.text import search_text
 
@@ -145,7 +145,7 @@ def classify_nodes(rows: Sequence[NodeWrite],
 
 def node_writes(
     kind: q.NodeKind, diff: Diff[NodeWrite], *, load_id: str, now: str,
-    link_created: bool = False,
+    backend: Backend, link_created: bool = False,
 ) -> list[tuple[Statement, dict[str, Any]]]:
     """The statements and parameters that create the new nodes and merge the changed ones
     (their owned relationships follow), built apart from running them: a loader builds the
@@ -162,7 +162,7 @@ def node_writes(
             if updating:
                 out.append((q.upsert_nodes(kind=kind), params))
             elif link_created:
-                out.append((q.create_linked(kind=kind),
+                out.append((q.create_linked(kind=kind, backend=backend),
                             {**params, **linked_targets(kind, batch)}))
             else:
                 out.append((q.create_nodes(kind=kind), params))
