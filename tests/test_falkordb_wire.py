@@ -18,7 +18,6 @@ from graph.backends.falkordb_wire import (
     _ReplyError,
     decode,
 )
-from graph.errors import QueryFailed
 from graph.queries.admin import ECHO
 
 STATS = ["Nodes created: 2", "Properties set: 5",
