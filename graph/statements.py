@@ -2,8 +2,9 @@
 
 Statements are named constants (`statement(...)`) or small pure builders (`builder(...)`)
 whose example arguments enumerate every variant the code can produce. The test suite walks
-this registry to lint each statement with Neo4j 5's semantic analysis and to check that
-each one runs on FalkorDB, so a statement that is not registered here cannot exist.
+this registry to lint each statement with Neo4j's semantic analysis (Cypher 5 and 25) and
+to run each one on its backends (FalkorDB; Neo4j under `make test-neo4j`), so a statement
+that is not registered here cannot exist.
 """
 
 from __future__ import annotations

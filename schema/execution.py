@@ -4,9 +4,11 @@ graphql-core resolves an object's fields concurrently and, when one of them rais
 non-null field's error propagates to its parent), cancels the others mid-flight. On Neo4j
 that cancelled a sibling's query while its result was streaming (the server logged
 "Failed to transmit operation result" and the pooled connection was dropped), and the
-error reported depended on which field failed first. Here every sibling runs to its end
-(each is bounded by the request's deadline) and the error of the first failing field in
-document order is the one that propagates: the same answer every time.
+error reported depended on which field failed first. Here the fields are awaited in
+document order: the first failing one's error propagates as soon as the fields before it
+have settled, and the fields after it are left to settle in the background, never
+cancelled. The same answer every time, and a quick error does not wait for a slow field
+after it. (Items of one list still cancel each other, as graphql-core does.)
 """
 
 from __future__ import annotations
@@ -49,13 +51,28 @@ class SettledExecutor(StrawberryGraphQLCoreExecutionContext):
         if not awaitable_fields:
             return results
 
-        async def settled() -> dict[str, Any]:
-            done = await asyncio.gather(*(results[name] for name in awaitable_fields),
-                                        return_exceptions=True)
-            for value in done:  # document order
-                if isinstance(value, BaseException):
-                    raise value
-            results.update(zip(awaitable_fields, done, strict=True))
+        if len(awaitable_fields) == 1:  # nothing to run beside it
+            only = awaitable_fields[0]
+
+            async def alone() -> dict[str, Any]:
+                results[only] = await results[only]
+                return results
+
+            return alone()
+
+        async def in_order() -> dict[str, Any]:
+            running = [asyncio.ensure_future(results[name]) for name in awaitable_fields]
+            for index, (name, future) in enumerate(zip(awaitable_fields, running,
+                                                       strict=True)):
+                try:
+                    results[name] = await future
+                except asyncio.CancelledError:  # the request's deadline: stop them all
+                    for other in running:
+                        other.cancel()
+                    raise
+                except Exception:
+                    self.settle_in_background(list(running[index + 1:]))
+                    raise
             return results
 
-        return settled()
+        return in_order()

@@ -22,7 +22,7 @@ import pytest
 from graph.backends.embedded import EmbeddedFalkorServer
 from graph.backends.falkordb import FalkorStore
 from graph.backends.neo4j import Neo4jStore
-from graph.statements import Backend
+from graph.statements import Backend, Mode, compose
 from graph.store import GraphStore
 
 NEO4J_URI = os.environ.get("ORGCOVER_TEST_NEO4J_URI", "")
@@ -32,6 +32,14 @@ FALKORDB_ONLY = "FalkorDB only (ORGCOVER_TEST_NEO4J_URI is set: the suite runs o
 TWO_GRAPHS = "needs two graphs at once; Neo4j Community has one database"
 
 Fill = Callable[[GraphStore], Awaitable[object]]
+
+# The test suite's own mark on a Neo4j database it may empty (test-only statements).
+MARK_NAME = "orgcover_test_suite_mark"
+MARKED = compose("test.neo4j_marked", "SHOW INDEXES YIELD name "
+                 f"RETURN count(CASE WHEN name = '{MARK_NAME}' THEN 1 END) > 0 AS marked")
+ANY_NODE = compose("test.neo4j_any_node", "MATCH (n) RETURN 1 AS one LIMIT 1")
+MARK = compose("test.neo4j_mark", f"CREATE INDEX {MARK_NAME} IF NOT EXISTS "
+               "FOR (n:OrgcoverTestSuiteMark) ON (n.mark)", mode=Mode.WRITE)
 
 
 def on_neo4j() -> bool:
@@ -99,6 +107,21 @@ class Neo4jGraphs(Graphs):
         self._fills: dict[str, tuple[GraphStore, Fill]] = {}
         self._holding: str | None = None  # whose content the database holds now
         self._fresh: set[int] = set()  # graphs of the running test (ids)
+        self._claimed = False
+
+    async def _claim(self, store: Neo4jStore) -> None:
+        """Empty only a database that is empty or that this suite marked as its own (an
+        index nothing uses, which survives the suite's wipes): never a real one by a
+        mistyped URI."""
+        if self._claimed:
+            return
+        marked = await store.read(MARKED)
+        if not marked[0]["marked"] and (await store.read(ANY_NODE)):
+            pytest.exit(f"{NEO4J_URI} holds data and no mark of this test suite: refusing "
+                        "to empty it (point ORGCOVER_TEST_NEO4J_URI at a database you may "
+                        "empty, or empty it yourself)", returncode=2)
+        await store.write(MARK)
+        self._claimed = True
 
     async def open(self, *, schema: bool = True) -> GraphStore:
         if self._fresh:
@@ -106,6 +129,7 @@ class Neo4jGraphs(Graphs):
         store = Neo4jStore(uri=NEO4J_URI, user=NEO4J_USER, password=NEO4J_PASSWORD,
                            strict_notifications=True)
         await store.connect()
+        await self._claim(store)
         await store.delete_graph(schema=not schema)
         if schema:
             await store.ensure_schema()

@@ -54,6 +54,8 @@ async def test_a_statement_returning_an_entity_fails_with_its_name(
     with pytest.raises(QueryFailed, match=r"test\.raw_write.*a node"):
         await store.write(made)
     if store.backend == "neo4j":  # a failed transaction leaves nothing behind
+        count = compose("test.probes", "MATCH (n:Probe) RETURN count(n) AS n")
+        assert (await store.read(count))[0]["n"] == 0
         await store.write(compose("test.probe", "CREATE (:Probe)-[:IN]->(:Probe)",
                                   mode=Mode.WRITE))
     with pytest.raises(QueryFailed, match=rf"test\.raw_read.*{what}"):

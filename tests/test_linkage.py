@@ -426,3 +426,35 @@ async def test_a_failing_root_field_lets_its_siblings_finish(edge_store: GraphSt
         del edge_store.read
     assert outcomes
     assert "cancelled" not in outcomes
+
+
+async def test_a_quick_error_does_not_wait_for_a_slow_field_after_it(
+        edge_store: GraphStore) -> None:
+    """The first field fails at once; the second's read takes a second: the answer comes
+    before that read ends, and the read still ends on its own (not cancelled)."""
+    read = edge_store.read
+    outcomes: list[str] = []
+
+    async def slow(stmt: Any, params: Any = None) -> Any:
+        try:
+            await asyncio.sleep(1.0)
+            rows = await read(stmt, params)
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+            raise
+        outcomes.append("done")
+        return rows
+
+    edge_store.read = slow  # type: ignore[method-assign]
+    try:
+        result = await run(edge_store, """{ neighbourhood(code: "X1", hops: 99) { truncated }
+                                           compound(code: "X1") { code } }""")
+        assert result.errors[0].message == "hops must be between 1 and 3, got 99"
+        assert outcomes == []  # answered while the compound's read was still on its way
+        for _ in range(100):
+            if outcomes:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        del edge_store.read
+    assert outcomes == ["done"]

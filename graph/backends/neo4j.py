@@ -64,6 +64,10 @@ def _row(stmt: Statement, record: neo4j.Record) -> Row:
                                                            strict=True)}
 
 
+#: How long a read abandoned without a deadline (CLI, a mutation's reads) may go on.
+ABANDONED_READ_SECONDS = 30.0
+
+
 def _counters(summary: neo4j.ResultSummary) -> WriteCounters:
     c = summary.counters
     return WriteCounters(
@@ -136,7 +140,7 @@ class Neo4jStore(GraphStore):
             # its transaction timeout.
             result = await asyncio.shield(running)
         except asyncio.CancelledError:
-            self._settle(running)
+            self._settle(running, seconds=None if left is None else left / 1000)
             raise
         except neo4j_errors.ServiceUnavailable as exc:
             raise self._unavailable(exc) from exc
@@ -148,11 +152,17 @@ class Neo4jStore(GraphStore):
         self._heed(stmt, result.summary)
         return [_row(stmt, record) for record in result.records]
 
-    def _settle(self, running: asyncio.Future[Any]) -> None:
-        """Keep an abandoned query referenced until it ends; its outcome is nobody's."""
+    def _settle(self, running: asyncio.Future[Any], *, seconds: float | None) -> None:
+        """Keep an abandoned query referenced until it ends; its outcome is nobody's.
+
+        The server bounds a running transaction, not a wait for a pooled connection or
+        the driver's retries: past the time the request had left (plus a grace), nothing
+        can be in flight any more and the rest is cancelled."""
         if running.done():
             return
         self._settling.add(running)
+        asyncio.get_running_loop().call_later(
+            (seconds if seconds is not None else ABANDONED_READ_SECONDS) + 1.0, running.cancel)
 
         def forget(done: asyncio.Future[Any]) -> None:
             self._settling.discard(done)
@@ -233,4 +243,7 @@ class Neo4jStore(GraphStore):
                 await self.write(ddl.drop_schema_object(kind=kind, name=name))
 
     async def close(self) -> None:
+        for running in list(self._settling):
+            running.cancel()
+        await asyncio.gather(*self._settling, return_exceptions=True)
         await self._driver.close()

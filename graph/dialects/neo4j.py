@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from graph.domain import Label
+from graph.domain import UNIQUE_CODE_LABELS, Label
 from graph.statements import Mode, Statement, builder, compose, statement
+
+
+def _constraint_name(label: Label) -> str:
+    return f"{label.value.lower()}_code_unique"
+
+
+def _index_name(label: Label, prop: str) -> str:
+    return f"{label.value.lower()}_{prop}"
 
 
 @builder(*({"label": label} for label in Label))
@@ -11,7 +19,7 @@ def create_code_constraint(*, label: Label) -> Statement:
     """`IF NOT EXISTS` keeps start-up idempotent; label from the domain enum only."""
     return compose(
         f"neo4j.create_code_constraint.{label}",
-        f"CREATE CONSTRAINT {label.value.lower()}_code_unique IF NOT EXISTS "
+        f"CREATE CONSTRAINT {_constraint_name(label)} IF NOT EXISTS "
         f"FOR (n:{label.value}) REQUIRE n.code IS UNIQUE",
         mode=Mode.WRITE,
         backends=frozenset({"neo4j"}),
@@ -22,7 +30,7 @@ def create_code_constraint(*, label: Label) -> Statement:
 def create_property_index(*, label: Label, prop: str) -> Statement:
     return compose(
         f"neo4j.create_index.{label}.{prop}",
-        f"CREATE INDEX {label.value.lower()}_{prop} IF NOT EXISTS "
+        f"CREATE INDEX {_index_name(label, prop)} IF NOT EXISTS "
         f"FOR (n:{label.value}) ON (n.{prop})",
         mode=Mode.WRITE,
         backends=frozenset({"neo4j"}),
@@ -46,17 +54,17 @@ def create_search_index() -> Statement:
 
 
 def schema_names() -> list[tuple[str, str]]:
-    """(kind, name) of every constraint and index `ensure_schema` creates, to drop them."""
-    names = [("CONSTRAINT", f"{label.value.lower()}_code_unique") for label in Label]
-    names += [("INDEX", f"{Label.REGION.value.lower()}_level"), ("INDEX", SEARCH_INDEX)]
+    """(kind, name) of every constraint and index `ensure_schema` creates, to drop them;
+    the names are those the `create_*` builders give."""
+    names = [("CONSTRAINT", _constraint_name(label)) for label in UNIQUE_CODE_LABELS]
+    names += [("INDEX", _index_name(Label.REGION, "level")), ("INDEX", SEARCH_INDEX)]
     return names
 
 
-@builder({"kind": "CONSTRAINT", "name": "place_code_unique"},
-         {"kind": "INDEX", "name": SEARCH_INDEX})
+@builder(*({"kind": kind, "name": name} for kind, name in schema_names()))
 def drop_schema_object(*, kind: str, name: str) -> Statement:
     """Names come from `schema_names` (the domain), never from input."""
-    if kind not in ("CONSTRAINT", "INDEX") or not name.replace("_", "").isalnum():
+    if (kind, name) not in schema_names():
         raise ValueError(f"not a schema object of ours: {kind} {name}")
     return compose(f"neo4j.drop_{kind.lower()}.{name}", f"DROP {kind} {name} IF EXISTS",
                    mode=Mode.WRITE, backends=frozenset({"neo4j"}))
