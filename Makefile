@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-neo4j lint bench bench-http bench-abuse install clean
+.PHONY: run test test-neo4j lint bench bench-http bench-abuse bench-neo4j install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-http: $(STAMP)
 
 bench-abuse: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.abuse --scale district
+
+# Neo4j against the embedded store, same machine (bench/neo4j.py). It EMPTIES that database.
+bench-neo4j: $(STAMP)
+	ORGCOVER_BENCH_NEO4J_URI=$${ORGCOVER_BENCH_NEO4J_URI:?a Neo4j the bench may EMPTY} PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.neo4j --scale $${SCALE:-demo}
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache bench/out
