@@ -5,7 +5,9 @@ connection paths, neighbourhood, pairing and cross-appointments, with and withou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -396,16 +398,15 @@ async def test_nothing_outside_the_scope_is_reachable(edge_store: GraphStore, qu
     assert unscoped - scoped, "the unscoped query reaches further (the probe means something)"
 
 
-async def test_a_failing_root_field_lets_its_siblings_finish(edge_store: GraphStore) -> None:
-    """`connectionPaths` fails after reading (no node `X404`), `neighbourhood` fails at
-    once (hops out of range), a third field reads on: the error is always the first
-    field's in document order, and no sibling's read is cancelled mid-flight (on Neo4j
-    that broke the pooled connection)."""
-    read = edge_store.read
+@contextlib.contextmanager
+def watched_reads(store: GraphStore, *, delay: float = 0.0) -> Iterator[list[str]]:
+    """Each read's outcome while inside ("done" or "cancelled"), reads delayed by `delay`."""
+    read = store.read
     outcomes: list[str] = []
 
-    async def recording(stmt: Any, params: Any = None) -> Any:
+    async def watched(stmt: Any, params: Any = None) -> Any:
         try:
+            await asyncio.sleep(delay)
             rows = await read(stmt, params)
         except asyncio.CancelledError:
             outcomes.append("cancelled")
@@ -413,17 +414,26 @@ async def test_a_failing_root_field_lets_its_siblings_finish(edge_store: GraphSt
         outcomes.append("done")
         return rows
 
+    store.read = watched  # type: ignore[method-assign]
+    try:
+        yield outcomes
+    finally:
+        del store.read
+
+
+async def test_a_failing_root_field_lets_its_siblings_finish(edge_store: GraphStore) -> None:
+    """`connectionPaths` fails after reading (no node `X404`), `neighbourhood` fails at
+    once (hops out of range), a third field reads on: the error is always the first
+    field's in document order, and no sibling's read is cancelled mid-flight (on Neo4j
+    that broke the pooled connection)."""
     query = """{ connectionPaths(from: "X404", to: "X1") { length }
                  neighbourhood(code: "X1", hops: 99) { truncated }
                  compound(code: "X1") { code name } }"""
-    edge_store.read = recording  # type: ignore[method-assign]
-    try:
+    with watched_reads(edge_store) as outcomes:
         for _ in range(5):
             result = await run(edge_store, query)
             assert result.data is None
             assert [e.message for e in result.errors] == ["from 'X404' names no node"]
-    finally:
-        del edge_store.read
     assert outcomes
     assert "cancelled" not in outcomes
 
@@ -432,21 +442,7 @@ async def test_a_quick_error_does_not_wait_for_a_slow_field_after_it(
         edge_store: GraphStore) -> None:
     """The first field fails at once; the second's read takes a second: the answer comes
     before that read ends, and the read still ends on its own (not cancelled)."""
-    read = edge_store.read
-    outcomes: list[str] = []
-
-    async def slow(stmt: Any, params: Any = None) -> Any:
-        try:
-            await asyncio.sleep(1.0)
-            rows = await read(stmt, params)
-        except asyncio.CancelledError:
-            outcomes.append("cancelled")
-            raise
-        outcomes.append("done")
-        return rows
-
-    edge_store.read = slow  # type: ignore[method-assign]
-    try:
+    with watched_reads(edge_store, delay=1.0) as outcomes:
         result = await run(edge_store, """{ neighbourhood(code: "X1", hops: 99) { truncated }
                                            compound(code: "X1") { code } }""")
         assert result.errors[0].message == "hops must be between 1 and 3, got 99"
@@ -455,6 +451,4 @@ async def test_a_quick_error_does_not_wait_for_a_slow_field_after_it(
             if outcomes:
                 break
             await asyncio.sleep(0.05)
-    finally:
-        del edge_store.read
     assert outcomes == ["done"]
