@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graph.domain import PartyOrgCategory, PartyOrgKind
 from graph.queries.audits import AuditDef
-from graph.records import AuditGap, AuditSummary
+from graph.records import AuditGap, AuditSummary, KindCount
+from resolvers.periods import SecretaryChanges
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +36,49 @@ class AuditReport:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodReport:
+    """The period figures beside the audits: party orgs by kind, secretary changes."""
+
+    kinds: list[KindCount]
+    changes: SecretaryChanges
+
+    @property
+    def category_zh(self) -> str:
+        c = self.changes.category
+        return PartyOrgCategory(c).zh if c else "全部"
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.changes
+        return {
+            "scope": c.scope, "from": c.start.isoformat(), "to": c.end.isoformat(),
+            "party_orgs": {k.kind: k.count for k in self.kinds},
+            "secretaries": {"category": c.category, "appointed": c.appointed,
+                            "replaced": c.replaced},
+        }
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(figure, label, value) in the order they are shown."""
+        c = self.changes
+        period = f"{c.start.isoformat()} 至 {c.end.isoformat()}（{self.category_zh}）"
+        return ([("党组织数量", PartyOrgKind(k.kind).zh, k.count) for k in self.kinds]
+                + [("书记选配", period, c.appointed), ("书记调整撤换", period, c.replaced)])
+
+
 def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
 
 
-def to_json(reports: list[AuditReport]) -> str:
-    return json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2)
+def to_json(reports: list[AuditReport], period: PeriodReport | None = None) -> str:
+    """audits.md's list of metric objects; with period figures, an object holding that
+    list as `audits` and the figures as `period`."""
+    audits = [r.as_json() for r in reports]
+    document: Any = audits if period is None else {"audits": audits,
+                                                    "period": period.as_json()}
+    return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def to_table(reports: list[AuditReport]) -> str:
+def to_table(reports: list[AuditReport], period: PeriodReport | None = None) -> str:
     lines = []
     for r in reports:
         s = r.summary
@@ -51,13 +87,16 @@ def to_table(reports: list[AuditReport]) -> str:
         for g in s.groups:
             lines.append(f"    {g.code:<18} {g.name or '':<14} {g.eligible:>7} {g.covered:>7} "
                          f"{_pct(g.rate):>7}")
+    if period is not None:
+        lines.append("期间数据")
+        lines.extend(f"    {figure} {label} {value}" for figure, label, value in period.rows())
     return "\n".join(lines)
 
 
 CSV_HEADER = ("指标", "类别", "编码", "名称", "社区", "街道", "应覆盖", "已覆盖", "覆盖率", "原因")
 
 
-def to_csv(reports: list[AuditReport]) -> str:
+def to_csv(reports: list[AuditReport], period: PeriodReport | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
@@ -71,11 +110,17 @@ def to_csv(reports: list[AuditReport]) -> str:
         for gap in r.gaps:
             writer.writerow((s.metric, "缺口", gap.code, gap.name, gap.community_name or "",
                              gap.street_name or "", "", "", "", r.reasons(gap)))
+    if period is not None:  # 类别 期间: the figure in 指标, what it counts in 名称
+        for figure, label, value in period.rows():
+            writer.writerow((figure, "期间", period.changes.scope or "", label, "", "", value,
+                             "", "", ""))
     return out.getvalue()
 
 
-def write_xlsx(reports: list[AuditReport], path: Path) -> None:
-    """A summary sheet, then per metric its groups and its complete gap list."""
+def write_xlsx(reports: list[AuditReport], path: Path,
+               period: PeriodReport | None = None) -> None:
+    """A summary sheet, then per metric its groups and its complete gap list, then the
+    period figures when asked for."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -106,4 +151,11 @@ def write_xlsx(reports: list[AuditReport], path: Path) -> None:
         for gap in r.gaps:
             sheet.append([gap.code, gap.name, gap.community_name, gap.street_name,
                           r.reasons(gap)])
+    if period is not None:
+        sheet = wb.create_sheet("期间数据")
+        sheet.append(["数据项", "说明", "数量"])
+        for cell in sheet[1]:
+            cell.font = bold
+        for row in period.rows():
+            sheet.append(list(row))
     wb.save(path)

@@ -14,17 +14,25 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
-from app import access_log_cli, logs
+from app import access_log_cli, cli_audit, logs
 from app.access_log_cli import access_log_app
+from app.cli_common import (
+    EXIT_ERROR,
+    EXIT_INVALID,
+    TokenOption,
+    caller_of,
+    fail,
+    load_settings,
+    require,
+    run,
+)
 from app.settings import Settings
-from graph.errors import Forbidden, OrgcoverError
+from graph.errors import OrgcoverError
 from graph.factory import open_store
 from graph.repo.load import count_graph
 from graph.store import GraphStore
@@ -33,57 +41,15 @@ from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.report import LoadReport, RosterInvalid, format_text, to_json, write_problems
 from loaders.synthetic import SCALES, generate, write_csv
-from resolvers.access import OPERATOR, ROLES, Caller, Right
-from resolvers.context import Context
-from resolvers.nodes import effective_scope
+from resolvers.access import ROLES, Right
 from resolvers.rosters import conceal_people_counts
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="orgcover: organizational-coverage knowledge graph over GraphQL.")
-access_log_cli.default_directory = lambda: _settings().access_log_path()
+access_log_cli.default_directory = lambda: load_settings().access_log_path()
 cli.add_typer(access_log_app, name="access-log",
               help="The access log: verify its hash chain, show who saw what.")
 log = logging.getLogger("orgcover.cli")
-T = TypeVar("T")
-
-EXIT_INVALID = 1
-EXIT_ERROR = 2
-
-TokenOption = Annotated[str | None, typer.Option(
-    "--token", envvar="ORGCOVER_TOKEN",
-    help="Act as the caller of this token (bound to its rights and jurisdiction) rather "
-         "than as the operator.")]
-
-
-def _debug() -> bool:
-    return os.environ.get("ORGCOVER_DEBUG", "") not in ("", "0", "false")
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    typer.echo(f"orgcover: error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
-        raise _fail(f"setting ORGCOVER_{field.upper()} is invalid: {first['msg']}") from None
-
-
-def _run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine; expected errors become one line and an exit status."""
-    try:
-        return asyncio.run(main())
-    except OrgcoverError as exc:
-        if _debug():
-            raise
-        raise _fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-
 
 @cli.command()
 def serve(
@@ -100,7 +66,7 @@ def serve(
     from app.main import create_app
     from app.serving import uvicorn_options
 
-    settings = _settings(host=host, port=port, demo=demo or None).with_demo_secrets()
+    settings = load_settings(host=host, port=port, demo=demo or None).with_demo_secrets()
     settings.require_auth()
     logs.configure(settings.log_level, settings.log_format)
 
@@ -123,7 +89,7 @@ def serve(
         finally:
             await store.close()
 
-    _run(main)
+    run(main)
 
 
 #: Lifetime of the tokens `serve --demo` prints.
@@ -216,7 +182,7 @@ def demo_command(
 ) -> None:
     """Write a synthetic district as the nine roster templates (CSV, Chinese headers)."""
     if scale not in SCALES:
-        raise _fail(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
+        raise fail(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
     tables = generate(SCALES[scale], seed)
     paths = write_csv(tables, out)
     for path in paths:
@@ -245,20 +211,20 @@ def load(
     with one it is bound like the API: right `load`, rows inside the jurisdiction,
     --replace-scope needs `load:replace` and must lie at or below the jurisdiction."""
     if lang not in ("zh", "en"):
-        raise _fail(f"--lang must be zh or en, not {lang!r}")
+        raise fail(f"--lang must be zh or en, not {lang!r}")
     if errors_out is not None and errors_out.suffix.lower() not in (".csv", ".xlsx"):
-        raise _fail("--errors-out must end in .csv or .xlsx")
-    settings = _settings()
+        raise fail("--errors-out must end in .csv or .xlsx")
+    settings = load_settings()
     logs.configure("WARNING", "text")
     progress = _Progress() if sys.stderr.isatty() and not os.environ.get("CI") else None
 
     async def main() -> LoadReport:
         store = await open_store(settings.store_config())
         try:
-            caller = await _caller(settings, store, token)
-            _require(caller, Right.LOAD)
+            caller = await caller_of(settings, store, token)
+            require(caller, Right.LOAD)
             if replace_scope:
-                _require(caller, Right.LOAD_REPLACE, "--replace-scope")
+                require(caller, Right.LOAD_REPLACE, "--replace-scope")
             return conceal_people_counts(await load_rosters(
                 store, paths, dry_run=dry_run, progress=progress,
                 protector=IdProtector(settings.pii_secret_value),
@@ -272,7 +238,7 @@ def load(
                 progress.done()
             await store.close()
 
-    report = _run(main)
+    report = run(main)
     if errors_out is not None:
         write_problems(report, errors_out, lang)
     if as_json:
@@ -304,69 +270,7 @@ class _Progress:
         sys.stderr.flush()
 
 
-@cli.command()
-def audit(
-    metric: Annotated[str, typer.Option(help="Audit id from audits.md, or all.")] = "all",
-    scope: Annotated[str | None, typer.Option(help="Place code; default everything.")] = None,
-    group_by: Annotated[str | None, typer.Option(
-        "--group-by", help="street, community or grid (at or below the scope).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json, csv or xlsx.")] = "table",
-    output: Annotated[Path | None, typer.Option(help="File to write (required for xlsx).")]
-    = None,
-    token: TokenOption = None,
-) -> None:
-    """Run coverage audits; gap lists are complete (not paginated).
-
-    With --token: right `read` (and `export` for csv and xlsx), the scope inside the
-    token's jurisdiction (default: the jurisdiction)."""
-    from app import audit_export
-    from graph.queries.audits import AUDITS
-    from resolvers import audits as audit_resolvers
-
-    if fmt not in ("table", "json", "csv", "xlsx"):
-        raise _fail(f"--format must be table, json, csv or xlsx, not {fmt!r}")
-    if fmt == "xlsx" and output is None:
-        raise _fail("--format xlsx needs --output FILE.xlsx")
-    settings = _settings()
-    logs.configure("WARNING", "text")
-
-    async def main() -> list[audit_export.AuditReport]:
-        audits = list(AUDITS.values()) if metric == "all" else [
-            audit_resolvers.audit_definition(metric)]
-        store = await open_store(settings.store_config())
-        try:
-            caller = await _caller(settings, store, token)
-            _require(caller, Right.READ)
-            if fmt in ("csv", "xlsx"):
-                _require(caller, Right.EXPORT, f"--format {fmt}")
-            bounded = await effective_scope(Context(store, caller=caller), scope)
-            code, level = await audit_resolvers.scope_and_level(store, scope=bounded,
-                                                                group_by=group_by)
-            reports = []
-            for one in audits:
-                summary = await audit_resolvers.summary(store, audit=one, scope=code,
-                                                        group_by=group_by)
-                gaps = [audit_resolvers.hide_enclosing(g, level) for g in
-                        await audit_resolvers.gaps(store, audit=one, scope=code, after=None,
-                                                   limit=max(summary.gap_count, 1))]
-                reports.append(audit_export.AuditReport(one, summary, gaps))
-            return reports
-        finally:
-            await store.close()
-
-    reports = _run(main)
-    if fmt == "xlsx":
-        assert output is not None
-        audit_export.write_xlsx(reports, output)
-        typer.echo(str(output))
-        return
-    text = {"table": audit_export.to_table, "json": audit_export.to_json,
-            "csv": audit_export.to_csv}[fmt](reports)
-    if output is not None:
-        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
-        typer.echo(str(output))
-    else:
-        typer.echo(text)
+cli.command("audit")(cli_audit.audit)
 
 
 @cli.command()
@@ -385,7 +289,7 @@ def store_command() -> None:
 
     Prints the URI to give the workers (ORGCOVER_GRAPH_URI); stops on Ctrl-C / SIGTERM.
     """
-    settings = _settings()
+    settings = load_settings()
 
     async def main() -> None:
         from graph.backends.embedded import EmbeddedFalkorServer
@@ -404,7 +308,7 @@ def store_command() -> None:
         finally:
             await server.stop()
 
-    _run(main)
+    run(main)
 
 
 @cli.command("token")
@@ -421,10 +325,10 @@ def token_command(
     """Mint an HS256 token with ORGCOVER_AUTH_SECRET (refuses without one)."""
     from app.auth.tokens import mint, parse_ttl
 
-    settings = _settings(demo=demo or None).with_demo_secrets()
+    settings = load_settings(demo=demo or None).with_demo_secrets()
     secret = settings.auth_secret_value
     if secret is None:
-        raise _fail("no ORGCOVER_AUTH_SECRET to sign with (tokens of an identity provider "
+        raise fail("no ORGCOVER_AUTH_SECRET to sign with (tokens of an identity provider "
                     "come from the provider; for the demo add --demo)")
     try:
         seconds = parse_ttl(ttl)
@@ -435,31 +339,8 @@ def token_command(
                      jurisdiction=jurisdiction.strip(), ttl_seconds=seconds,
                      issuer=settings.auth_issuer, audience=settings.auth_audience)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(token)
-
-
-async def _caller(settings: Settings, store: GraphStore, token: str | None) -> Caller:
-    """The operator without a token; else the token's verified caller."""
-    if token is None:
-        return OPERATOR
-    from app.auth.tokens import TokenVerifier
-    from app.main import auth_config
-    from graph.repo.audits import place_by_code
-
-    settings.require_auth()
-
-    async def place_exists(code: str) -> bool:
-        return await place_by_code(store, code=code) is not None
-
-    verifier = TokenVerifier(auth_config(settings), place_exists=place_exists)
-    return await verifier.verify(token)
-
-
-def _require(caller: Caller, right: Right, what: str = "this command") -> None:
-    if not caller.can(right):
-        raise Forbidden(f"{what} needs the right '{right}'; the token's roles "
-                        f"({', '.join(caller.roles)}) do not give it")
 
 
 @cli.command()

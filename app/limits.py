@@ -41,6 +41,8 @@ from graphql import (
 from graphql.validation import validate
 from strawberry.extensions import SchemaExtension
 
+from graph.queries.audits import AUDITS
+
 #: Default ceiling of the estimate (README, setting ORGCOVER_MAX_QUERY_COST).
 MAX_COST = 20_000
 #: Size assumed for a paged list without `first`, and for a short list with no argument.
@@ -53,10 +55,12 @@ WEIGHTS: dict[str, int] = {
     "Query.chainOfCommand": 10, "Query.crossAppointments": 100, "Query.loads": 10,
     "Query.connectionPaths": 200, "Query.neighbourhood": 100,
     "AuditResult.gaps": 50, "Place.gaps": 150,
+    "Query.partyOrgCounts": 20, "Query.secretaryChanges": 50,
 }
 #: Lists whose size an argument of the field (or of its parent) bounds.
 SIZED_BY: dict[str, tuple[str, int]] = {
-    "Query.overview": ("", 15), "Place.gaps": ("", 15), "PlaceAuditGaps.gaps": ("", 20),
+    "Query.overview": ("", len(AUDITS)), "Place.gaps": ("", len(AUDITS)),
+    "PlaceAuditGaps.gaps": ("", 20),
     "ConnectionPaths.paths": ("limit", 10), "Path.nodes": ("", 7),
     "Path.relationships": ("", 6), "Neighbourhood.nodes": ("limit", 100),
     "Neighbourhood.relationships": ("limit", 100),

@@ -182,3 +182,22 @@ class PlaceGaps:
     metric: str
     total: int
     gaps: list[AuditGap]
+
+
+@dataclass(frozen=True, slots=True)
+class KindCount:
+    """How many nodes of one kind (e.g. party organizations that are temporary branches)."""
+
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostSpan:
+    """One post as stored: who held which org's post from when until when (ISO dates;
+    `start` unknown or `end` open when None)."""
+
+    org: str
+    person: str
+    start: str | None
+    end: str | None

@@ -9,6 +9,7 @@ and 95% covered so that gaps exist. Deterministic for a seed.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import random
 from dataclasses import dataclass, field
@@ -93,6 +94,10 @@ class DistrictGenerator:
         self.institutions: list[str] = []
         #: Enterprises a community's joint branch covers, filled while enterprises are made.
         self.joint_covers: dict[str, list[str]] = {}
+        #: (street code, street party org) and (company, name, street party org), for
+        #: `_later_work`.
+        self.streets: list[tuple[str, str]] = []
+        self.companies: list[tuple[str, str, str]] = []
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -179,7 +184,68 @@ class DistrictGenerator:
         self.institutions = institutions
         for s in range(self.scale.streets):
             self._street(s, district, district_org)
+        self._later_work()
         return self.t
+
+    def _later_work(self) -> None:
+        """What the region, pairing and red-property audits look at, drawn after everything
+        else so the rest of the district stays as it was for a seed: a few new communities
+        without a party organization yet, institutions paired with communities directly,
+        and property companies with a party branch or a party-member project manager."""
+        rng = self.rng
+        communities = self.scale.streets * self.scale.communities_per_street
+        for street, _ in rng.sample(self.streets, max(1, round(communities * 0.05))
+                                    if len(self.streets) > 1 else 1):
+            self._new_community(street)
+        for row in self.t.rows[REGIONS.key]:
+            if row[2] == "社区" and not str(row[0]).endswith("900") and rng.random() < 0.35:
+                self.t.add(RELATIONS, rng.choice(self.institutions), "结对共建", row[0],
+                           "2022-03-01")
+        for company, name, street_org in self.companies:
+            draw = rng.random()
+            if draw < 0.45:
+                branch = f"P{company}"
+                self.t.add(PARTY_ORGS, branch, f"{name}党支部", "党支部", "非公企业",
+                           street_org, company, "2021-07-01")
+                staff = [self.person(party_org=branch, residence=None, employer=company,
+                                     in_service=True) for _ in range(rng.randint(3, 6))]
+                self._maybe_secretary(staff, branch)
+            elif draw < 0.65:
+                manager = self.person(party_org=street_org, residence=None, employer=company,
+                                      in_service=True)
+                self.post(manager, company, "项目经理")
+
+        self._predecessors()
+
+    def _predecessors(self) -> None:
+        """Some compound and grid branches' secretaries replaced someone (调整撤换): the
+        predecessor's post ended the day before theirs began."""
+        rng = self.rng
+        branches = {r[0] for r in self.t.rows[PARTY_ORGS.key] if r[3] in ("小区", "网格")}
+        district_org = f"P{DISTRICT_CODE}"
+        for row in list(self.t.rows[POSTS.key]):
+            target, role, start = row[1], row[2], str(row[3])
+            if role != "书记" or target not in branches or not start:
+                continue
+            began = dt.date.fromisoformat(start)
+            if rng.random() > (0.3 if began.year >= 2021 else 0.1):  # most changes recent
+                continue
+            before = self.person(party_org=district_org, residence=None, in_service=False)
+            self.t.add(POSTS, before, target, "书记",
+                       began.replace(year=began.year - rng.randint(3, 5)).isoformat(),
+                       (began - dt.timedelta(days=1)).isoformat())
+
+    def _new_community(self, street: str) -> None:
+        """A community set up lately (code …900): grids, no party organization, no pairing."""
+        code = f"{street}900"
+        name = self.unique(self.rng.choice(PLACE_WORDS), "社区", "{n}")
+        self.t.add(REGIONS, code, name, "社区", street, self.rng.randint(3000, 6000))
+        for g in range(self.rng.randint(1, 3)):
+            grid = f"{code}G{g + 1:02d}"
+            self.t.add(GRIDS, grid, f"{name}第{g + 1}网格", code, "基础网格")
+            if self.chance(0.5):
+                self.post(self.person(party_org=None, residence=None, member=False), grid,
+                          "专职网格员")
 
     def _street(self, s: int, district: str, district_org: str) -> None:
         code = f"{district}{s + 1:03d}"
@@ -191,13 +257,15 @@ class DistrictGenerator:
                    code, "1985-05-01")
         secretary = self.person(party_org=org, residence=None, in_service=True)
         self.post(secretary, org, "书记")
+        self.streets.append((code, org))
         property_companies = []
         for p in range(4):
             company = self.uscc()
             property_companies.append(company)
-            self.t.add(ORGANIZATIONS, company,
-                       f"{self.rng.choice(PROPERTY_WORDS)}物业服务有限公司{name[:-2]}{p + 1}分公司",
-                       "物业服务企业", code, "")
+            company_name = (f"{self.rng.choice(PROPERTY_WORDS)}物业服务有限公司"
+                            f"{name[:-2]}{p + 1}分公司")
+            self.companies.append((company, company_name, org))
+            self.t.add(ORGANIZATIONS, company, company_name, "物业服务企业", code, "")
             manager = self.person(party_org=None, residence=None, member=False)
             self.post(manager, company, "项目经理")
         for c in range(self.scale.communities_per_street):

@@ -75,3 +75,6 @@ class AuditMetric(Enum):
     BRANCH_SIZE = "branch-size"  # 支部党员人数
     DUAL_REGISTRATION = "dual-registration"  # 在职党员双报到
     HIERARCHY_INTEGRITY = "hierarchy-integrity"  # 组织体系完整性
+    REGION_PARTY_ORG = "region-party-org"  # 街道社区党组织覆盖
+    COMMUNITY_PAIRING = "community-pairing"  # 结对共建覆盖
+    PROPERTY_PARTY_ORG = "property-party-org"  # 红色物业

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -11,7 +12,7 @@ from strawberry.types import Info
 from graph.domain import Label
 from graph.records import NodeRecord
 from resolvers import audits as audit_resolvers
-from resolvers import journal
+from resolvers import journal, periods
 from resolvers import linkage as link
 from resolvers import nodes as r
 from resolvers.access import Right
@@ -21,6 +22,7 @@ from schema.enums import (
     AuditMetric,
     GroupLevel,
     OrgKind,
+    PartyOrgCategory,
     PartyOrgKind,
     RegionLevel,
     RelType,
@@ -37,6 +39,7 @@ from schema.linkage import (
     Pairing,
     PairingLink,
 )
+from schema.periods import PartyOrgKindCount, SecretaryChanges
 from schema.permissions import guarded
 from schema.types import (
     AFTER,
@@ -196,6 +199,37 @@ class Query:
             groups=[AuditGroup(code=g.code, name=g.name, eligible=g.eligible,
                                covered=g.covered, rate=g.rate) for g in result.groups],
             audit=audit, gap_total=result.gap_count, scope_level=level)
+
+    @guarded(Right.READ, "Party organizations in the scope by kind (党组织数量, e.g. "
+             "\"219 temporary branches\"): every kind, zeros included.")
+    async def party_org_counts(self, info: GInfo, scope: Scope = None
+                               ) -> list[PartyOrgKindCount]:
+        s = await r.effective_scope(info.context, scope)
+        s = await audit_resolvers.check_scope_and_group(info.context.store, scope=s,
+                                                        group_by=None)
+        return [PartyOrgKindCount.from_record(k)
+                for k in await periods.party_org_kinds(info.context.store, scope=s)]
+
+    @guarded(Right.READ, "Secretaries appointed and replaced between two dates (书记选配 / "
+             "调整撤换), in the scope's party organizations of one category or all.")
+    async def secretary_changes(
+        self, info: GInfo,
+        start: Annotated[dt.date, strawberry.argument(
+            name="from", description="First day of the period (YYYY-MM-DD).")],
+        end: Annotated[dt.date, strawberry.argument(
+            name="to", description="Last day of the period (YYYY-MM-DD).")],
+        scope: Scope = None,
+        category: Annotated[PartyOrgCategory | None, strawberry.argument(
+            description="Only party organizations of this category (小区, 网格 …); "
+                        "default every category.")] = None,
+    ) -> SecretaryChanges:
+        s = await r.effective_scope(info.context, scope)
+        s = await audit_resolvers.check_scope_and_group(info.context.store, scope=s,
+                                                        group_by=None)
+        changes = await periods.secretary_changes(
+            info.context.store, scope=s, category=category.value if category else None,
+            start=start, end=end)
+        return SecretaryChanges.from_record(changes)
 
     @guarded(Right.READ, "Chain of command (指挥链): from the nearest party org "
              "covering (or owning) the node up UNDER to the top, each "

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from graph.queries.audits import AUDITS
 from tests.rosters import write_rosters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +120,7 @@ def test_audit_command_formats_and_errors(env: Path) -> None:
 
     workbook = load_workbook(out)
     assert workbook.sheetnames[0] == "汇总"
-    assert len(workbook.sheetnames) == 16
+    assert len(workbook.sheetnames) == 1 + len(AUDITS)
     assert workbook["汇总"]["G2"].number_format == "0.0%"
     csv_out = runner.invoke(cli, ["audit", "--metric", "grid-worker", "--format", "csv"])
     assert csv_out.output.splitlines()[0].startswith("指标,类别,编码")

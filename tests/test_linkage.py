@@ -86,6 +86,8 @@ async def test_compound_profile_has_every_part(edge_store: GraphStore) -> None:
         "secretary-vacancy": {"PBAD": ["secretary_vacant"]},
         "dual-registration": {"H2": ["not_registered"]},
         "hierarchy-integrity": {"PBAD": ["covers_outside_parent"]},
+        # PM manages X1 and has neither a party org nor a member project manager
+        "property-party-org": {"PM": ["no_party_org_or_member_manager"]},
     }
     assert all(g["total"] == len(g["gaps"]) for g in c["gaps"])
 

@@ -9,6 +9,7 @@ import pytest
 
 from app.graphql import build_schema
 from graph.domain import Label
+from graph.queries.audits import AUDITS
 from graph.repo import nodes as repo
 from graph.store import GraphStore
 from resolvers.access import OPERATOR
@@ -192,7 +193,8 @@ async def test_overview_has_every_audit(tiny_store: GraphStore) -> None:
     result = await run(tiny_store, "{ overview { metric title eligible covered gaps rate } }")
     assert result.errors is None
     rows = result.data["overview"]
-    assert len(rows) == 15
+    assert [r["metric"] for r in rows] == list(AUDITS)
+    assert len(rows) == 18
     assert all(r["gaps"] == r["eligible"] - r["covered"] for r in rows)
 
 

@@ -39,6 +39,16 @@ class AuditDef:
     #: the group places `grid`, `community`, `street` (see `audit_totals`); rows may repeat
     #: an `x`, which is counted once.
     totals_from_places: str = ""
+    #: Optional path from a place to the eligible `x` (e.g. `(:Compound)<-[:MANAGES]-`),
+    #: replacing the label's usual link (`_FROM_PLACE`): `x` is eligible only when reached
+    #: this way, from anywhere (no scope) or from inside the scope.
+    reach: str = ""
+    #: The kind of place `reach` starts at (what must lie inside a place for `x` to count).
+    via: Label | None = None
+    #: Optional anchor binding `a0` (the place an `x` is grouped and located by) instead of
+    #: the label's; `multi_anchor` when an `x` can have several (the smallest code wins).
+    anchor: str = ""
+    multi_anchor: bool = False
 
     def reason(self, code: str) -> Reason:
         return next(r for r in self.reasons if r.code == code)
@@ -323,11 +333,52 @@ HIERARCHY_INTEGRITY = AuditDef(
                     "covers places outside its parent's area")),
 )
 
+REGION_PARTY_ORG = AuditDef(
+    id="region-party-org", zh="街道社区党组织覆盖",
+    en="Street and community party-organization coverage", eligible=Label.REGION,
+    filter="x.level IN ['street', 'community']",
+    # a joint committee (联合党(工)委) covering the region is a party organization like any
+    coverage="""
+        OPTIONAL MATCH (x)<-[:COVERS]-(o)
+        """ + _covered_by_flag("count(o) > 0", "no_party_org"),
+    reasons=(Reason("no_party_org", "无党组织覆盖", "no party organization"),),
+)
+
+COMMUNITY_PAIRING = AuditDef(
+    id="community-pairing", zh="结对共建覆盖", en="Communities with a paired institution",
+    eligible=Label.REGION, filter="x.level = 'community'",
+    # paired with the community itself or with a grid, compound or building inside it
+    coverage="""
+        OPTIONAL MATCH (x)<-[:IN*0..3]-(:Place)<-[:PAIRED_WITH]-(o)
+        """ + _covered_by_flag("count(o) > 0", "no_paired_institution"),
+    reasons=(Reason("no_paired_institution", "无结对共建单位", "no paired institution"),),
+)
+
+PROPERTY_PARTY_ORG = AuditDef(
+    id="property-party-org", zh="红色物业", en="Party coverage of property companies",
+    eligible=Label.ORGANIZATION, filter="x.kind = 'property_company'",
+    # property companies are counted where they work, by the compounds they manage (many
+    # are registered elsewhere): in scope when one of them is, grouped by the first
+    reach="(:Compound)<-[:MANAGES]-", via=Label.COMPOUND,
+    anchor="OPTIONAL MATCH (x)-[:MANAGES]->(a0:Compound)", multi_anchor=True,
+    coverage=f"""
+        OPTIONAL MATCH (x)<-[:COVERS]-(o)
+        WITH x, count(o) AS orgs
+        OPTIONAL MATCH (x)<-[pm:HOLDS_POST]-(m)
+        WITH x, orgs, sum(CASE WHEN pm.role = 'project_manager' AND {_current("pm")}
+                                    AND m.political_status = 'member'
+                               THEN 1 ELSE 0 END) AS member_managers
+        """ + _covered_by_flag("orgs > 0 OR member_managers > 0",
+                               "no_party_org_or_member_manager"),
+    reasons=(Reason("no_party_org_or_member_manager", "无党组织覆盖，项目经理非党员",
+                    "no party organization and no party-member project manager"),),
+)
+
 AUDITS: dict[str, AuditDef] = {a.id: a for a in (
     COMPOUND_PARTY_ORG, COMPOUND_PROPERTY, COMPOUND_OWNERS_COMMITTEE, THREE_NO_COMPOUND,
     GRID_PARTY_ORG, GRID_WORKER, BUILDING_PARTY_GROUP, BUILDING_CHIEF, TWO_NEW_PARTY_ORG,
     CROSS_APPOINTMENT, DUAL_ROLE, SECRETARY_VACANCY, BRANCH_SIZE, DUAL_REGISTRATION,
-    HIERARCHY_INTEGRITY,
+    HIERARCHY_INTEGRITY, REGION_PARTY_ORG, COMMUNITY_PAIRING, PROPERTY_PARTY_ORG,
 )}
 
 #: How an eligible node reaches the place it is grouped and located by (bound as `a0`).
@@ -352,7 +403,8 @@ def _ancestors(audit: AuditDef, keep: str) -> str:
     A chain of single-hop OPTIONAL MATCHes is about 2.5× faster on FalkorDB than one
     variable-length `[:IN*0..5]` (9,302 buildings → community: 56 ms against 139 ms).
     """
-    anchor = _ANCHOR.get(audit.eligible, "WITH x, {keep}, x AS a0").format(keep=keep)
+    anchor = (audit.anchor or _ANCHOR.get(audit.eligible, "WITH x, {keep}, x AS a0")
+              ).format(keep=keep)
     hops = " ".join(f"OPTIONAL MATCH (a{i})-[:IN]->(a{i + 1})" for i in range(_MAX_DEPTH))
     return f"{anchor} {hops}"
 
@@ -373,7 +425,7 @@ GROUP_LEVELS: dict[str, tuple[Label, str | None]] = {
 
 #: The same links read from the place side, to start a scoped audit at the scope place.
 _FROM_PLACE: dict[Label, str] = {
-    Label.COMPOUND: "", Label.GRID: "", Label.BUILDING: "",
+    Label.REGION: "", Label.COMPOUND: "", Label.GRID: "", Label.BUILDING: "",
     Label.ORGANIZATION: "(:Place)<-[:LOCATED_IN]-",
     Label.PARTY_ORG: "(:Place)<-[:COVERS|LOCATED_IN*1..2]-",  # directly or via a covered unit
     Label.PERSON: "(:Place)<-[:LIVES_IN]-",
@@ -384,12 +436,26 @@ def _eligible(audit: AuditDef, *, scoped: bool, extra: str = "") -> str:
     """Eligible `x`; scoped audits walk down from the scope place (audits.md: places by
     containment, organizations and people by the place they are linked to)."""
     conditions = [c for c in (audit.filter, extra) if c]
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    label = audit.eligible.value
+    return in_scope(audit.eligible, scoped=scoped, where=" AND ".join(conditions),
+                    reach=audit.reach)
+
+
+def in_scope(label: Label, *, scoped: bool, where: str = "", reach: str = "") -> str:
+    """`MATCH` of every `x` of `label` (or, scoped, of those linked to a place inside
+    `$scope`, by `reach` or the label's usual link), filtered by `where`."""
+    condition = f"WHERE {where}" if where else ""
+    path = reach or _FROM_PLACE[label]
     if not scoped:
-        return f"MATCH (x:{label}) {where}"
-    return (f"MATCH (:Place {{code: $scope}})<-[:IN*0..5]-{_FROM_PLACE[audit.eligible]}"
-            f"(x:{label}) WITH DISTINCT x {where}")
+        if reach:
+            return f"MATCH {reach}(x:{label.value}) WITH DISTINCT x {condition}"
+        return f"MATCH (x:{label.value}) {condition}"
+    return (f"MATCH (:Place {{code: $scope}})<-[:IN*0..5]-{path}"
+            f"(x:{label.value}) WITH DISTINCT x {condition}")
+
+
+def _reach(audit: AuditDef) -> str:
+    """The path from a place down (or across) to the eligible `x`."""
+    return audit.reach or _FROM_PLACE[audit.eligible]
 
 
 def _group_code(audit: AuditDef, group_by: str) -> str:
@@ -401,7 +467,7 @@ def _group_code(audit: AuditDef, group_by: str) -> str:
     label, level = GROUP_LEVELS[group_by]
     condition = "n.level = $group_level" if level else f"'{label.value}' IN labels(n)"
     pick = _pick(condition)
-    if audit.eligible in _MULTI_ANCHOR:
+    if audit.eligible in _MULTI_ANCHOR or audit.multi_anchor:
         pick = f"min({pick})"
     return f"""{_ancestors(audit, "covered")}
                WITH x, covered, {pick} AS group_code"""
@@ -458,7 +524,9 @@ def group_places(*, group_by: str, scoped: bool) -> Statement:
 
 @builder(*({"audit": a, "scoped": s} for a in AUDITS.values() for s in (False, True)))
 def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
-    """One page of gaps in code order with the enclosing community and street."""
+    """One page of gaps in code order with the enclosing community and street (the
+    community's street, so the two agree when an `x` lies in several places; a street
+    that is itself the gap names itself)."""
     return compose(
         f"audit.gaps.{audit.id}{'.scoped' if scoped else ''}",
         f"""{_eligible(audit, scoped=scoped, extra="($after IS NULL OR x.code > $after)")}
@@ -466,9 +534,12 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
             WITH x, covered, reasons WHERE NOT covered
             WITH x, reasons ORDER BY x.code LIMIT $limit
             {_ancestors(audit, "reasons")}
-            WITH x, reasons, min({_pick("n.level = 'community'")}) AS community
+            WITH x, reasons, min({_pick("n.level = 'community'")}) AS community,
+                 min({_pick("n.level = 'street'")}) AS street
             OPTIONAL MATCH (cm:Region {{code: community}})
-            OPTIONAL MATCH (cm)-[:IN]->(st:Region {{level: 'street'}})
+            OPTIONAL MATCH (cm)-[:IN]->(cs:Region {{level: 'street'}})
+            WITH x, reasons, cm, coalesce(cs.code, street) AS street
+            OPTIONAL MATCH (st:Region {{code: street}})
             RETURN x.code AS code, x.name AS name, reasons,
                    cm.code AS community_code, cm.name AS community_name,
                    st.code AS street_code, st.name AS street_name
@@ -496,8 +567,8 @@ def _per_key(cypher: str) -> str:
 #: district). Other places take the general form.
 _INSIDE: dict[Label, tuple[int, frozenset[Label]]] = {
     Label.PLACE: (5, frozenset()),
-    Label.COMPOUND: (1, frozenset({Label.GRID})),
-    Label.BUILDING: (0, frozenset({Label.GRID, Label.COMPOUND})),
+    Label.COMPOUND: (1, frozenset({Label.REGION, Label.GRID})),
+    Label.BUILDING: (0, frozenset({Label.REGION, Label.GRID, Label.COMPOUND})),
 }
 
 
@@ -509,7 +580,7 @@ def place_kind(label: Label) -> Label:
 def _gaps_of_places_branch(audit: AuditDef, place: Label) -> str:
     where = f"WHERE {audit.filter}" if audit.filter else ""
     hops = _INSIDE[place][0]
-    down = f"{_FROM_PLACE[audit.eligible]}(x:{audit.eligible.value})"
+    down = f"{_reach(audit)}(x:{audit.eligible.value})"
     return f"""UNWIND $codes AS k
         MATCH (:{place.value} {{code: k}})<-[:IN*0..{hops}]-{down}
         WITH DISTINCT k, x {where}
@@ -524,7 +595,7 @@ def _gaps_of_places_branch(audit: AuditDef, place: Label) -> str:
 def gaps_of_places(*, place: Label) -> Statement:
     """Every audit's gaps inside each place (`$codes`), first `$limit` per audit and place.
 
-    One statement for all fifteen audits (a UNION ALL), so a compound page with its gaps,
+    One statement for every audit (a UNION ALL), so a compound page with its gaps,
     or a list of compounds with theirs, costs one round trip. Compounds and buildings take
     a variant without the audits of places that cannot lie inside them and with the exact
     depth of what does (a compound: 3.7 → 3.5 ms of database time at district scale; most
@@ -534,6 +605,6 @@ def gaps_of_places(*, place: Label) -> Statement:
     return compose(
         f"audit.gaps_of_places{'' if place is Label.PLACE else '.' + place.value}",
         " UNION ALL ".join(_gaps_of_places_branch(a, place) for a in AUDITS.values()
-                           if a.eligible not in excluded),
+                           if (a.via or a.eligible) not in excluded),
         params={"codes": ["X"], "limit": 10, "today": "2024-01-01"},
     )
