@@ -230,7 +230,8 @@ def load(
                 protector=IdProtector(settings.pii_secret_value),
                 replace_scope=replace_scope, recheck=recheck,
                 who=caller.sub if token else "cli", jurisdiction=caller.jurisdiction,
-                limits=LoadLimits.from_settings(settings, listed=False)), caller)
+                limits=LoadLimits.from_settings(settings, listed=False),
+                snapshot=settings.snapshot_after_load), caller)
         except RosterInvalid as exc:
             return exc.report
         finally:

@@ -56,11 +56,16 @@ WEIGHTS: dict[str, int] = {
     "Query.connectionPaths": 200, "Query.neighbourhood": 100,
     "AuditResult.gaps": 50, "Place.gaps": 150,
     "Query.partyOrgCounts": 20, "Query.secretaryChanges": 50,
+    "Query.snapshots": 5, "Query.trend": 20, "Query.ranking": 30, "Query.coverageChange": 100,
+    "Query.gapHistory": 10, "Query.notices": 20, "Query.notice": 20, "Notice.summary": 50,
+    "Notice.streets": 50, "Notice.items": 50, "Mutation.takeSnapshot": 1000,
+    "Mutation.issueNotice": 1000,
 }
 #: Lists whose size an argument of the field (or of its parent) bounds.
 SIZED_BY: dict[str, tuple[str, int]] = {
     "Query.overview": ("", len(AUDITS)), "Place.gaps": ("", len(AUDITS)),
-    "PlaceAuditGaps.gaps": ("", 20),
+    "PlaceAuditGaps.gaps": ("", 20), "Trend.points": ("last", 24),
+    "Ranking.places": ("", 30), "Notice.streets": ("", 30),
     "ConnectionPaths.paths": ("limit", 10), "Path.nodes": ("", 7),
     "Path.relationships": ("", 6), "Neighbourhood.nodes": ("limit", 100),
     "Neighbourhood.relationships": ("limit", 100),

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         default=None, description="access log directory (default DATA_DIR/access)")
     access_log_retention_days: int = Field(default=MIN_RETENTION_DAYS, ge=MIN_RETENTION_DAYS)
 
+    # -- coverage history (README "Coverage over time") ------------------------------------
+    snapshot_after_load: bool = Field(
+        default=True, description="record a coverage snapshot after every committed load "
+                                  "that changed something")
+
     # -- what one request may cost (README "Limits") --------------------------------------
     max_query_cost: int = Field(default=MAX_COST, ge=100,
                                 description="ceiling of a query's estimated cost")

@@ -25,10 +25,21 @@ class Label(StrEnum):
     LOAD = "Load"
     #: The store's roster-load lock (loaders/lock.py): one node while a load runs.
     LOAD_LOCK = "LoadLock"
+    #: Coverage history (graph/queries/history.py): a snapshot, its figures per place, the
+    #: gaps tracked across snapshots, and rectification notices listing gaps.
+    SNAPSHOT = "Snapshot"
+    FIGURES = "Figures"
+    GAP = "Gap"
+    NOTICE = "Notice"
 
 
 #: Labels that carry a uniqueness constraint on `code`.
 UNIQUE_CODE_LABELS: tuple[Label, ...] = tuple(Label)
+
+#: Range indexes beyond `code` that queries filter on (both dialects).
+EXTRA_INDEXES: tuple[tuple[Label, str], ...] = (
+    (Label.REGION, "level"), (Label.FIGURES, "place"), (Label.FIGURES, "parent"),
+    (Label.GAP, "metric"))
 
 #: Place sub-labels; every one of these nodes is also a `:Place`.
 PLACE_KINDS: tuple[Label, ...] = (Label.REGION, Label.GRID, Label.COMPOUND, Label.BUILDING)
@@ -55,6 +66,8 @@ class Rel(StrEnum):
     LIVES_IN = "LIVES_IN"
     REPORTS_TO = "REPORTS_TO"
     HOLDS_POST = "HOLDS_POST"
+    #: A rectification notice lists the gaps it froze (coverage history).
+    LISTS = "LISTS"
 
 
 class ZhEnum(StrEnum):

@@ -201,3 +201,109 @@ class PostSpan:
     person: str
     start: str | None
     end: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    """A recorded snapshot: `seq` orders them; `metrics` is the order of figure lists."""
+
+    code: str
+    seq: int
+    taken_at: str
+    as_of: str
+    load_id: str | None
+    taken_by: str
+    metrics: list[str]
+    gaps: int
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> SnapshotRecord:
+        return cls(str(r["code"]), int(r["seq"]), str(r["taken_at"]), str(r["as_of"]),
+                   r["load_id"], str(r["taken_by"]), list(r["metrics"]), int(r["gaps"]))
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceFigures:
+    """One place's eligible and covered counts per metric at one snapshot."""
+
+    seq: int
+    place: str
+    level: str
+    parent: str | None
+    name: str
+    eligible: list[int]
+    covered: list[int]
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> PlaceFigures:
+        return cls(int(r["seq"]), str(r["place"]), str(r["level"]), r["parent"],
+                   str(r["name"] or ""), [int(v) for v in r["eligible"]],
+                   [int(v) for v in r["covered"]])
+
+
+@dataclass(slots=True)
+class TrackedGap:
+    """A gap across snapshots: its episodes (`opened[i]` … `closed[i]`, 0 = still open) and
+    the reasons it had, logged as `"<seq>:<reason>,<reason>"` when they changed."""
+
+    code: str
+    metric: str
+    target: str
+    name: str
+    places: list[str]
+    community: str | None
+    community_name: str | None
+    street: str | None
+    street_name: str | None
+    reasons: list[str]
+    reason_log: list[str]
+    opened: list[int]
+    closed: list[int]
+    open: bool
+    removed: bool
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> TrackedGap:
+        return cls(str(r["code"]), str(r["metric"]), str(r["target"]), str(r["name"] or ""),
+                   list(r["places"] or ()), r["community"], r["community_name"], r["street"],
+                   r["street_name"], list(r["reasons"] or ()), list(r["reason_log"] or ()),
+                   [int(v) for v in r["opened"]], [int(v) for v in r["closed"]],
+                   bool(r["open"]), bool(r["removed"]))
+
+    def as_row(self) -> dict[str, Any]:
+        return {"code": self.code, "metric": self.metric, "target": self.target,
+                "name": self.name, "places": self.places, "community": self.community,
+                "community_name": self.community_name, "street": self.street,
+                "street_name": self.street_name, "reasons": self.reasons,
+                "reason_log": self.reason_log, "opened": self.opened, "closed": self.closed,
+                "open": self.open, "removed": self.removed}
+
+    def open_at(self, seq: int) -> bool:
+        """Whether the gap was open in snapshot `seq`."""
+        return any(o <= seq and (c == 0 or c > seq)
+                   for o, c in zip(self.opened, self.closed, strict=True))
+
+    def episode_at(self, seq: int) -> tuple[int, int] | None:
+        """The (opened, closed) episode open in snapshot `seq`."""
+        for o, c in zip(self.opened, self.closed, strict=True):
+            if o <= seq and (c == 0 or c > seq):
+                return o, c
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    code: str
+    metric: str
+    scope: str | None
+    deadline: str
+    note: str
+    issued_at: str
+    issued_by: str
+    seq: int
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> NoticeRecord:
+        return cls(str(r["code"]), str(r["metric"]), r["scope"], str(r["deadline"]),
+                   str(r["note"] or ""), str(r["issued_at"]), str(r["issued_by"]),
+                   int(r["seq"]))

@@ -21,7 +21,9 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from graph.errors import OrgcoverError
 from graph.repo import load as repo
+from graph.repo import snapshots
 from graph.store import GraphStore
 from loaders import cells
 from loaders.check import Progress, RosterCheck
@@ -91,6 +93,10 @@ class RosterLoader(RosterCheck):
                           jurisdiction=self.jurisdiction).write(dry_run=dry_run)
 
 
+def _changed(report: LoadReport) -> bool:
+    return any(c.created or c.updated or c.removed for c in report.counts.values())
+
+
 async def load_rosters(
     store: GraphStore,
     paths: Sequence[Path],
@@ -103,6 +109,7 @@ async def load_rosters(
     recheck: bool = False,
     jurisdiction: str | None = None,
     limits: LoadLimits | None = None,
+    snapshot: bool = False,
 ) -> LoadReport:
     """Validate everything, then write; raise RosterInvalid (nothing written) on any error.
 
@@ -116,6 +123,8 @@ async def load_rosters(
     `limits` bound what the files may hold and how many problems the report keeps
     (default: every problem; loaders/limits.py). Another load running on the store →
     `LoadInProgress`, at once.
+    With `snapshot`, a committed load that changed something records a coverage snapshot
+    before it gives the lock back (so no other load can come between).
     """
     async with LoadLock(store, who=who) as lock:
         loader = RosterLoader(store, protector=protector, who=who, progress=progress,
@@ -134,6 +143,14 @@ async def load_rosters(
             if loader.needs_secret:
                 protector.require()  # a missing PII secret surfaces before any write
             await loader.write(dry_run=dry_run)
+            if snapshot and not dry_run and _changed(loader.report):
+                try:
+                    taken = await snapshots.record(store, taken_by=who,
+                                                   load_id=loader.report.load_id)
+                    loader.report.snapshot = taken.code
+                except OrgcoverError as exc:  # the load stands; the next one records one
+                    log.warning("load %s: no snapshot recorded: %s", loader.report.load_id,
+                                type(exc).__name__)
         finally:
             loader.close()
     log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")

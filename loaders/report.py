@@ -137,6 +137,8 @@ class LoadReport:
     #: The committed load these very rosters made, with nothing loaded since: not checked
     #: or diffed again (`--recheck` does), everything counts as unchanged.
     unchanged_since: str | None = None
+    #: The coverage snapshot recorded after this load, if one was.
+    snapshot: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.problems, Problems):
@@ -246,6 +248,7 @@ def to_json(report: LoadReport, lang: str = "zh") -> dict[str, Any]:
     return {
         "load_id": report.load_id, "ok": not report.error_count, "dry_run": report.dry_run,
         "resumed": report.resumed, "unchanged_since": report.unchanged_since,
+        "snapshot": report.snapshot,
         "counts": {k: {"rows": c.rows, "created": c.created, "updated": c.updated,
                        "unchanged": c.unchanged, "errors": c.errors, "removed": c.removed}
                    for k, c in report.counts.items()},

@@ -25,10 +25,12 @@ class Right(StrEnum):
     LOAD = "load"  # roster loads: create, update, dry run
     LOAD_REPLACE = "load:replace"  # replaceScope: remove what the rosters no longer name
     RECORDS = "records"  # the access log and the load journal
+    SNAPSHOT = "snapshot"  # take a coverage snapshot on demand
+    NOTICE = "notice"  # rectification notices (整改通知): issue them, read them and ledgers
 
 
 _VIEWER = frozenset({Right.READ})
-_AUDITOR = _VIEWER | {Right.PII_MASKED, Right.EXPORT}
+_AUDITOR = _VIEWER | {Right.PII_MASKED, Right.EXPORT, Right.SNAPSHOT, Right.NOTICE}
 _OFFICER = _AUDITOR | {Right.PII_PHONE, Right.PII_RESIDENCE}
 _LOADER = frozenset({Right.LOAD})
 _ADMIN = frozenset(Right)
@@ -49,7 +51,8 @@ ROLES: dict[str, Role] = {r.name: r for r in (
          "places, party orgs, organizations, audits and gaps, linkage; people by name, "
          "posts and memberships (no phone, no ID mask, residence at compound level)"),
     Role("auditor", "组织部审计", _AUDITOR,
-         "viewer + masked ID-card numbers and masked phones + exports"),
+         "viewer + masked ID-card numbers and masked phones + exports, snapshots, "
+         "rectification notices"),
     Role("officer", "专干", _OFFICER,
          "auditor + full phone numbers and the building a person lives in"),
     Role("loader", "数据录入", _LOADER,

@@ -152,7 +152,8 @@ async def _load(
                                         dry_run=dry_run, replace_scope=replace_scope,
                                         recheck=recheck, who=ctx.caller.sub,
                                         jurisdiction=ctx.caller.jurisdiction,
-                                        limits=limits)
+                                        limits=limits, snapshot=bool(
+                                            settings and settings.snapshot_after_load))
         except RosterInvalid as exc:
             return conceal_people_counts(exc.report, ctx.caller), False
         finally:

@@ -13,6 +13,7 @@ from loaders.report import LoadReport
 from resolvers import rosters as r
 from resolvers.access import Right
 from resolvers.context import Context
+from schema.history_fields import HistoryMutation
 from schema.permissions import needs, requires
 
 
@@ -81,6 +82,10 @@ class LoadResult:
         default=None,
         description="Id of the committed load these very rosters made, with nothing loaded "
                     "since: not checked again and counted unchanged (recheck: true checks).")
+    snapshot: str | None = strawberry.field(
+        default=None,
+        description="The coverage snapshot recorded after this load (it changed something "
+                    "and ORGCOVER_SNAPSHOT_AFTER_LOAD is on).")
 
 
 @strawberry.type(description="The rosters have errors; nothing was written.")
@@ -119,7 +124,7 @@ def _counts(report: LoadReport) -> list[TemplateCount]:
 
 
 @strawberry.type(description="Changes to the graph.")
-class Mutation:
+class Mutation(HistoryMutation):
     @strawberry.mutation(
         description=requires(
             "Validate uploaded rosters (CSV or XLSX, 名册) and load them; nothing is written "
@@ -151,7 +156,7 @@ class Mutation:
                 warnings_total=report.warning_count,
                 removed=[f"{k}: {item}" for k, items in report.removed.items()
                          for item in items], removed_total=report.removed_count,
-                unchanged_since=report.unchanged_since)
+                unchanged_since=report.unchanged_since, snapshot=report.snapshot)
         errors = _problems(report, "error", language)
         total = report.error_count
         return ValidationFailed(

@@ -28,6 +28,7 @@ from schema.enums import (
     RelType,
     SearchType,
 )
+from schema.history_fields import HistoryQuery
 from schema.journal import Load, LoadConnection
 from schema.linkage import (
     ChainLink,
@@ -91,7 +92,7 @@ async def _list(info: GInfo, label: Label, list_id: str, kind: str | None, scope
 
 
 @strawberry.type(description="Read access to the organizational-coverage graph.")
-class Query:
+class Query(HistoryQuery):
     @guarded(Right.READ, "A region (区县/街道/社区) by code.")
     async def region(self, info: GInfo, code: Code, scope: Scope = None) -> Region | None:
         return await _lookup(info, Label.REGION, code, scope, Region.from_record)

@@ -23,7 +23,7 @@ from graph.backends.falkordb_params import header
 from graph.backends.falkordb_wire import PoolTimeout, Reply, ServerError, WirePool
 from graph.deadline import remaining_ms
 from graph.dialects import falkordb as ddl
-from graph.domain import UNIQUE_CODE_LABELS
+from graph.domain import EXTRA_INDEXES, UNIQUE_CODE_LABELS
 from graph.errors import QueryFailed, StoreUnavailable, Timeout
 from graph.statements import Statement
 from graph.store import GraphStore, Row, WriteCounters, WriteResult
@@ -163,7 +163,7 @@ class FalkorStore(GraphStore):
         for label in UNIQUE_CODE_LABELS:
             if (label.value, "code") not in indexed:
                 await self.write(ddl.create_code_index(label=label))
-        for label, prop in ddl.EXTRA_INDEXES:
+        for label, prop in EXTRA_INDEXES:
             if (label.value, prop) not in indexed:
                 await self.write(ddl.create_property_index(label=label, prop=prop))
         created_search = False

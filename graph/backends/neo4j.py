@@ -26,7 +26,7 @@ from neo4j import exceptions as neo4j_errors
 
 from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
-from graph.domain import UNIQUE_CODE_LABELS, Label
+from graph.domain import EXTRA_INDEXES, UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable, Timeout
 from graph.queries.admin import PING
 from graph.statements import Statement
@@ -226,7 +226,8 @@ class Neo4jStore(GraphStore):
 
     async def ensure_schema(self) -> None:
         statements = [ddl.create_code_constraint(label=label) for label in UNIQUE_CODE_LABELS]
-        statements.append(ddl.create_property_index(label=Label.REGION, prop="level"))
+        statements += [ddl.create_property_index(label=label, prop=prop)
+                       for label, prop in EXTRA_INDEXES]
         statements.append(ddl.create_search_index())
         # Schema statements cannot share a transaction with each other's data; one each.
         for stmt in statements:

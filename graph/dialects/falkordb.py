@@ -7,7 +7,7 @@ already exists, which makes start-up idempotent.
 
 from __future__ import annotations
 
-from graph.domain import BASE_LABELS, Label
+from graph.domain import BASE_LABELS, EXTRA_INDEXES, Label
 from graph.statements import Mode, Statement, builder, compose, statement
 
 LIST_INDEXES = statement(
@@ -32,10 +32,6 @@ def create_code_index(*, label: Label) -> Statement:
         mode=Mode.WRITE,
         backends=frozenset({"falkordb"}),
     )
-
-
-#: Extra range indexes the queries filter on.
-EXTRA_INDEXES: tuple[tuple[Label, str], ...] = ((Label.REGION, "level"),)
 
 
 @builder(*({"label": label, "prop": prop} for label, prop in EXTRA_INDEXES))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.domain import UNIQUE_CODE_LABELS, Label
+from graph.domain import EXTRA_INDEXES, UNIQUE_CODE_LABELS, Label
 from graph.statements import Mode, Statement, builder, compose, statement
 
 
@@ -26,7 +26,7 @@ def create_code_constraint(*, label: Label) -> Statement:
     )
 
 
-@builder({"label": Label.REGION, "prop": "level"})
+@builder(*({"label": label, "prop": prop} for label, prop in EXTRA_INDEXES))
 def create_property_index(*, label: Label, prop: str) -> Statement:
     return compose(
         f"neo4j.create_index.{label}.{prop}",
@@ -57,7 +57,8 @@ def schema_names() -> list[tuple[str, str]]:
     """(kind, name) of every constraint and index `ensure_schema` creates, to drop them;
     the names are those the `create_*` builders give."""
     names = [("CONSTRAINT", _constraint_name(label)) for label in UNIQUE_CODE_LABELS]
-    names += [("INDEX", _index_name(Label.REGION, "level")), ("INDEX", SEARCH_INDEX)]
+    names += [("INDEX", _index_name(label, prop)) for label, prop in EXTRA_INDEXES]
+    names.append(("INDEX", SEARCH_INDEX))
     return names
 
 

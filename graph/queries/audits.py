@@ -397,7 +397,7 @@ _MULTI_ANCHOR = frozenset({Label.PARTY_ORG})
 _MAX_DEPTH = 5
 
 
-def _ancestors(audit: AuditDef, keep: str) -> str:
+def ancestors(audit: AuditDef, keep: str) -> str:
     """Bind `a0` (the anchor place) and `a1`…`a5` above it, one IN hop at a time.
 
     A chain of single-hop OPTIONAL MATCHes is about 2.5× faster on FalkorDB than one
@@ -409,10 +409,19 @@ def _ancestors(audit: AuditDef, keep: str) -> str:
     return f"{anchor} {hops}"
 
 
-def _pick(condition: str) -> str:
+def multi_anchor(audit: AuditDef) -> bool:
+    """Whether an `x` of the audit can be linked to several places (so picks aggregate)."""
+    return audit.eligible in _MULTI_ANCHOR or audit.multi_anchor
+
+
+def chain() -> str:
+    """The anchor place and the places above it, as a list expression (after `ancestors`)."""
+    return f"[{', '.join(f'a{i}' for i in range(_MAX_DEPTH + 1))}]"
+
+
+def pick(condition: str) -> str:
     """Code of the first of a0…a5 that meets `condition` (on `n`), or null."""
-    chain = ", ".join(f"a{i}" for i in range(_MAX_DEPTH + 1))
-    return f"head([n IN [{chain}] WHERE n IS NOT NULL AND {condition} | n.code])"
+    return f"head([n IN {chain()} WHERE n IS NOT NULL AND {condition} | n.code])"
 
 
 #: Group-by levels and the label/level of the group place.
@@ -432,7 +441,7 @@ _FROM_PLACE: dict[Label, str] = {
 }
 
 
-def _eligible(audit: AuditDef, *, scoped: bool, extra: str = "") -> str:
+def eligible(audit: AuditDef, *, scoped: bool, extra: str = "") -> str:
     """Eligible `x`; scoped audits walk down from the scope place (audits.md: places by
     containment, organizations and people by the place they are linked to)."""
     conditions = [c for c in (audit.filter, extra) if c]
@@ -466,11 +475,11 @@ def _group_code(audit: AuditDef, group_by: str) -> str:
     """
     label, level = GROUP_LEVELS[group_by]
     condition = "n.level = $group_level" if level else f"'{label.value}' IN labels(n)"
-    pick = _pick(condition)
-    if audit.eligible in _MULTI_ANCHOR or audit.multi_anchor:
-        pick = f"min({pick})"
-    return f"""{_ancestors(audit, "covered")}
-               WITH x, covered, {pick} AS group_code"""
+    code = pick(condition)
+    if multi_anchor(audit):
+        code = f"min({code})"
+    return f"""{ancestors(audit, "covered")}
+               WITH x, covered, {code} AS group_code"""
 
 
 _AUDIT_EXAMPLES = [
@@ -501,7 +510,7 @@ def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool) -> Stat
                           count(CASE WHEN covered THEN 1 END) AS covered"""
     return compose(
         f"audit.totals.{audit.id}.{group_by or 'all'}{'.scoped' if scoped else ''}",
-        f"""{_eligible(audit, scoped=scoped)}
+        f"""{eligible(audit, scoped=scoped)}
             {audit.coverage}
             {tail}""",
         params={"scope": "S", "group_level": "community", "today": "2024-01-01"},
@@ -529,13 +538,13 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
     that is itself the gap names itself)."""
     return compose(
         f"audit.gaps.{audit.id}{'.scoped' if scoped else ''}",
-        f"""{_eligible(audit, scoped=scoped, extra="($after IS NULL OR x.code > $after)")}
+        f"""{eligible(audit, scoped=scoped, extra="($after IS NULL OR x.code > $after)")}
             {audit.coverage}
             WITH x, covered, reasons WHERE NOT covered
             WITH x, reasons ORDER BY x.code LIMIT $limit
-            {_ancestors(audit, "reasons")}
-            WITH x, reasons, min({_pick("n.level = 'community'")}) AS community,
-                 min({_pick("n.level = 'street'")}) AS street
+            {ancestors(audit, "reasons")}
+            WITH x, reasons, min({pick("n.level = 'community'")}) AS community,
+                 min({pick("n.level = 'street'")}) AS street
             OPTIONAL MATCH (cm:Region {{code: community}})
             OPTIONAL MATCH (cm)-[:IN]->(cs:Region {{level: 'street'}})
             WITH x, reasons, cm, coalesce(cs.code, street) AS street
