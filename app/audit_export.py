@@ -13,6 +13,7 @@ from graph.domain import PartyOrgCategory, PartyOrgKind
 from graph.queries.audits import AuditDef
 from graph.records import AuditGap, AuditSummary, KindCount
 from resolvers.periods import SecretaryChanges
+from resolvers.status import DataStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +70,31 @@ def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate:.1%}"
 
 
-def to_json(reports: list[AuditReport], period: PeriodReport | None = None) -> str:
-    """audits.md's list of metric objects; with period figures, an object holding that
-    list as `audits` and the figures as `period`."""
-    audits = [r.as_json() for r in reports]
+def to_json(reports: list[AuditReport], period: PeriodReport | None = None,
+            status: DataStatus | None = None) -> str:
+    """audits.md's list of metric objects (each with `data_as_of` and `load_unfinished`
+    when the status is known); with period figures, an object holding that list as
+    `audits` and the figures as `period`."""
+    extra = {} if status is None else {"data_as_of": status.as_of,
+                                        "load_unfinished": status.unfinished}
+    audits = [{**r.as_json(), **extra} for r in reports]
     document: Any = audits if period is None else {"audits": audits,
                                                     "period": period.as_json()}
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def to_table(reports: list[AuditReport], period: PeriodReport | None = None) -> str:
-    lines = []
+def status_lines(status: DataStatus | None) -> list[str]:
+    if status is None:
+        return []
+    lines = [f"数据截至 {status.as_of or '（尚无导入）'}"
+             + (f"（快照 {status.snapshot}）" if status.snapshot_current else "")]
+    warning = status.warning()
+    return [*lines, f"注意：{warning}"] if warning else lines
+
+
+def to_table(reports: list[AuditReport], period: PeriodReport | None = None,
+             status: DataStatus | None = None) -> str:
+    lines = status_lines(status)
     for r in reports:
         s = r.summary
         lines.append(f"{r.audit.zh} ({s.metric})  应覆盖 {s.eligible}  已覆盖 {s.covered}  "
@@ -96,7 +111,10 @@ def to_table(reports: list[AuditReport], period: PeriodReport | None = None) -> 
 CSV_HEADER = ("指标", "类别", "编码", "名称", "社区", "街道", "应覆盖", "已覆盖", "覆盖率", "原因")
 
 
-def to_csv(reports: list[AuditReport], period: PeriodReport | None = None) -> str:
+def to_csv(reports: list[AuditReport], period: PeriodReport | None = None,
+           status: DataStatus | None = None) -> str:
+    """One table; the data's time is in `orgcover audit`'s other formats (a CSV stays a
+    plain table: the command warns on stderr about an unfinished load)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
@@ -118,7 +136,7 @@ def to_csv(reports: list[AuditReport], period: PeriodReport | None = None) -> st
 
 
 def write_xlsx(reports: list[AuditReport], path: Path,
-               period: PeriodReport | None = None) -> None:
+               period: PeriodReport | None = None, status: DataStatus | None = None) -> None:
     """A summary sheet, then per metric its groups and its complete gap list, then the
     period figures when asked for."""
     from openpyxl import Workbook
@@ -136,6 +154,10 @@ def write_xlsx(reports: list[AuditReport], path: Path,
         summary.cell(row=summary.max_row, column=7).number_format = "0.0%"
     for cell in summary[1]:
         cell.font = bold
+    if status is not None:
+        summary.append([])
+        for line in status_lines(status):
+            summary.append([line])
     for r in reports:
         sheet = wb.create_sheet(r.audit.zh[:31].replace("/", "、"))
         sheet.append(["编码", "名称", "应覆盖", "已覆盖", "覆盖率"])

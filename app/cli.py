@@ -8,6 +8,7 @@ ORGCOVER_DEBUG=1 adds the traceback.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import os
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from app import access_log_cli, cli_audit, logs
+from app import access_log_cli, cli_audit, cli_history, logs
 from app.access_log_cli import access_log_app
 from app.cli_common import (
     EXIT_ERROR,
@@ -40,7 +41,7 @@ from loaders.limits import LoadLimits
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.report import LoadReport, RosterInvalid, format_text, to_json, write_problems
-from loaders.synthetic import SCALES, generate, write_csv
+from loaders.synthetic import DISTRICT_CODE, SCALES, generate, write_csv
 from resolvers.access import ROLES, Right
 from resolvers.rosters import conceal_people_counts
 
@@ -156,6 +157,14 @@ class _Server:
 
 
 async def _load_demo_if_empty(store: GraphStore, settings: Settings, scale: str) -> None:
+    """An empty store gets the demo district with its past: each month's rosters loaded in
+    order and snapshotted on its day, and a notice issued three months ago (loaders/
+    history_demo.py), so the first start shows trends, rankings and overdue items."""
+    from graph.queries.audits import AUDITS
+    from graph.repo import snapshots
+    from loaders.history_demo import write_history
+    from resolvers import history
+
     nodes, _ = await count_graph(store)
     if nodes:
         log.info("store holds %d nodes; demo district not loaded again", nodes)
@@ -164,13 +173,24 @@ async def _load_demo_if_empty(store: GraphStore, settings: Settings, scale: str)
         raise OrgcoverError(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
     out = settings.data_dir / "demo-rosters"
     started = time.perf_counter()
-    write_csv(generate(SCALES[scale]), out)
-    typer.echo(f"orgcover: store is empty; loading the {scale} district from {out} …", err=True)
-    await load_rosters(store, [out], protector=IdProtector(settings.pii_secret_value),
-                       who="demo")
+    months = write_history(SCALES[scale], out, months=settings.demo_months,
+                           last=dt.date.today())
+    typer.echo(f"orgcover: store is empty; loading the {scale} district's last "
+               f"{len(months)} months from {out} …", err=True)
+    protector = IdProtector(settings.pii_secret_value)
+    for i, (day, folder) in enumerate(months):
+        await load_rosters(store, [folder], protector=protector, who="demo",
+                           replace_scope=None if i == 0 else DISTRICT_CODE)
+        last = i == len(months) - 1
+        await snapshots.record(store, taken_by="demo", as_of=None if last else day)
+        if i == max(0, len(months) - 4):
+            await history.issue_notice(
+                store, audit=AUDITS["building-chief"], scope=None,
+                deadline=day + dt.timedelta(days=45), note="请各街道于45日内配齐楼长",
+                who="demo", today=day)
     nodes, rels = await count_graph(store)
-    typer.echo(f"orgcover: demo district loaded: {nodes} nodes, {rels} relationships in "
-               f"{time.perf_counter() - started:.1f} s", err=True)
+    typer.echo(f"orgcover: demo district loaded: {nodes} nodes, {rels} relationships, "
+               f"{len(months)} snapshots in {time.perf_counter() - started:.1f} s", err=True)
 
 
 @cli.command("demo")
@@ -179,10 +199,23 @@ def demo_command(
     out: Annotated[Path, typer.Option(help="Directory for the nine CSV rosters.")] = Path(
         "demo-rosters"),
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same district).")] = 7,
+    months: Annotated[int, typer.Option(
+        "--history", help="Write this many monthly versions (OUT/YYYY-MM-DD/, the last "
+                          "today's): load them in order with --replace-scope, taking a "
+                          "snapshot after each.")] = 0,
 ) -> None:
     """Write a synthetic district as the nine roster templates (CSV, Chinese headers)."""
     if scale not in SCALES:
         raise fail(f"unknown scale {scale!r}; use one of {', '.join(SCALES)}")
+    if months:
+        from loaders.history_demo import write_history
+
+        if not 1 <= months <= 60:
+            raise fail("--history takes 1 to 60 months")
+        for day, folder in write_history(SCALES[scale], out, months=months,
+                                         last=dt.date.today(), seed=seed):
+            typer.echo(f"{day.isoformat()}\t{folder}")
+        return
     tables = generate(SCALES[scale], seed)
     paths = write_csv(tables, out)
     for path in paths:
@@ -272,6 +305,7 @@ class _Progress:
 
 
 cli.command("audit")(cli_audit.audit)
+cli.add_typer(cli_history.notice_app, name="notice")
 
 
 @cli.command()

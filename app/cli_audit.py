@@ -9,13 +9,14 @@ from typing import Annotated
 
 import typer
 
-from app import logs
+from app import cli_history, logs
 from app.cli_common import TokenOption, caller_of, fail, load_settings, require, run
 from graph.domain import PartyOrgCategory
 from graph.factory import open_store
 from resolvers.access import Right
 from resolvers.context import Context
 from resolvers.nodes import effective_scope
+from resolvers.status import DataStatus, data_status
 
 
 def _period(start: str | None, end: str | None,
@@ -63,6 +64,17 @@ def audit(
     category: Annotated[str | None, typer.Option(
         help="Count secretaries of party orgs of this category only (小区 or compound, "
              "网格 or grid …; needs --from).")] = None,
+    snapshot: Annotated[bool, typer.Option(
+        "--snapshot", help="Record a coverage snapshot first (right `snapshot`).")] = False,
+    trend: Annotated[bool, typer.Option(
+        "--trend", help="The metric over the last 24 snapshots instead (table or json).")]
+    = False,
+    ranking: Annotated[bool, typer.Option(
+        "--ranking", help="The places below the scope ranked at the latest snapshot, with "
+                          "rank changes against the one before (or --since).")] = False,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="Snapshot id: alone, the gaps new, closed and still open since it; "
+                        "with --ranking, the snapshot ranks are compared with.")] = None,
     token: TokenOption = None,
 ) -> None:
     """Run coverage audits; gap lists are complete (not paginated).
@@ -79,10 +91,22 @@ def audit(
     if fmt == "xlsx" and output is None:
         raise fail("--format xlsx needs --output FILE.xlsx")
     period = _period(start, end, category)
+    mode = "trend" if trend else "ranking" if ranking else "since" if since else None
+    if trend and (ranking or since):
+        raise fail("--trend goes alone; --ranking may take --since")
+    if snapshot:
+        typer.echo(cli_history.take_snapshot(token), err=True)
+    if mode is not None:
+        if group_by or period:
+            raise fail("--group-by and --from do not go with --trend, --ranking or --since")
+        typer.echo(cli_history.history_report(mode=mode, metric=metric, scope=scope,
+                                              since=since, fmt=fmt, token=token))
+        return
     settings = load_settings()
     logs.configure("WARNING", "text")
 
-    async def main() -> tuple[list[audit_export.AuditReport], audit_export.PeriodReport | None]:
+    async def main() -> tuple[list[audit_export.AuditReport],
+                              audit_export.PeriodReport | None, DataStatus]:
         audits = list(AUDITS.values()) if metric == "all" else [
             audit_resolvers.audit_definition(metric)]
         store = await open_store(settings.store_config())
@@ -109,18 +133,20 @@ def audit(
                     await periods.party_org_kinds(store, scope=code),
                     await periods.secretary_changes(store, scope=code, category=kind,
                                                     start=first, end=last))
-            return reports, figures
+            return reports, figures, await data_status(store)
         finally:
             await store.close()
 
-    reports, figures = run(main)
+    reports, figures, status = run(main)
+    if status.unfinished and fmt != "table":
+        typer.echo(f"orgcover: warning: {status.warning()}", err=True)
     if fmt == "xlsx":
         assert output is not None
-        audit_export.write_xlsx(reports, output, figures)
+        audit_export.write_xlsx(reports, output, figures, status)
         typer.echo(str(output))
         return
     text = {"table": audit_export.to_table, "json": audit_export.to_json,
-            "csv": audit_export.to_csv}[fmt](reports, figures)
+            "csv": audit_export.to_csv}[fmt](reports, figures, status)
     if output is not None:
         output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         typer.echo(str(output))

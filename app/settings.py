@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     snapshot_after_load: bool = Field(
         default=True, description="record a coverage snapshot after every committed load "
                                   "that changed something")
+    demo_months: int = Field(default=6, ge=1, le=60,
+                             description="months of history `serve --demo` loads")
 
     # -- what one request may cost (README "Limits") --------------------------------------
     max_query_cost: int = Field(default=MAX_COST, ge=100,

@@ -92,6 +92,8 @@ class AuditSummary:
     eligible: int
     covered: int
     groups: list[AuditGroup] = field(default_factory=list)
+    #: The snapshot the figures were read from; None when computed.
+    snapshot: str | None = None
 
     @property
     def rate(self) -> float | None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 
 from graph.domain import level_rank
 from graph.errors import BadInput, NotFound
-from graph.queries.audits import AUDITS, AuditDef
-from graph.records import AuditGap, AuditSummary
+from graph.queries.audits import AUDITS, AuditDef, multi_anchor
+from graph.records import AuditGap, AuditGroup, AuditSummary, PlaceFigures, SnapshotRecord
 from graph.repo import audits as repo
+from graph.repo import history, snapshots
+from graph.repo.load import latest_committed_load, unfinished_loads
 from graph.store import GraphStore
 from resolvers.nodes import normalize
 
@@ -71,16 +74,57 @@ async def scope_and_level(
     return code, (None if code is None else level)
 
 
+async def serving_snapshot(store: GraphStore) -> SnapshotRecord | None:
+    """The latest snapshot when it is the current audit: taken for today, of the last
+    committed load, with no load unfinished (loads are the only writers of roster data)."""
+    latest, committed, unfinished = await asyncio.gather(
+        snapshots.latest(store), latest_committed_load(store), unfinished_loads(store))
+    if latest is None or committed is None or unfinished or latest.load_id != \
+            committed.load_id or latest.as_of != dt.date.today().isoformat():
+        return None
+    return latest
+
+
 async def overview(store: GraphStore, *, scope: str | None) -> list[tuple[AuditDef, AuditSummary]]:
-    """Headline figures of every audit for one scope (one statement per audit, concurrently)."""
+    """Headline figures of every audit for one scope: read from the current snapshot (one
+    statement), else computed (one statement per audit, concurrently)."""
     audits = list(AUDITS.values())
+    snap = await serving_snapshot(store)
+    if snap is not None and all(a.id in snap.metrics for a in audits):
+        kept = await history.figures_at(store, seq=snap.seq,
+                                        place=scope or snapshots.EVERYTHING)
+        if kept is not None:
+            return [(a, _kept(a, snap, kept, scope)) for a in audits]
     results = await asyncio.gather(*(
         repo.audit_summary(store, audit=audit, scope=scope, group_by=None) for audit in audits))
     return list(zip(audits, results, strict=True))
 
 
+def _kept(audit: AuditDef, snap: SnapshotRecord, kept: PlaceFigures, scope: str | None,
+          groups: list[AuditGroup] | None = None) -> AuditSummary:
+    i = snap.metrics.index(audit.id)
+    return AuditSummary(audit.id, scope, kept.eligible[i], kept.covered[i], groups or [],
+                        snapshot=snap.code)
+
+
 async def summary(store: GraphStore, *, audit: AuditDef, scope: str | None,
                   group_by: str | None) -> AuditSummary:
+    """Totals and groups, read from the current snapshot when it holds them (a place's
+    figures are the audit scoped to it; groups only for audits whose items lie in one
+    place, where they are the same), else computed."""
+    snap = await serving_snapshot(store)
+    if snap is not None and audit.id in snap.metrics and (
+            group_by is None or not multi_anchor(audit)):
+        places = await repo.group_places(store, scope=scope, group_by=group_by) \
+            if group_by else []
+        top = scope or snapshots.EVERYTHING
+        kept = await history.figures_of(store, seq=snap.seq,
+                                        places=[top, *(code for code, _ in places)])
+        if top in kept and all(code in kept for code, _ in places):
+            i = snap.metrics.index(audit.id)
+            groups = [AuditGroup(code, name, kept[code].eligible[i], kept[code].covered[i])
+                      for code, name in places]
+            return _kept(audit, snap, kept[top], scope, groups)
     return await repo.audit_summary(store, audit=audit, scope=scope, group_by=group_by)
 
 

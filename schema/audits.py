@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import strawberry
@@ -15,7 +16,50 @@ from resolvers import audits as r
 from resolvers.access import saw_person
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.status import DataStatus, data_status
 from schema.types import AFTER, FIRST, Connection, Edge, page_info
+
+
+async def status_of(info: Info[Context, None]) -> DataStatus:
+    """The request's data status, read once however many fields ask."""
+    cache = info.context.__dict__
+    if "data_status" not in cache:
+        cache["data_status"] = asyncio.ensure_future(data_status(info.context.store))
+    found: DataStatus = await cache["data_status"]
+    return found
+
+
+AS_OF = ("When the last committed load finished (ISO 8601): the data these figures reflect "
+         "(数据截至); null before any load.")
+UNFINISHED = ("A load has started and not committed (running, or interrupted): the figures "
+              "may be half old, half new.")
+
+
+@strawberry.type(description="How current the data is.")
+class DataStatusInfo:
+    as_of: str | None = strawberry.field(description=AS_OF)
+    load_id: str | None = strawberry.field(description="The last committed load.")
+    load_unfinished: bool = strawberry.field(description=UNFINISHED)
+    snapshot: str | None = strawberry.field(description="The latest coverage snapshot.")
+    snapshot_current: bool = strawberry.field(
+        description="The latest snapshot reflects the last committed load.")
+
+    @classmethod
+    def from_record(cls, s: DataStatus) -> DataStatusInfo:
+        return cls(as_of=s.as_of, load_id=s.load_id, load_unfinished=s.unfinished,
+                   snapshot=s.snapshot, snapshot_current=s.snapshot_current)
+
+
+@strawberry.interface(description="An audit answer: it says how current its data is.")
+class AuditAnswer:
+
+    @strawberry.field(description=AS_OF)
+    async def data_as_of(self, info: Info[Context, None]) -> str | None:
+        return (await status_of(info)).as_of
+
+    @strawberry.field(description=UNFINISHED)
+    async def load_unfinished(self, info: Info[Context, None]) -> bool:
+        return (await status_of(info)).unfinished
 
 
 @strawberry.type(description="Eligible, covered and rate for one group (street, community, grid).")
@@ -29,7 +73,7 @@ class AuditGroup:
 
 
 @strawberry.type(description="Headline figures of one audit (for overview pages).")
-class AuditHeadline:
+class AuditHeadline(AuditAnswer):
     metric: str = strawberry.field(description="Metric id, e.g. compound-party-org.")
     title: str = strawberry.field(description="Metric name in Chinese (指标).")
     title_en: str = strawberry.field(description="Metric name in English.")
@@ -86,7 +130,7 @@ class PlaceAuditGaps:
 
 
 @strawberry.type(description="Result of one audit for a scope.")
-class AuditResult:
+class AuditResult(AuditAnswer):
     metric: str = strawberry.field(description="Metric id, e.g. compound-party-org.")
     title: str = strawberry.field(description="Metric name in Chinese (指标).")
     scope: str | None = strawberry.field(description="Scope place code; null for everything.")
@@ -96,6 +140,10 @@ class AuditResult:
         description="covered / eligible, 0–1; null when nothing is eligible (覆盖率).")
     groups: list[AuditGroup] = strawberry.field(
         description="Figures per group place when groupBy is given, in code order.")
+    snapshot: str | None = strawberry.field(
+        default=None, description="The snapshot these figures were read from (the current "
+                                  "audit: taken today, nothing loaded since); null when "
+                                  "computed.")
     audit: strawberry.Private[AuditDef]
     gap_total: strawberry.Private[int]
     scope_level: strawberry.Private[str | None] = None

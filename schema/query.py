@@ -17,7 +17,13 @@ from resolvers import linkage as link
 from resolvers import nodes as r
 from resolvers.access import Right
 from resolvers.context import Context
-from schema.audits import AuditGroup, AuditHeadline, AuditResult
+from schema.audits import (
+    AuditGroup,
+    AuditHeadline,
+    AuditResult,
+    DataStatusInfo,
+    status_of,
+)
 from schema.enums import (
     AuditMetric,
     GroupLevel,
@@ -171,6 +177,11 @@ class Query(HistoryQuery):
         return connection(page, r.search_list_id(text, label),
                           lambda rec: node_from_record(rec, s), started_after=after is not None)
 
+    @guarded(Right.READ, "How current the data is: the last committed load, an unfinished "
+             "load, the latest coverage snapshot (数据截至).")
+    async def data_status(self, info: GInfo) -> DataStatusInfo:
+        return DataStatusInfo.from_record(await status_of(info))
+
     @guarded(Right.READ, "Headline figures of every audit for a scope (总览).")
     async def overview(self, info: GInfo, scope: Scope = None) -> list[AuditHeadline]:
         s = await r.effective_scope(info.context, scope)
@@ -199,7 +210,8 @@ class Query(HistoryQuery):
             covered=result.covered, rate=result.rate,
             groups=[AuditGroup(code=g.code, name=g.name, eligible=g.eligible,
                                covered=g.covered, rate=g.rate) for g in result.groups],
-            audit=audit, gap_total=result.gap_count, scope_level=level)
+            audit=audit, gap_total=result.gap_count, scope_level=level,
+            snapshot=result.snapshot)
 
     @guarded(Right.READ, "Party organizations in the scope by kind (党组织数量, e.g. "
              "\"219 temporary branches\"): every kind, zeros included.")

@@ -111,7 +111,9 @@ def test_audit_command_formats_and_errors(env: Path) -> None:
                                  "--group-by", "community"])
     assert result.exit_code == 0, result.output
     [report] = json.loads(result.output)
-    assert set(report) == {"metric", "scope", "eligible", "covered", "rate", "groups", "gaps"}
+    assert set(report) == {"metric", "scope", "eligible", "covered", "rate", "groups", "gaps",
+                           "data_as_of", "load_unfinished"}
+    assert report["load_unfinished"] is False
     assert report["eligible"] - report["covered"] == len(report["gaps"])
     assert sum(g["eligible"] for g in report["groups"]) == report["eligible"]
     out = env / "audit.xlsx"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from app.graphql import build_schema
-from graph.queries.audits import AUDITS, GROUP_LEVELS
+from graph.queries.audits import AUDITS, GROUP_LEVELS, multi_anchor
 from graph.repo import audits as audit_repo
 from graph.repo import history as repo
 from graph.repo import snapshots
@@ -67,10 +67,10 @@ async def test_trends(history_store: GraphStore) -> None:
     assert await trend("community-pairing", "D") == [("S1", 3, 2), ("S2", 3, 3),
                                                      ("S3", 3, 2), ("S4", 3, 2)]
     assert await trend("property-party-org", last=2) == [("S3", 3, 3), ("S4", 3, 3)]
-    # a snapshot puts each item in one group, as grouped audits do: PM5 (compounds in both
-    # streets) counts under S1 only, where the live audit scoped to S2 counts it too
-    assert await trend("property-party-org", "S2") == [("S1", 1, 0), ("S2", 1, 0),
-                                                       ("S3", 0, 0), ("S4", 0, 0)]
+    # a place's figures are those of the audit scoped to it: PM5 (compounds in both
+    # streets) counts in each
+    assert await trend("property-party-org", "S2") == [("S1", 2, 0), ("S2", 2, 1),
+                                                       ("S3", 1, 1), ("S4", 1, 1)]
     points = await h.trend(history_store, audit=AUDITS["region-party-org"], scope=None)
     assert [p.rate for p in points] == [0.6, 0.8, 0.6, 0.8]
 
@@ -276,33 +276,84 @@ async def test_a_load_that_changes_something_records_a_snapshot(graphs: Graphs,
 
 async def test_snapshot_figures_equal_the_computed_audits(graphs: Graphs,
                                                           tiny_rosters: Path) -> None:
-    """Every metric at every level: the figures a snapshot keeps are those the audit
-    computes for the same day (whole graph, and grouped by street, community and grid)."""
+    """Every metric at every place of every level: the figures a snapshot keeps are those
+    of the audit scoped to the place on the same day; for audits whose items lie in one
+    place, also those of the grouped audit."""
     store = await graphs.open()
     try:
         await load_rosters(store, [tiny_rosters], protector=IdProtector("x" * 40))
         taken = await snapshots.record(store, taken_by="test")
         day = taken.as_of
-        for i, metric in enumerate(taken.metrics):
-            audit = AUDITS[metric]
-            whole = await audit_repo.audit_summary(store, audit=audit, scope=None,
-                                                   group_by=None, today=day)
-            kept = await repo.figures_at(store, seq=taken.seq, place=snapshots.EVERYTHING)
-            assert kept is not None
-            assert (kept.eligible[i], kept.covered[i]) == (whole.eligible, whole.covered), \
-                metric
+        places = [None, *(p.place for p in await repo.child_figures(
+            store, place=None, seqs=[taken.seq]))]
+        walked = 1
+        while walked < len(places):  # every place at every level, walking down
+            places += [f.place for f in await repo.child_figures(
+                store, place=places[walked], seqs=[taken.seq])]
+            walked += 1
+        assert len(places) > 30
+        for place in places:
+            kept = await repo.figures_at(store, seq=taken.seq,
+                                         place=place or snapshots.EVERYTHING)
+            assert kept is not None, place
+            for i, metric in enumerate(taken.metrics):
+                live = await audit_repo.audit_summary(store, audit=AUDITS[metric], scope=place,
+                                                      group_by=None, today=day)
+                assert (kept.eligible[i], kept.covered[i]) == (live.eligible, live.covered), \
+                    (metric, place)
+        for metric in taken.metrics:  # single-place items: groups are the places' figures
+            if multi_anchor(AUDITS[metric]):
+                continue
             for level in GROUP_LEVELS:
-                grouped = await audit_repo.audit_summary(store, audit=audit, scope=None,
-                                                         group_by=level, today=day)
+                grouped = await audit_repo.audit_summary(store, audit=AUDITS[metric],
+                                                         scope=None, group_by=level, today=day)
                 for group in grouped.groups:
-                    place = await repo.figures_at(store, seq=taken.seq, place=str(group.code))
-                    assert place is not None, (metric, group.code)
-                    assert (place.eligible[i], place.covered[i]) == (
+                    kept = await repo.figures_at(store, seq=taken.seq, place=str(group.code))
+                    i = taken.metrics.index(metric)
+                    assert kept is not None
+                    assert (kept.eligible[i], kept.covered[i]) == (
                         group.eligible, group.covered), (metric, level, group.code)
         gaps = 0
         for audit in AUDITS.values():
             gaps += len(await audit_repo.audit_gaps(store, audit=audit, scope=None, after=None,
                                                     limit=10_000, today=day))
         assert taken.gaps == gaps
+    finally:
+        await graphs.dispose(store)
+
+
+async def test_the_current_snapshot_serves_the_audits(graphs: Graphs, tiny_rosters: Path,
+                                                      tmp_path: Path) -> None:
+    """Taken today with nothing loaded since, the latest snapshot answers overview and
+    audits (single-place audits grouped too) with the figures the computation gives; a
+    load without a snapshot makes them computed again."""
+    from resolvers import audits as served
+
+    store = await graphs.open()
+    try:
+        await load_rosters(store, [tiny_rosters], protector=IdProtector("x" * 40),
+                           snapshot=True)
+        assert await served.serving_snapshot(store) is not None
+        headlines = await served.overview(store, scope="371327001")
+        assert {s.snapshot for _, s in headlines} == {"S1"}
+        for audit, kept in headlines:
+            live = await audit_repo.audit_summary(store, audit=audit, scope="371327001",
+                                                  group_by=None)
+            assert (kept.eligible, kept.covered) == (live.eligible, live.covered), audit.id
+        for audit in AUDITS.values():
+            for level in (None, *GROUP_LEVELS):
+                answer = await served.summary(store, audit=audit, scope=None, group_by=level)
+                live = await audit_repo.audit_summary(store, audit=audit, scope=None,
+                                                      group_by=level)
+                assert answer.snapshot == (None if level and multi_anchor(audit) else "S1")
+                assert (answer.eligible, answer.covered) == (live.eligible, live.covered)
+                assert [(g.code, g.name, g.eligible, g.covered) for g in answer.groups] == [
+                    (g.code, g.name, g.eligible, g.covered) for g in live.groups], audit.id
+        await load_rosters(store, [write_rosters(tmp_path / "r", REGIONS)],
+                           protector=IdProtector(None))
+        assert await served.serving_snapshot(store) is None
+        answer = await served.summary(store, audit=AUDITS["grid-worker"], scope=None,
+                                      group_by=None)
+        assert answer.snapshot is None
     finally:
         await graphs.dispose(store)

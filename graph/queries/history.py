@@ -35,7 +35,8 @@ _LEVELS = {"grid": "'Grid' IN labels(n)", "community": "n.level = 'community'",
 @builder(*({"audit": a} for a in AUDITS.values()))
 def figures(*, audit: AuditDef) -> Statement:
     """Eligible and covered counts of one audit per (grid, community, street, district) an
-    item is grouped by: the same picks as the grouped audit, all levels in one statement."""
+    item lies in: the same picks as the grouped audit, all levels in one statement (for
+    items linked to several places, one row per item with all of them)."""
     if audit.totals_from_places:
         return compose(
             f"history.figures.{audit.id}",
@@ -45,9 +46,19 @@ def figures(*, audit: AuditDef) -> Statement:
                        count(DISTINCT CASE WHEN covered THEN x END) AS covered""",
             params={"today": "2024-01-01"},
         )
-    picks = {level: pick(condition) for level, condition in _LEVELS.items()}
     if multi_anchor(audit):
-        picks = {level: f"min({code})" for level, code in picks.items()}
+        # each item counts in every place it is linked to, as the audit scoped to that
+        # place counts it: its places, one row per item
+        return compose(
+            f"history.figures.{audit.id}",
+            f"""{eligible(audit, scoped=False)}
+                {audit.coverage}
+                {ancestors(audit, "covered")}
+                WITH x, covered, collect([n IN {chain()} WHERE n IS NOT NULL | n.code]) AS chains
+                RETURN chains, covered""",
+            params={"today": "2024-01-01"},
+        )
+    picks = {level: pick(condition) for level, condition in _LEVELS.items()}
     return compose(
         f"history.figures.{audit.id}",
         f"""{eligible(audit, scoped=False)}
@@ -193,6 +204,12 @@ FIGURES_AT = statement(
     "history.figures_at",
     f"""MATCH (f:Figures {{code: $code}}) RETURN {_FIGURE_FIELDS}""",
     params={"code": "1|*"},
+)
+
+FIGURES_BY_CODES = statement(
+    "history.figures_by_codes",
+    f"""UNWIND $codes AS c MATCH (f:Figures {{code: c}}) RETURN {_FIGURE_FIELDS}""",
+    params={"codes": ["1|X"]},
 )
 
 CHILD_FIGURES = statement(

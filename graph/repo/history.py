@@ -25,6 +25,13 @@ async def figures_at(store: GraphStore, *, seq: int, place: str) -> PlaceFigures
     return PlaceFigures.from_row(rows[0]) if rows else None
 
 
+async def figures_of(store: GraphStore, *, seq: int,
+                     places: Sequence[str]) -> dict[str, PlaceFigures]:
+    """Figures of the places in one snapshot, by place code."""
+    rows = await store.read(q.FIGURES_BY_CODES, {"codes": [f"{seq}|{p}" for p in places]})
+    return {f.place: f for f in map(PlaceFigures.from_row, rows)}
+
+
 async def child_figures(store: GraphStore, *, place: str | None,
                         seqs: Sequence[int]) -> list[PlaceFigures]:
     """Figures of the places right below `place` (None: the top places) in the snapshots."""

@@ -90,7 +90,9 @@ def _figures(places: dict[str, _Place], metrics: list[str],
 
     A row's grid, community, street and district are the audit's own picks; a level it
     leaves empty is the parent of the level below (the fast whole-graph forms bind only
-    some of them)."""
+    some of them). Items that can be linked to several places come one per row with every
+    place they lie in, and count in each: every place's figures are those of the audit
+    scoped to it."""
     width = len(metrics)
     totals: dict[str, tuple[list[int], list[int]]] = {
         code: ([0] * width, [0] * width) for code in [EVERYTHING, *places]}
@@ -101,6 +103,12 @@ def _figures(places: dict[str, _Place], metrics: list[str],
 
     for i, rows in enumerate(per_audit):
         for r in rows:
+            if "chains" in r:  # an item linked to several places counts in each
+                inside = {code for chain in r["chains"] for code in chain}
+                for code in (inside & totals.keys()) | {EVERYTHING}:
+                    totals[code][0][i] += 1
+                    totals[code][1][i] += 1 if r["covered"] else 0
+                continue
             grid = r["grid"]
             community = r["community"] or parent(grid)
             street = r["street"] or parent(community)
