@@ -357,3 +357,40 @@ async def test_the_current_snapshot_serves_the_audits(graphs: Graphs, tiny_roste
         assert answer.snapshot is None
     finally:
         await graphs.dispose(store)
+
+
+async def test_snapshot_and_notice_mutations(graphs: Graphs, tmp_path: Path) -> None:
+    store = await graphs.open()
+    try:
+        await load_rosters(store, [write_rosters(tmp_path / "r", REGIONS)],
+                           protector=IdProtector(None))
+        auditor = _auditor("S1")
+        status = await _run(store, "{ dataStatus { asOf loadId loadUnfinished snapshot "
+                                   "snapshotCurrent } }", auditor)
+        assert status.data["dataStatus"]["snapshot"] is None
+        assert status.data["dataStatus"]["loadUnfinished"] is False
+        taken = await _run(store, "mutation { takeSnapshot { id gapCount who } }", auditor)
+        assert taken.errors is None, taken.errors
+        assert taken.data["takeSnapshot"]["id"] == "S1"
+        assert taken.data["takeSnapshot"]["who"] is None  # needs `records`
+        issued = await _run(store, """mutation { issueNotice(metric: COMMUNITY_PAIRING,
+            deadline: "2099-12-31", note: "结对共建全覆盖") { id scope note summary { total open }
+            items { nodes { state gap { code } } } } }""", auditor)
+        assert issued.errors is None, issued.errors
+        notice = issued.data["issueNotice"]
+        assert (notice["id"], notice["scope"], notice["summary"]) == (
+            "N0001", "S1", {"total": 1, "open": 1})
+        assert notice["items"]["nodes"] == [{"state": "OPEN", "gap": {"code": "C2"}}]
+        answer = await _run(store, '{ audit(metric: COMMUNITY_PAIRING) { snapshot dataAsOf '
+                                   'loadUnfinished covered } }', auditor)
+        assert answer.data["audit"]["snapshot"] == "S1"
+        assert answer.data["audit"]["dataAsOf"] is not None
+        for bad, code in (('deadline: "2000-01-01"', "BAD_USER_INPUT"),
+                          ('deadline: "2099-01-01", note: "' + "长" * 501 + '"',
+                           "BAD_USER_INPUT"),
+                          ('deadline: "2099-01-01", scope: "S2"', "NOT_FOUND")):
+            refused = await _run(store, "mutation { issueNotice(metric: GRID_WORKER, "
+                                        f"{bad}) {{ id }} }}", auditor)
+            assert refused.errors[0].extensions["code"] == code, bad
+    finally:
+        await graphs.dispose(store)
