@@ -18,7 +18,7 @@ from resolvers import history as h
 from resolvers.access import Right, saw_person
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
-from schema.audits import GapReason
+from schema.audits import AuditGap, GapReason
 from schema.types import AFTER, FIRST, Connection, Edge, page_info
 
 T = TypeVar("T")
@@ -133,15 +133,8 @@ def _seen(gap: TrackedGap) -> None:
         saw_person(gap.target)
 
 
-@strawberry.type(description="A gap as tracked across snapshots.")
-class TrackedGapItem:
-    code: str = strawberry.field(description="Code of the uncovered item.")
-    name: str = strawberry.field(description="Name of the uncovered item.")
-    community_code: str | None = strawberry.field(description="Enclosing community (社区).")
-    community_name: str | None = strawberry.field(description="Enclosing community name.")
-    street_code: str | None = strawberry.field(description="Enclosing street (街道).")
-    street_name: str | None = strawberry.field(description="Enclosing street name.")
-    reasons: list[GapReason] = strawberry.field(description="Its latest reasons.")
+@strawberry.type(description="A gap as tracked across snapshots (its latest reasons).")
+class TrackedGapItem(AuditGap):
     opened_on: dt.date = strawberry.field(description="First day of this episode (发现日期).")
     closed_on: dt.date | None = strawberry.field(description="Day it closed; null if open.")
     days_open: int = strawberry.field(description="Days from opening to closing (or to the "

@@ -61,3 +61,10 @@ async def test_a_statement_returning_an_entity_fails_with_its_name(
                                   mode=Mode.WRITE))
     with pytest.raises(QueryFailed, match=rf"test\.raw_read.*{what}"):
         await store.read(compose("test.raw_read", text))
+
+
+async def test_a_batched_write_returning_an_entity_fails_too(store: GraphStore) -> None:
+    """`write_many` keeps no rows, yet checks them: a node is refused as by `write`."""
+    made = compose("test.batched_write", "CREATE (n:Probe) RETURN n", mode=Mode.WRITE)
+    with pytest.raises(QueryFailed, match=r"test\.batched_write"):
+        await store.write_many([(made, {})])

@@ -202,10 +202,13 @@ class Neo4jStore(GraphStore):
             out = []
             for stmt, params in batch:
                 result = await tx.run(stmt.text, dict(params))
-                rows = [_row(stmt, r) async for r in result] if keep_rows else []
+                # every row is checked (a node or path refused, as FalkorDB refuses it),
+                # kept only when asked for
+                rows = [_row(stmt, r) async for r in result]
                 summary = await result.consume()
                 self._heed(stmt, summary)
-                out.append(WriteResult(rows=rows, counters=_counters(summary)))
+                out.append(WriteResult(rows=rows if keep_rows else [],
+                                       counters=_counters(summary)))
             return out
 
         try:

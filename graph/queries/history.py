@@ -35,8 +35,11 @@ _LEVELS = {"grid": "'Grid' IN labels(n)", "community": "n.level = 'community'",
 @builder(*({"audit": a} for a in AUDITS.values()))
 def figures(*, audit: AuditDef) -> Statement:
     """Eligible and covered counts of one audit per (grid, community, street, district) an
-    item lies in: the same picks as the grouped audit, all levels in one statement (for
-    items linked to several places, one row per item with all of them)."""
+    item lies in — the same picks as the grouped audit, all levels in one statement — with
+    the gaps among them (code, name, reasons, the places each lies in), so a snapshot
+    evaluates each audit once. Items linked to several places come one row per item with
+    all of them (they count in each place, as the audit scoped to it counts them). The
+    fast whole-graph form of an audit gives counts only: its gaps come from `gaps`."""
     if audit.totals_from_places:
         return compose(
             f"history.figures.{audit.id}",
@@ -46,16 +49,15 @@ def figures(*, audit: AuditDef) -> Statement:
                        count(DISTINCT CASE WHEN covered THEN x END) AS covered""",
             params={"today": "2024-01-01"},
         )
+    places = f"[n IN {chain()} WHERE n IS NOT NULL | n.code]"
     if multi_anchor(audit):
-        # each item counts in every place it is linked to, as the audit scoped to that
-        # place counts it: its places, one row per item
         return compose(
             f"history.figures.{audit.id}",
             f"""{eligible(audit, scoped=False)}
                 {audit.coverage}
-                {ancestors(audit, "covered")}
-                WITH x, covered, collect([n IN {chain()} WHERE n IS NOT NULL | n.code]) AS chains
-                RETURN chains, covered""",
+                {ancestors(audit, "covered, reasons")}
+                WITH x, covered, reasons, collect({places}) AS chains
+                RETURN chains, covered, x.code AS code, x.name AS name, reasons""",
             params={"today": "2024-01-01"},
         )
     picks = {level: pick(condition) for level, condition in _LEVELS.items()}
@@ -63,18 +65,21 @@ def figures(*, audit: AuditDef) -> Statement:
         f"history.figures.{audit.id}",
         f"""{eligible(audit, scoped=False)}
             {audit.coverage}
-            {ancestors(audit, "covered")}
-            WITH x, covered, {", ".join(f"{code} AS {lv}" for lv, code in picks.items())}
+            {ancestors(audit, "covered, reasons")}
+            WITH x, covered, reasons, {places} AS places,
+                 {", ".join(f"{code} AS {lv}" for lv, code in picks.items())}
             RETURN grid, community, street, district, count(x) AS eligible,
-                   count(CASE WHEN covered THEN 1 END) AS covered""",
+                   count(CASE WHEN covered THEN 1 END) AS covered,
+                   collect(CASE WHEN NOT covered THEN {{code: x.code, name: x.name,
+                           reasons: reasons, chains: [places]}} END) AS gaps""",
         params={"today": "2024-01-01"},
     )
 
 
-@builder(*({"audit": a} for a in AUDITS.values()))
+@builder(*({"audit": a} for a in AUDITS.values() if a.totals_from_places))
 def gaps(*, audit: AuditDef) -> Statement:
-    """Every gap of one audit with its reasons and the places it lies in (each anchor's
-    chain up to the district), so history can be scoped like the live audit."""
+    """Every gap of an audit whose figures come from its fast whole-graph form, with its
+    reasons and the places it lies in (each anchor's chain up to the district)."""
     return compose(
         f"history.gaps.{audit.id}",
         f"""{eligible(audit, scoped=False)}
