@@ -88,7 +88,8 @@ def nodes_by_code(*, label: Label, scoped: bool) -> Statement:
 
 @builder(*({"edge": e, "scoped": s} for e in EDGES.values() for s in (False, True)))
 def neighbours(*, edge: Edge, scoped: bool) -> Statement:
-    """One page of neighbours per code along an edge, with the list's total size."""
+    """One page of neighbours per code along an edge, with the list's total size (the page
+    is cut before its nodes are projected, as in `search_indexed`)."""
     return compose(
         f"nav.neighbours.{edge.name}{'.scoped' if scoped else ''}",
         f"""UNWIND $codes AS k
@@ -97,8 +98,8 @@ def neighbours(*, edge: Edge, scoped: bool) -> Statement:
             WITH k, m ORDER BY m.code
             WITH k, collect(m) AS ms
             RETURN k AS key, size(ms) AS total,
-                   [x IN ms WHERE $after IS NULL OR x.code > $after
-                    | {node_map("x")}][0..$limit] AS items""",
+                   [x IN [y IN ms WHERE $after IS NULL OR y.code > $after][0..$limit]
+                    | {node_map("x")}] AS items""",
         params=_EXAMPLE,
     )
 
