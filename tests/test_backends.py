@@ -8,7 +8,6 @@ from unittest import mock
 
 import neo4j
 import pytest
-from neo4j import RoutingControl
 from neo4j import exceptions as neo4j_errors
 
 from graph.backends import neo4j as neo4j_backend
@@ -177,7 +176,18 @@ async def test_unix_uri_without_a_path_names_the_setting() -> None:
 def _driver() -> mock.MagicMock:
     driver = mock.create_autospec(neo4j.AsyncDriver, instance=True)
     driver.execute_query.return_value = mock.Mock(records=[neo4j.Record({"n": 1})])
+    driver.session.return_value.__aenter__.return_value = _read_session()
     return driver
+
+
+def _read_session() -> mock.AsyncMock:
+    """A session whose `run` answers one record (reads are auto-commit statements)."""
+    session = mock.AsyncMock(spec=neo4j.AsyncSession)
+    result = mock.MagicMock(spec=neo4j.AsyncResult)
+    result.__aiter__.return_value = [neo4j.Record({"n": 1})]
+    result.consume = mock.AsyncMock(return_value=mock.Mock(gql_status_objects=[]))
+    session.run.return_value = result
+    return session
 
 
 @pytest.fixture
@@ -198,16 +208,30 @@ async def test_reads_route_to_readers_with_database(neo: tuple[Neo4jStore, Any])
     store, driver = neo
     rows = await store.read(PING)
     assert rows == [{"n": 1}]
-    driver.execute_query.assert_awaited_once()
-    query, params = driver.execute_query.await_args.args
+    # one auto-commit statement in a read session (one round trip; readers in a cluster)
+    driver.session.assert_called_once_with(database="cover",
+                                           default_access_mode=neo4j.READ_ACCESS)
+    session = driver.session.return_value.__aenter__.return_value
+    query, params = session.run.await_args.args
     assert (query.text, query.timeout, params) == (PING.text, None, {})
-    assert driver.execute_query.await_args.kwargs == {
-        "routing_": RoutingControl.READ, "database_": "cover"}
     assert store.round_trips == 1
     with within(2.0):  # a request's deadline becomes the transaction's timeout
         await store.read(PING)
-    query, _ = driver.execute_query.await_args.args
+    query, _ = session.run.await_args.args
     assert 1.5 < query.timeout <= 2.0
+
+
+async def test_a_read_is_sent_again_once_after_a_transient_failure(
+        neo: tuple[Neo4jStore, Any]) -> None:
+    store, driver = neo
+    session = driver.session.return_value.__aenter__.return_value
+    answer = session.run.return_value
+    session.run.side_effect = [neo4j_errors.TransientError("busy"), answer]
+    assert await store.read(PING) == [{"n": 1}]
+    assert session.run.await_count == 2
+    session.run.side_effect = [neo4j_errors.TransientError("busy")] * 2
+    with pytest.raises(QueryFailed, match=PING.name):
+        await store.read(PING)
 
 
 async def test_connect_maps_auth_and_availability_errors(neo: tuple[Neo4jStore, Any]) -> None:
@@ -223,7 +247,8 @@ async def test_connect_maps_auth_and_availability_errors(neo: tuple[Neo4jStore, 
 
 async def test_query_errors_name_the_statement(neo: tuple[Neo4jStore, Any]) -> None:
     store, driver = neo
-    driver.execute_query.side_effect = neo4j_errors.CypherSyntaxError("oops")
+    session = driver.session.return_value.__aenter__.return_value
+    session.run.side_effect = neo4j_errors.CypherSyntaxError("oops")
     with pytest.raises(QueryFailed) as err:
         await store.read(PING)
     assert PING.name in err.value.message

@@ -132,8 +132,7 @@ class Neo4jStore(GraphStore):
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
         left = remaining_ms()  # the request's deadline, as the transaction's timeout
         query = Query(stmt.text, timeout=None if left is None else left / 1000)
-        running = asyncio.ensure_future(self._driver.execute_query(
-            query, params, routing_=RoutingControl.READ, database_=self.database))
+        running = asyncio.ensure_future(self._auto_read(query, params))
         try:
             # A caller cancelled mid-stream (a request's deadline, a client gone) would
             # break the pooled connection; the query finishes on its own instead, within
@@ -149,8 +148,29 @@ class Neo4jStore(GraphStore):
                 raise Timeout(f"statement {stmt.name} ran out of time on Neo4j") from exc
             raise QueryFailed(
                 f"statement {stmt.name} failed on Neo4j: {str(exc.message)[:300]}") from exc
-        self._heed(stmt, result.summary)
-        return [_row(stmt, record) for record in result.records]
+        records, summary = result
+        self._heed(stmt, summary)
+        return [_row(stmt, record) for record in records]
+
+    async def _auto_read(self, query: Query, params: dict[str, Any]
+                         ) -> tuple[list[neo4j.Record], neo4j.ResultSummary]:
+        """One auto-commit statement in a read session: one network round trip where a
+        managed transaction (`execute_query`) takes two (1.27 → 0.90 ms a statement,
+        measured on Neo4j 5.26); a read is safe to send again, once, after a transient
+        failure or a connection lost."""
+        for attempt in (1, 2):
+            try:
+                async with self._driver.session(
+                        database=self.database, default_access_mode=neo4j.READ_ACCESS
+                ) as session:
+                    result = await session.run(query, params)
+                    records = [record async for record in result]
+                    return records, await result.consume()
+            except (neo4j_errors.TransientError, neo4j_errors.SessionExpired,
+                    neo4j_errors.ServiceUnavailable):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _settle(self, running: asyncio.Future[Any], *, seconds: float | None) -> None:
         """Keep an abandoned query referenced until it ends; its outcome is nobody's.
