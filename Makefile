@@ -15,14 +15,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The pinned Neo4j Cypher linter (package-lock.json) used by tests/test_cypher_lint.py.
+# npm packages pinned in package-lock.json: the Neo4j Cypher linter used by
+# tests/test_cypher_lint.py and the GraphiQL files the app serves (app/web.py).
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(STAMP) $(NODE_STAMP)
 
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	$(BIN)/orgcover serve --demo
 
 test: $(STAMP) $(NODE_STAMP)
