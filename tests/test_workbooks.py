@@ -114,7 +114,7 @@ def test_audit_workbook_is_report_grade(env: Path) -> None:
     gaps_sheet = book[AUDITS["compound-property"].zh]
     _check_layout(gaps_sheet, ["序号", "编码", "名称", "社区", "街道", "原因"], rate_column=None)
     gaps = _rows(gaps_sheet)
-    metric, _, eligible, covered, gap_count, rate = figures["compound-property"]
+    _, _, eligible, covered, gap_count, rate = figures["compound-property"]
     assert len(gaps) == gap_count == eligible - covered > 0  # the complete list
     assert rate == pytest.approx(covered / eligible)
     assert [g[0] for g in gaps] == list(range(1, len(gaps) + 1))
@@ -137,7 +137,8 @@ def test_grouped_workbook_for_a_street_token(env: Path) -> None:
     _check_layout(groups, ["编码", "社区名称", "应覆盖", "已覆盖", "缺口", "覆盖率"],
                   rate_column="F")
     rows = _rows(groups)
-    assert rows and all(r[0].startswith(STREET) for r in rows)
+    assert rows
+    assert all(r[0].startswith(STREET) for r in rows)
     assert sum(r[2] for r in rows) == _rows(summary)[0][2]
 
 
@@ -201,7 +202,7 @@ def test_template_workbook_guides_whoever_fills_it(tmp_path: Path) -> None:
                 assert len(rule.formula1) <= 255  # Excel's limit for an inline list
             else:
                 assert rule is None, (template.key, column.key)
-    assert TEXT_COLUMNS <= seen_text
+    assert seen_text >= TEXT_COLUMNS
     roles = book["任职"].data_validations.dataValidation[0].formula1
     assert roles == '"' + ",".join(r.zh for r in Role) + '"'
     assert '"是,否"' in [v.formula1 for v in book["小区"].data_validations.dataValidation]
