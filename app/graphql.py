@@ -4,6 +4,8 @@ schema/."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import copy
 import functools
 import logging
@@ -152,7 +154,7 @@ def _document(query: str | None) -> DocumentNode | None:
 
 #: Arguments the access log keeps: where a caller looked and for what (never page sizes).
 LOGGED_ARGUMENTS = frozenset({"scope", "code", "text", "from", "to", "center", "metric",
-                              "groupBy", "type", "replaceScope", "dryRun"})
+                              "groupBy", "type", "replaceScope", "dryRun", "id"})
 #: Longest argument value logged (inputs may be large before the limits reject them).
 LOGGED_VALUE = 100
 
@@ -175,7 +177,8 @@ def root_fields(document: DocumentNode | None, operation_name: str | None,
             return
         for node in selections:
             if isinstance(node, FieldNode):
-                args = {a.name.value: _short(value_from_ast_untyped(a.value, variables))
+                args = {a.name.value: _short(_readable(a.name.value, value_from_ast_untyped(
+                            a.value, variables)))
                         for a in node.arguments or () if a.name.value in LOGGED_ARGUMENTS}
                 entry: dict[str, Any] = {"field": node.name.value}
                 if node.alias:
@@ -193,6 +196,17 @@ def root_fields(document: DocumentNode | None, operation_name: str | None,
 
     walk(operation.selection_set.selections, 0)
     return out
+
+
+def _readable(name: str, value: Any) -> Any:
+    """A node's global id as the `Type:code` it stands for: the log names the node looked
+    up (and masks a code that looks like a phone or ID number, which base64 would hide)."""
+    if name != "id" or not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value[:512], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return value
 
 
 def _short(value: Any) -> Any:

@@ -73,7 +73,7 @@ SIZED_BY: dict[str, tuple[str, int]] = {
 #: Arguments holding codes or search text, and their longest accepted value.
 SHORT_ARGUMENTS = {"code": 64, "scope": 64, "text": 64, "from": 64, "to": 64,
                    "replaceScope": 64, "after": 256, "since": 64, "until": 64, "at": 64,
-                   "against": 64, "id": 64, "note": 500}
+                   "against": 64, "id": 360, "note": 500}
 #: Query texts longer than this are parsed and validated every time, never cached.
 MAX_CACHED_QUERY = 8192
 #: Longest query text accepted at all: graphql-core's lexer reads 1 MB in about 0.2 s of

@@ -16,7 +16,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
-from strawberry.fastapi import GraphQLRouter
 
 from app.access_log import AccessLog
 from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier
@@ -26,6 +25,7 @@ from app.logs import request_id
 from app.loop import tuned_for_serving
 from app.middleware import PREFLIGHT_HEADERS, GuardMiddleware, RequestIdMiddleware
 from app.settings import Settings
+from app.web import LocalGraphiQLRouter, mount
 from graph.deadline import within
 from graph.errors import OrgcoverError
 from graph.factory import open_store
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ready", "backend": current.backend})
 
-    router: GraphQLRouter[Context, None] = GraphQLRouter(
+    router = LocalGraphiQLRouter(
         build_schema(lambda entry: app.state.access_log.append(entry),
                      suggestions=settings.demo, max_cost=settings.max_query_cost,
                      request_timeout=settings.request_timeout),
@@ -158,4 +158,5 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         subscription_protocols=(),  # none served (websockets are closed by the guard)
     )
     app.include_router(router, prefix="/graphql")
+    mount(app, router, graphiql=settings.graphiql, node_modules=settings.node_modules_dir())
     return app

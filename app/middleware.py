@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id
+from app.web import ASSET_PREFIX
 from graph.errors import OrgcoverError, Unauthenticated
 from resolvers.access import Caller
 
@@ -109,9 +110,8 @@ class GuardMiddleware:
                 return
         method = scope["method"]
         query = scope.get("query_string", b"")
-        if method in ("GET", "HEAD") and not query and self.graphiql \
-                and scope["path"] == "/graphql" and b"text/html" in headers.get(b"accept", b""):
-            await self.app(scope, receive, send)  # the GraphiQL page: static, no data
+        if method in ("GET", "HEAD") and self._static_page(scope["path"], query, headers):
+            await self.app(scope, receive, send)  # static pages and files: no data
             return
         if _needs_preflight(method, headers, query) and \
                 not any(headers.get(name) for name in PREFLIGHT_HEADERS):
@@ -135,6 +135,17 @@ class GuardMiddleware:
             return
         scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)
+
+    def _static_page(self, path: str, query: bytes, headers: dict[bytes, bytes]) -> bool:
+        """`/` (a page naming /graphql), and with GraphiQL on its page and files: they
+        name no data, and a browser loads files without the Authorization header."""
+        if path == "/":
+            return True
+        if not self.graphiql:
+            return False
+        if path == "/graphql":
+            return not query and b"text/html" in headers.get(b"accept", b"")
+        return path.startswith(ASSET_PREFIX)
 
     async def _refuse(self, scope: Scope, send: Send, status: int, code: str, message: str,
                       extra: dict[bytes, bytes] | None = None) -> None:

@@ -13,9 +13,13 @@ do the same in front (README has an nginx snippet).
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from graph.errors import ConfigError
 
 #: Seconds a request's line and headers may take to arrive.
 HEADER_TIMEOUT = 10.0
@@ -68,3 +72,32 @@ def uvicorn_options(settings: Any) -> dict[str, Any]:
     return {"http": SlowHeaderGuard, "limit_concurrency": settings.limit_concurrency,
             "timeout_keep_alive": settings.keep_alive_timeout,
             "h11_max_incomplete_event_size": 64 * 1024, "timeout_graceful_shutdown": 10}
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket `serve` hands uvicorn, bound before anything else starts.
+
+    Bound first so that a busy port is one line naming it and its setting, before the
+    store starts, the demo loads or anything claims to be serving (uvicorn binding late
+    printed "serving … at …" and then exited 3).
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use: stop what listens there, or "
+                "choose another port with --port", setting="ORGCOVER_PORT") from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(
+                f"not allowed to listen on port {port} (below 1024 needs privileges): "
+                "choose another port with --port", setting="ORGCOVER_PORT") from None
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}): check --host",
+                          setting="ORGCOVER_HOST") from None
+    sock.set_inheritable(True)
+    return sock

@@ -27,6 +27,8 @@ MIN_SECRET_BYTES = 32
 MIN_RETENTION_DAYS = 180
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 SECRETS_DIR = "secrets"
+#: The project's node_modules (`npm ci`, run by `make install`): GraphiQL's files.
+DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 
 
 class Settings(BaseSettings):
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
     graphiql: bool = Field(default=False, description="GraphiQL at /graphql (on with --demo)")
+    node_modules: Path | None = Field(
+        default=None, description="where `npm ci` put GraphiQL's files (default: the "
+                                  "project's node_modules)")
 
     # -- who is asking (README "Security") ----------------------------------------------
     auth_secret: SecretStr | None = Field(
@@ -165,6 +170,9 @@ class Settings(BaseSettings):
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    def node_modules_dir(self) -> Path:
+        return self.node_modules or DEFAULT_NODE_MODULES
 
     def access_log_path(self) -> Path:
         return self.access_log_dir or self.data_dir / "access"

@@ -6,11 +6,22 @@ values identical to what loaders write and queries read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
+from typing import Annotated, Any
 
 import strawberry
 
 from graph import domain
+from graph.queries.audits import AUDITS
+
+
+def describe_values(enum: type[Enum], describe: Callable[[Any], str]) -> None:
+    """Give every value of a registered enum a description: clients show them in pickers
+    and docs, and schema linters want one (a test walks the schema for any missing)."""
+    for value in enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = describe(enum[value.name])
+
 
 for _enum, _description in (
     (domain.RegionLevel, "Administrative level of a region (区县 / 街道 / 社区)."),
@@ -25,9 +36,29 @@ for _enum, _description in (
     (domain.Role, "Role of a post (书记, 专职网格员, 楼长, …)."),
 ):
     strawberry.enum(_enum, description=_description)
+    describe_values(_enum, lambda m: f"{m.zh} ({m.value.replace('_', ' ')})")
 strawberry.enum(domain.Rel, name="RelType",
                 description="Relationship type of the graph (design/domain.md: IN 包含, "
                             "UNDER 隶属, COVERS 覆盖, HOLDS_POST 任职 …).")
+#: design/domain.md's names of the relationship types.
+REL_NAMES: dict[domain.Rel, str] = {
+    domain.Rel.IN: "包含: a place lies in a larger place (building → compound → grid → "
+                   "community → street → district)",
+    domain.Rel.UNDER: "隶属: a party organization under its superior",
+    domain.Rel.COVERS: "覆盖: a party organization covers a place or an organization",
+    domain.Rel.LOCATED_IN: "位于: an organization located in a place",
+    domain.Rel.MANAGES: "管理: a property company manages a compound",
+    domain.Rel.SERVES: "服务: a committee serves a compound",
+    domain.Rel.RESPONSIBLE_FOR: "主管: an institution responsible for a place",
+    domain.Rel.PAIRED_WITH: "结对共建: an institution paired with a place",
+    domain.Rel.MEMBER_OF: "党员隶属: a party member's organization",
+    domain.Rel.EMPLOYED_BY: "工作单位: a person's employer",
+    domain.Rel.LIVES_IN: "居住: where a person lives",
+    domain.Rel.REPORTS_TO: "双报到: where an in-service member has registered",
+    domain.Rel.HOLDS_POST: "任职: a person's post on a party org, organization or place",
+    domain.Rel.LISTS: "列入: a rectification notice lists a gap",
+}
+describe_values(domain.Rel, REL_NAMES.__getitem__)
 
 RegionLevel = domain.RegionLevel
 GridKind = domain.GridKind
@@ -50,11 +81,24 @@ class SearchType(Enum):
     PERSON = "Person"
 
 
+describe_values(SearchType, {
+    SearchType.PLACE: "地点: regions, grids, compounds and buildings",
+    SearchType.PARTY_ORG: "党组织: party organizations",
+    SearchType.ORGANIZATION: "单位: enterprises, property companies, committees …",
+    SearchType.PERSON: "人员: people",
+}.__getitem__)
+
+
 @strawberry.enum(description="Level to group an audit by: the scope's level or below.")
 class GroupLevel(Enum):
     STREET = "street"
     COMMUNITY = "community"
     GRID = "grid"
+
+
+describe_values(GroupLevel, {
+    GroupLevel.STREET: "街道: one group per street", GroupLevel.COMMUNITY: "社区: one group "
+    "per community", GroupLevel.GRID: "网格: one group per grid"}.__getitem__)
 
 
 @strawberry.enum(description="Audit metric of design/audits.md (a test keeps it equal to the "
@@ -78,3 +122,10 @@ class AuditMetric(Enum):
     REGION_PARTY_ORG = "region-party-org"  # 街道社区党组织覆盖
     COMMUNITY_PAIRING = "community-pairing"  # 结对共建覆盖
     PROPERTY_PARTY_ORG = "property-party-org"  # 红色物业
+
+
+describe_values(AuditMetric, lambda m: f"{AUDITS[m.value].zh} ({AUDITS[m.value].en})")
+
+#: The `metric` argument of audit fields.
+Metric = Annotated[AuditMetric, strawberry.argument(
+    description="The audit (覆盖率审计指标), one of design/audits.md's catalogue.")]

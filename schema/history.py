@@ -19,6 +19,7 @@ from resolvers.access import Right, saw_person
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from schema.audits import AuditGap, GapReason
+from schema.enums import describe_values
 from schema.types import AFTER, FIRST, Connection, Edge, page_info
 
 T = TypeVar("T")
@@ -219,6 +220,14 @@ class RectificationState(Enum):
     OPEN = h.OPEN
     OVERDUE = h.OVERDUE
     REMOVED = h.REMOVED
+
+
+describe_values(RectificationState, {
+    RectificationState.FIXED: "已整改: the gap is closed",
+    RectificationState.OPEN: "整改中: still open, the deadline not passed",
+    RectificationState.OVERDUE: "逾期: still open past the notice's deadline",
+    RectificationState.REMOVED: "已撤销: the place or item left the rosters",
+}.__getitem__)
 
 
 @strawberry.type(description="A gap listed by a notice, with where it stands (台账条目).")

@@ -14,7 +14,7 @@ from resolvers import history as h
 from resolvers import nodes as r
 from resolvers.access import Right
 from resolvers.context import Context
-from schema.enums import AuditMetric
+from schema.enums import Metric
 from schema.history import (
     After,
     CoverageChange,
@@ -55,7 +55,7 @@ class HistoryQuery:
     @guarded(Right.READ, "A metric over time for a place (趋势): its figures in the last "
              "snapshots, oldest first.")
     async def trend(
-        self, info: GInfo, metric: AuditMetric, scope: Scope = None,
+        self, info: GInfo, metric: Metric, scope: Scope = None,
         last: Annotated[int, strawberry.argument(
             description=f"How many of the latest snapshots (1–{h.MAX_TREND_POINTS}).")]
         = h.TREND_POINTS,
@@ -70,7 +70,7 @@ class HistoryQuery:
              "snapshot (排名), with each one's rank change against an earlier snapshot "
              "(位次变化).")
     async def ranking(
-        self, info: GInfo, metric: AuditMetric, scope: Scope = None,
+        self, info: GInfo, metric: Metric, scope: Scope = None,
         at: Annotated[str | None, strawberry.argument(
             description="Snapshot ranked (default the latest).")] = None,
         against: Annotated[str | None, strawberry.argument(
@@ -88,7 +88,7 @@ class HistoryQuery:
     @guarded(Right.READ, "What changed for a metric between two snapshots: gaps new, "
              "closed, and still open with their age.")
     async def coverage_change(
-        self, info: GInfo, metric: AuditMetric,
+        self, info: GInfo, metric: Metric,
         since: Annotated[str, strawberry.argument(description="The earlier snapshot.")],
         until: SnapshotId = None, scope: Scope = None,
     ) -> CoverageChange:
@@ -102,7 +102,7 @@ class HistoryQuery:
     @guarded(Right.READ, "One item's history as a gap of an audit: first seen, closed, "
              "reopened, days open, its reasons over time.")
     async def gap_history(
-        self, info: GInfo, metric: AuditMetric,
+        self, info: GInfo, metric: Metric,
         code: Annotated[str, strawberry.argument(description="Code of the item.")],
         scope: Scope = None,
     ) -> GapHistory:
@@ -147,7 +147,7 @@ class HistoryMutation:
                              "frozen into its ledger.", Right.NOTICE),
         extensions=needs(Right.NOTICE))
     async def issue_notice(
-        self, info: GInfo, metric: AuditMetric,
+        self, info: GInfo, metric: Metric,
         deadline: Annotated[dt.date, strawberry.argument(
             description="Day by which the gaps are to be fixed (today or later).")],
         scope: Scope = None,

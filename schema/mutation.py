@@ -13,6 +13,7 @@ from loaders.report import LoadReport
 from resolvers import rosters as r
 from resolvers.access import Right
 from resolvers.context import Context
+from schema.enums import describe_values
 from schema.history_fields import HistoryMutation
 from schema.permissions import needs, requires
 
@@ -21,6 +22,10 @@ from schema.permissions import needs, requires
 class ReportLanguage(Enum):
     ZH = "zh"
     EN = "en"
+
+
+describe_values(ReportLanguage, {ReportLanguage.ZH: "中文 (Chinese)",
+                                 ReportLanguage.EN: "English"}.__getitem__)
 
 
 @strawberry.type(description="Counts for one roster template (名册).")
@@ -136,12 +141,16 @@ class Mutation(HistoryMutation):
         self, info: Info[Context, None],
         files: Annotated[list[Upload], strawberry.argument(
             description="Roster files named after their templates (小区.csv, 名册.xlsx …).")],
-        dry_run: bool = False,
+        dry_run: Annotated[bool, strawberry.argument(
+            description="Validate only and report what would change; write nothing.")]
+        = False,
         replace_scope: Annotated[str | None, strawberry.argument(
             description="Place code inside which the rosters are the whole truth; at or "
                         "below the caller's jurisdiction. Needs right `load:replace`.")]
         = None,
-        lang: ReportLanguage = ReportLanguage.ZH,
+        lang: Annotated[ReportLanguage, strawberry.argument(
+            description="Language of the problem messages (default Chinese).")]
+        = ReportLanguage.ZH,
         recheck: Annotated[bool, strawberry.argument(
             description="Check every row even when the files equal the last committed "
                         "load's.")] = False,

@@ -25,8 +25,8 @@ from schema.audits import (
     status_of,
 )
 from schema.enums import (
-    AuditMetric,
     GroupLevel,
+    Metric,
     OrgKind,
     PartyOrgCategory,
     PartyOrgKind,
@@ -63,7 +63,9 @@ from schema.types import (
     Region,
     connection,
     node_from_record,
+    node_type,
     page_info,
+    parse_global_id,
 )
 
 GInfo = Info[Context, None]
@@ -128,8 +130,18 @@ class Query(HistoryQuery):
     async def person(self, info: GInfo, code: Code, scope: Scope = None) -> Person | None:
         return await _lookup(info, Label.PERSON, code, scope, Person.from_record)
 
+    @guarded(Right.READ, "Any node by its global id (Relay `node`): null when no node has "
+                         "it or it lies outside the caller's jurisdiction, like the lookups "
+                         "by code.")
+    async def node(self, info: GInfo, id: Annotated[strawberry.ID, strawberry.argument(
+            description="A node's `id` as the API gave it.")]) -> Node | None:
+        label, code = parse_global_id(id)
+        return await _lookup(info, label, code, None, node_type(label).from_record)
+
     @guarded(Right.READ, "Regions in code order, optionally of one level.")
-    async def regions(self, info: GInfo, level: RegionLevel | None = None, scope: Scope = None,
+    async def regions(self, info: GInfo, level: Annotated[RegionLevel | None, strawberry.argument(
+                          description="Only regions of this level; default every level.")] = None,
+                      scope: Scope = None,
                       first: First = None, after: After = None) -> Connection[Region]:
         return await _list(info, Label.REGION, "regions", level.value if level else None,
                            scope, first, after, Region.from_record)
@@ -147,14 +159,18 @@ class Query(HistoryQuery):
                            after, Compound.from_record)
 
     @guarded(Right.READ, "Party organizations in code order, optionally of one kind.")
-    async def party_orgs(self, info: GInfo, kind: PartyOrgKind | None = None,
+    async def party_orgs(self, info: GInfo, kind: Annotated[
+                             PartyOrgKind | None, strawberry.argument(
+                                 description="Only party organizations of this kind.")] = None,
                          scope: Scope = None, first: First = None,
                          after: After = None) -> Connection[PartyOrg]:
         return await _list(info, Label.PARTY_ORG, "party_orgs", kind.value if kind else None,
                            scope, first, after, PartyOrg.from_record)
 
     @guarded(Right.READ, "Organizations in code order, optionally of one kind.")
-    async def organizations(self, info: GInfo, kind: OrgKind | None = None,
+    async def organizations(self, info: GInfo, kind: Annotated[
+                                OrgKind | None, strawberry.argument(
+                                    description="Only organizations of this kind.")] = None,
                             scope: Scope = None, first: First = None,
                             after: After = None) -> Connection[Organization]:
         return await _list(info, Label.ORGANIZATION, "organizations",
@@ -194,7 +210,7 @@ class Query(HistoryQuery):
     @guarded(Right.READ, "A coverage audit (覆盖率审计) for a scope, grouped by a "
              "level below it, with paginated gaps.")
     async def audit(
-        self, info: GInfo, metric: AuditMetric, scope: Scope = None,
+        self, info: GInfo, metric: Metric, scope: Scope = None,
         group_by: Annotated[GroupLevel | None, strawberry.argument(
             description="Level to group by: the scope's own level (one group) or below.")]
         = None,

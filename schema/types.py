@@ -8,6 +8,8 @@ in, so nested fields stay inside it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -17,6 +19,7 @@ from strawberry.types import Info
 
 from graph import domain
 from graph.domain import Label
+from graph.errors import BadInput
 from graph.records import CrossAppointmentRecord, NodeRecord, Page, PostRecord
 from resolvers import nodes as r
 from resolvers.access import Right, saw_person
@@ -33,6 +36,7 @@ from schema.enums import (
     PoliticalStatus,
     RegionLevel,
     Role,
+    describe_values,
 )
 from schema.permissions import MaskedUnless, mask_phone, needs, requires
 
@@ -45,6 +49,7 @@ GInfo = Info[Context, None]
 
 FIRST = "Page size (default 50, at most 500)."
 AFTER = "Cursor from `pageInfo.endCursor` of the same list."
+CURRENT_ONLY = "true: only posts held today; false: past posts too."
 
 
 @strawberry.type(description="Relay page information.")
@@ -136,11 +141,41 @@ def _enum(enum: type[E], value: Any) -> E | None:
         return None
 
 
+#: Longest global id accepted: the base64 of the longest type name, ':' and a 64-character
+#: code of up to 4 UTF-8 bytes a character.
+MAX_GLOBAL_ID = 4 * ((len("Organization:") + 4 * 64 + 2) // 3)
+
+
+def global_id(type_name: str, code: str) -> str:
+    """The Relay global id of a node: base64 of `Type:code` (codes are unique per type, so
+    Apollo and Relay caches can key every node without per-type configuration)."""
+    return base64.b64encode(f"{type_name}:{code}".encode()).decode("ascii")
+
+
+def parse_global_id(value: str) -> tuple[Label, str]:
+    """The node label and code a global id names; BAD_USER_INPUT for anything else."""
+    try:
+        text = base64.b64decode(value[:MAX_GLOBAL_ID], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    type_name, _, code = text.partition(":")
+    label = next((lb for lb, cls in _NODE_TYPES.items() if cls.__name__ == type_name), None)
+    if label is None or not code or len(value) > MAX_GLOBAL_ID:
+        raise BadInput("not a node id: pass the `id` of a node as the API gave it "
+                       "(base64 of Type:code)")
+    return label, code
+
+
 @strawberry.interface(description="A node of the coverage graph, identified by its code.")
 class Node:
     code: str = strawberry.field(description="Stable unique code from the rosters (编码).")
     name: str = strawberry.field(description="Name (名称).")
     scope: strawberry.Private[str | None]
+
+    @strawberry.field(description="Global id (Relay): base64 of `Type:code`, e.g. of "
+                                  "`Compound:371327001001001`; `node(id:)` fetches the node.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(type(self).__name__, self.code))
 
 
 @strawberry.interface(description="A spatial unit (地点): region, grid, compound or building.")
@@ -150,7 +185,10 @@ class Place(Node):
         return await _all(self, info, "place_party_orgs", PartyOrg.from_record)
 
     @strawberry.field(description="Posts held on this place, e.g. grid workers (任职).")
-    async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
+    async def posts(
+        self, info: GInfo,
+        current_only: Annotated[bool, strawberry.argument(description=CURRENT_ONLY)] = True,
+    ) -> list[Post]:
         posts = await r.posts_on(info.context, label=Label.PLACE, code=self.code,
                                  scope=self.scope)
         return Post.many(posts, info.context.today, self.scope, current_only)
@@ -388,7 +426,10 @@ class PartyOrg(Node):
         return found[0] if found else None
 
     @strawberry.field(description="Posts in the organization, e.g. secretary (书记, 委员).")
-    async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
+    async def posts(
+        self, info: GInfo,
+        current_only: Annotated[bool, strawberry.argument(description=CURRENT_ONLY)] = True,
+    ) -> list[Post]:
         posts = await r.posts_on(info.context, label=Label.PARTY_ORG, code=self.code,
                                  scope=self.scope)
         return Post.many(posts, info.context.today, self.scope, current_only)
@@ -439,7 +480,10 @@ class Organization(Node):
         return found[0] if found else None
 
     @strawberry.field(description="Posts in the organization, e.g. chair (主任, 项目经理).")
-    async def posts(self, info: GInfo, current_only: bool = True) -> list[Post]:
+    async def posts(
+        self, info: GInfo,
+        current_only: Annotated[bool, strawberry.argument(description=CURRENT_ONLY)] = True,
+    ) -> list[Post]:
         posts = await r.posts_on(info.context, label=Label.ORGANIZATION, code=self.code,
                                  scope=self.scope)
         return Post.many(posts, info.context.today, self.scope, current_only)
@@ -531,7 +575,10 @@ class Person(Node):
         return [CrossAppointment.from_record(x, info.context.today, self.scope) for x in found]
 
     @strawberry.field(description="Posts the person holds or held (任职), with their targets.")
-    async def posts(self, info: GInfo, current_only: bool = False) -> list[Post]:
+    async def posts(
+        self, info: GInfo,
+        current_only: Annotated[bool, strawberry.argument(description=CURRENT_ONLY)] = False,
+    ) -> list[Post]:
         posts = await r.posts_of(info.context, code=self.code, scope=self.scope)
         return Post.many(posts, info.context.today, self.scope, current_only)
 
@@ -578,6 +625,14 @@ class DualRegistration(Enum):
     NOT_APPLICABLE = "not_applicable"  # 非在职党员
 
 
+describe_values(DualRegistration, {
+    DualRegistration.REGISTERED: "已到居住地社区报到 (registered where they live)",
+    DualRegistration.REGISTERED_ELSEWHERE: "报到社区与居住地社区不一致 (registered in another "
+                                           "community than where they live)",
+    DualRegistration.NOT_REGISTERED: "未报到 (not registered)",
+    DualRegistration.NOT_APPLICABLE: "非在职党员 (not an in-service party member)",
+}.__getitem__)
+
 @strawberry.type(description="A person cross-appointed for a compound (交叉任职): posts on the "
                              "party side and on the governance side.")
 class CrossAppointment:
@@ -608,6 +663,11 @@ _NODE_TYPES: dict[Label, Any] = {
 
 def place_from_record(rec: NodeRecord, scope: str | None) -> Place:
     return _PLACE_TYPES[rec.label].from_record(rec, scope)  # type: ignore[no-any-return]
+
+
+def node_type(label: Label) -> Any:
+    """The GraphQL type of a node label (its `from_record` builds one)."""
+    return _NODE_TYPES[label]
 
 
 def node_from_record(rec: NodeRecord, scope: str | None) -> Node:

@@ -30,3 +30,15 @@ def test_dockerfile_installs_the_packages_and_serves() -> None:
         assert f"COPY {package}/ {package}/" in text
     assert 'CMD ["orgcover", "serve"]' in text
     assert "/readyz" in text
+
+
+def test_dockerfile_carries_the_graphiql_files() -> None:
+    """The image serves GraphiQL from files installed at the lock's pins, not a CDN."""
+    from app.web import GRAPHIQL_ASSETS
+
+    text = (ROOT / "Dockerfile").read_text()
+    assert "npm ci" in text
+    assert "ORGCOVER_NODE_MODULES=/srv/orgcover/node_modules" in text
+    for asset in GRAPHIQL_ASSETS:
+        folder = asset.path.rsplit("/", 1)[0]
+        assert f"/web/node_modules/{folder}/ node_modules/{folder}/" in text, asset.path

