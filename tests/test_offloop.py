@@ -66,12 +66,14 @@ async def test_a_costly_query_completes_off_the_loop_with_the_same_answer(
     on_trips, tiny_store.round_trips = tiny_store.round_trips, 0
     result = await off.execute(COSTLY, context_value=Context(tiny_store, caller=OPERATOR))
 
-    assert result.errors is None and expected.errors is None, (result.errors, expected.errors)
+    assert expected.errors is None, expected.errors
+    assert result.errors is None, result.errors
     assert result.data == expected.data
     assert expected.data["compounds"]["nodes"]  # the tiny district has compounds
     # each level still one batch, counted on the store itself: the bridge adds none
     assert tiny_store.round_trips == on_trips
-    assert where and set(where) == {"orgcover-costly"}
+    assert where
+    assert set(where) == {"orgcover-costly"}
     # the access log's people seen travelled with the query (a context variable)
     assert entries[1]["persons"] == entries[0]["persons"] > 0
 
@@ -115,7 +117,9 @@ async def test_the_bridge_reads_on_the_store_loop_and_close_ends_the_thread(
         return threading.current_thread().name, await bridge.read(PING)
 
     name, rows = await worker.run(ping_there())
-    assert name == "orgcover-costly" and rows and tiny_store.round_trips == 1
+    assert name == "orgcover-costly"
+    assert rows
+    assert tiny_store.round_trips == 1
     await worker.close()
     assert "orgcover-costly" not in {t.name for t in threading.enumerate()}
     await worker.close()  # twice is harmless
