@@ -1,7 +1,7 @@
 """Benchmark: the worst requests of issue "Security II" replayed at district scale, and how
 the service answers everyone else meanwhile.
 
-    python -m bench.abuse [--scale district] [--port 8766] [--only 1,3,9]
+    python -m bench.abuse [--scale district] [--port 8766] [--only 1,3,9 | --only 2b,4b]
 
 Starts the embedded FalkorDB on bench/out/<scale>-http as bench/http.py does (its helper
 loads the district when the store is empty, else reuses it), then `orgcover serve` on it
@@ -982,7 +982,8 @@ async def main(scale: str, port: int, only: set[str] | None) -> None:
             _, window = await prober.window(api, idle())
             rows.append(Row("0. baseline: no attack", Outcome("—", "—"), window))
             for attack in _attacks(bench):
-                if only is not None and attack.number not in only:
+                if only is not None and attack.number not in only \
+                        and attack.name.split(".", 1)[0] not in only:
                     continue
                 print(f"… {attack.name}", file=sys.stderr, flush=True)
                 prepared = (await asyncio.to_thread(attack.prepare, bench)
@@ -1071,7 +1072,8 @@ if __name__ == "__main__":
     parser.add_argument("--scale", default="district", choices=sorted(SCALES))
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--only", default=None,
-                        help="comma-separated attack numbers (1-9) to run, e.g. 3,9")
+                        help="comma-separated attacks to run: numbers (1-9) or labels "
+                             "(2b, 4b), e.g. 2b,2c,4b,8")
     args = parser.parse_args()
     asyncio.run(main(args.scale, args.port,
                      set(args.only.split(",")) if args.only else None))

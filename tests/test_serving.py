@@ -67,7 +67,9 @@ async def test_prompt_requests_are_served(served: int) -> None:
 
 async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> None:
     """Four of the most costly queries the limit allows, again and again, while /healthz
-    is probed: every probe within 200 ms (the database works, the event loop is free)."""
+    is probed from the first request on: every probe within 200 ms (the database works,
+    the queries complete on the worker loop — their cold start too: parsing, validation
+    and the first plans — and the serving loop is free)."""
     import gc
     import time
 
@@ -83,7 +85,7 @@ async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> Non
         buildingChiefs { code } memberHouseholds { code } hasPartyGroup } } } }
       search(text: "社区", first: 100) { totalCount } }"""
     assert MAX_COST / 4 < estimate(build_schema()._schema, parse(heavy), None, {}) <= MAX_COST
-    stop, warm = asyncio.Event(), asyncio.Event()
+    stop = asyncio.Event()
     base = f"http://127.0.0.1:{served}"
 
     async def hammer() -> int:
@@ -94,7 +96,6 @@ async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> Non
                 assert response.status_code == 200
                 assert "errors" not in response.json()
                 done += 1
-                warm.set()
         return done
 
     # The server shares this process with the whole suite's heap: a full collection of it
@@ -105,10 +106,7 @@ async def test_healthz_stays_prompt_while_costly_queries_run(served: int) -> Non
     probes: list[float] = []
     try:
         async with httpx.AsyncClient(base_url=base, timeout=5) as c:
-            # steady state: the first answer has filled the caches (parse, validation,
-            # query plans) a cold start fills once
-            await asyncio.wait_for(warm.wait(), 30)
-            for _ in range(25):
+            for _ in range(40):
                 started = time.perf_counter()
                 assert (await c.get("/healthz")).status_code == 200
                 probes.append(time.perf_counter() - started)
