@@ -471,7 +471,7 @@ class RosterCheck:
         await self.off_loop(self._resolved, codes, resolved)
 
     def _unknown_codes(self) -> list[str]:
-        codes = sorted(c for c in self.unknown if c not in self.index)
+        codes = [c for c in self.unknown if c not in self.index]
         self.unknown.clear()
         return codes
 

@@ -234,8 +234,7 @@ class Jurisdiction:
             self._place_in.update((step, value) for step in path)
 
     async def _check_places(self) -> None:
-        codes = await self.off_loop(sorted, self.places)
-        now_out = await repo.codes_outside(self.store, label=PLACE, codes=codes,
+        now_out = await repo.codes_outside(self.store, label=PLACE, codes=self.places,
                                            scope=self.code)
         await self.off_loop(self._judge_places, now_out)
 

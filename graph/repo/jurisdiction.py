@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable, Sized
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from graph.domain import Label
 from graph.queries import jurisdiction as q
-from graph.repo.load import batched
+from graph.repo.load import unique_batches
 from graph.statements import Statement
 from graph.store import GraphStore
-
-T = TypeVar("T")
-#: Inputs of more codes than this are sorted and deduplicated in a worker thread: a
-#: million-row upload's codes sorted on the event loop held it ≈0.3 s.
-LARGE = 10_000
-
-
-async def _over(codes: Iterable[str], fn: Callable[[Iterable[str]], T]) -> T:
-    """`fn(codes)`, in a worker thread when there are many codes."""
-    if isinstance(codes, Sized) and len(codes) > LARGE:
-        return await asyncio.to_thread(fn, codes)
-    return fn(codes)
-
-
-def _sorted_set(codes: Iterable[str]) -> list[str]:
-    return sorted(set(codes))
 
 
 async def _codes(store: GraphStore, stmt: Statement, codes: Iterable[str],
                  **params: str) -> set[str]:
     found: set[str] = set()
-    for batch in batched(await _over(codes, _sorted_set)):
-        found.update(r["code"] for r in await store.read(stmt, {"codes": list(batch),
-                                                                **params}))
+    for batch in unique_batches(codes):
+        found.update(r["code"] for r in await store.read(stmt, {"codes": batch, **params}))
     return found
 
 
@@ -48,7 +29,7 @@ async def codes_inside(store: GraphStore, *, label: Label, codes: Iterable[str],
                        scope: str) -> set[str]:
     """The codes naming a node of `label` that lies inside the place `scope`: one pattern
     of the scope rule after another, each asked for the codes not placed yet."""
-    left = await _over(codes, set)
+    left = codes if isinstance(codes, (set, frozenset)) else set(codes)
     found: set[str] = set()
     for pattern in range(len(q.PATTERNS[label])):
         if not left:
@@ -56,7 +37,7 @@ async def codes_inside(store: GraphStore, *, label: Label, codes: Iterable[str],
         placed = await _codes(store, q.codes_inside(label=label, pattern=pattern), left,
                               scope=scope)
         found |= placed
-        left -= placed
+        left = left - placed
     return found
 
 
