@@ -290,8 +290,11 @@ class OrgcoverSchema(strawberry.Schema):
                                     operation_name, *args, **kwargs)
         if self.off_loop is not None and isinstance(context_value, Context) \
                 and self._cost(query, variable_values, operation_name) >= self.off_loop_cost:
-            context_value.read_through(StoreBridge(context_value.store,
-                                                   asyncio.get_running_loop()))
+            if not context_value.store.any_loop:
+                context_value.read_through(StoreBridge(context_value.store,
+                                                       asyncio.get_running_loop()))
+            else:
+                context_value.read_through(context_value.store)  # loaders of that loop
             execution = self.off_loop.run(execution)
         seconds = self.request_timeout
         if seconds is None:

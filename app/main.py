@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                 with tuned_for_serving():
                     yield
             finally:
-                await off_loop.close()
+                await off_loop.close(last=store.release_loop)
             return
         opened = await open_store(settings.store_config())
         app.state.store = opened
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             with tuned_for_serving():
                 yield
         finally:
-            await off_loop.close()
+            await off_loop.close(last=opened.release_loop)
             await opened.close()
 
     app = FastAPI(title="orgcover", version="0.1.0", lifespan=lifespan,

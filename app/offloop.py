@@ -9,11 +9,12 @@ serving loop 0.7 s at a time, and four such queries at once held `/healthz` 0.2â
 second event loop in a worker thread: its long iterations hold only that loop, and the
 serving loop gets the GIL back within the switch interval (app/loop.py) to answer others.
 
-The store stays the serving loop's (its connections belong to the loop that opened
-them): the worker's statements are handed back to it (`StoreBridge`), one round trip
-each as before. Context variables (the deadline, the request id, the access log's set of
-people seen) travel with the query, and cancelling it (the deadline, a client gone)
-cancels its task on the worker loop.
+The embedded FalkorDB's statement pool keeps connections per loop, so the worker loop
+reads and decodes its own (large) replies. A store bound to the loop that opened it
+(Neo4j's driver) is reached through that loop instead (`StoreBridge`): one round trip
+each as before, decoded on the serving loop. Context variables (the deadline, the request
+id, the access log's set of people seen) travel with the query, and cancelling it (the
+deadline, a client gone) cancels its task on the worker loop.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from graph.statements import Statement
@@ -67,14 +68,15 @@ class OffLoop:
         future = asyncio.run_coroutine_threadsafe(coro, self._started())
         return await asyncio.wrap_future(future)
 
-    async def close(self) -> None:
-        """Cancel what still runs there, stop the loop and join the thread."""
+    async def close(self, last: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Cancel what still runs there, await `last()` there (the store closes the
+        connections it opened on that loop), stop the loop and join the thread."""
         with self._lock:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         if loop is None or thread is None:
             return
-        done = asyncio.run_coroutine_threadsafe(_cancel_all(), loop)
+        done = asyncio.run_coroutine_threadsafe(_cancel_all(last), loop)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.wrap_future(done), CLOSE_TIMEOUT)
         loop.call_soon_threadsafe(loop.stop)
@@ -83,12 +85,14 @@ class OffLoop:
             loop.close()
 
 
-async def _cancel_all() -> None:
+async def _cancel_all(last: Callable[[], Awaitable[None]] | None) -> None:
     current = asyncio.current_task()
     tasks = [t for t in asyncio.all_tasks() if t is not current]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    if last is not None:
+        await last()
 
 
 class StoreBridge(GraphStore):

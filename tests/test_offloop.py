@@ -123,3 +123,27 @@ async def test_the_bridge_reads_on_the_store_loop_and_close_ends_the_thread(
     await worker.close()
     assert "orgcover-costly" not in {t.name for t in threading.enumerate()}
     await worker.close()  # twice is harmless
+
+
+async def test_the_worker_loop_reads_the_embedded_store_with_connections_of_its_own(
+        tiny_store: GraphStore) -> None:
+    """No hand-back on FalkorDB: the worker loop opens its own connections (its large
+    replies are decoded there), and closes them when it ends; the serving loop's stay."""
+    if not tiny_store.any_loop:
+        pytest.skip("a store bound to one loop is read through the bridge (test above)")
+    worker = OffLoop()
+    here = asyncio.get_running_loop()
+
+    async def ping_there() -> asyncio.AbstractEventLoop:
+        await tiny_store.read(PING)
+        return asyncio.get_running_loop()
+
+    await tiny_store.read(PING)
+    there = await worker.run(ping_there())
+    pool = tiny_store._wire  # type: ignore[attr-defined]
+    assert there is not here
+    assert {here, there} <= set(pool._loops)
+    await worker.close(last=tiny_store.release_loop)
+    assert there not in pool._loops
+    assert here in pool._loops
+    assert await tiny_store.read(PING)  # the serving loop's connections still work
