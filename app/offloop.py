@@ -32,7 +32,8 @@ T = TypeVar("T")
 
 #: Estimated cost (app/limits.py) from which a query completes on the worker loop. At
 #: ≈50 µs of loop per unit at most, a query below it holds the serving loop ≲ 50 ms at a
-#: time; frontend pages (tests/queries) estimate 200–8,000, most of them below.
+#: time. Of the frontend's pages (tests/queries, 42–7,958) the compound page, the
+#: governance map and the linkage lists run there, the others stay.
 OFF_LOOP_COST = 1_000
 #: Seconds `close` waits for the worker's queries to end once cancelled.
 CLOSE_TIMEOUT = 5.0
