@@ -194,6 +194,15 @@ class Jurisdiction:
         for person, where in self._pending.items():
             self._report(where, "code", person)
 
+    def release(self) -> dict[str, Any]:
+        """Empty the small collections; the large ones for the caller to free one by one
+        (RosterCheck.release)."""
+        self._graph.clear()
+        self._graph_parent.clear()
+        self._now_in, self._now_out = set(), set()
+        return {"places": self.places, "place_in": self._place_in, "pending": self._pending,
+                **{label.value: out for label, out in self._out.items()}}
+
     def outside_place(self, code: str) -> bool:
         """Whether a place this load defines lies outside J (for a replace scope)."""
         return code in self.places and not self._inside(PLACE, code)

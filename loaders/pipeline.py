@@ -136,5 +136,6 @@ async def load_rosters(
             await loader.write(dry_run=dry_run)
         finally:
             loader.close()
+            await loader.release()
     log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")
     return loader.report
