@@ -39,13 +39,16 @@ from app.limits import (
     BoundedParserCache,
     BoundedValidationCache,
     CostLimiter,
+    estimate,
     operation_of,
     with_defaults,
 )
 from app.logs import request_id
+from app.offloop import OFF_LOOP_COST, OffLoop, StoreBridge
 from graph.deadline import within
 from graph.errors import OrgcoverError
 from resolvers.access import people_seen
+from resolvers.context import Context
 from schema import assemble
 
 #: Where access-log entries go (the app's AccessLog.append).
@@ -253,6 +256,10 @@ class OrgcoverSchema(strawberry.Schema):
     #: Seconds a query may run (ORGCOVER_REQUEST_TIMEOUT); mutations (loads) are bounded
     #: by their upload limits instead. None: no deadline.
     request_timeout: float | None = None
+    #: Where queries estimated at `off_loop_cost` or more complete (app/offloop.py); None:
+    #: on the serving loop like the others.
+    off_loop: OffLoop | None = None
+    off_loop_cost: int = OFF_LOOP_COST
 
     async def execute(
         self, query: str | None, variable_values: dict[str, Any] | None = None,
@@ -290,20 +297,43 @@ class OrgcoverSchema(strawberry.Schema):
     ) -> ExecutionResult:
         """Execute; a query past its deadline is cancelled and answers `TIMEOUT` (its
         database statements carry the time left, so they stop there too)."""
-        seconds = self.request_timeout
-        if seconds is None or _is_mutation(query, operation_name):
+        if _is_mutation(query, operation_name):  # loads: bounded by their upload limits
             return await super().execute(query, variable_values, context_value, root_value,
                                          operation_name, *args, **kwargs)
+        execution = super().execute(query, variable_values, context_value, root_value,
+                                    operation_name, *args, **kwargs)
+        if self.off_loop is not None and isinstance(context_value, Context) \
+                and self._cost(query, variable_values, operation_name) >= self.off_loop_cost:
+            if not context_value.store.any_loop:
+                context_value.read_through(StoreBridge(context_value.store,
+                                                       asyncio.get_running_loop()))
+            else:
+                context_value.read_through(context_value.store)  # loaders of that loop
+            execution = self.off_loop.run(execution)
+        seconds = self.request_timeout
+        if seconds is None:
+            return await execution
         try:
             with within(seconds):
                 async with asyncio.timeout(seconds):
-                    return await super().execute(query, variable_values, context_value,
-                                                 root_value, operation_name, *args, **kwargs)
+                    return await execution
         except TimeoutError:
             log.warning("request cancelled after %g s", seconds)
             return ExecutionResult(data=None, errors=[GraphQLError(
                 f"the request took longer than {seconds:g} s and was stopped (ask for less, "
                 "or narrow the scope)", extensions={"code": "TIMEOUT"})])
+
+    def _cost(self, query: str | None, variables: dict[str, Any] | None,
+              operation_name: str | None) -> int:
+        """The operation's estimated cost (0 when it does not parse: it fails quickly)."""
+        document = _document(query)
+        if document is None:
+            return 0
+        try:
+            return estimate(self._schema, document, operation_name,
+                            with_defaults(document, operation_name, variables))
+        except Exception:  # odd variables: the cost limiter answers them
+            return 0
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -318,8 +348,8 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
 
 
 def build_schema(access_log: AccessSink | None = None, *, suggestions: bool = False,
-                 max_cost: int = MAX_COST,
-                 request_timeout: float | None = None) -> strawberry.Schema:
+                 max_cost: int = MAX_COST, request_timeout: float | None = None,
+                 off_loop: OffLoop | None = None) -> strawberry.Schema:
     """The schema with limits and caches.
 
     Extensions are per-request factories (they hold the request's execution context), but
@@ -342,4 +372,5 @@ def build_schema(access_log: AccessSink | None = None, *, suggestions: bool = Fa
         schema.suggestions = suggestions
         schema.access_sink = access_log
         schema.request_timeout = request_timeout
+        schema.off_loop = off_loop
     return schema

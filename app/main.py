@@ -24,6 +24,7 @@ from app.graphql import build_schema
 from app.logs import request_id
 from app.loop import tuned_for_serving
 from app.middleware import PREFLIGHT_HEADERS, GuardMiddleware, RequestIdMiddleware
+from app.offloop import OffLoop
 from app.settings import Settings
 from app.web import LocalGraphiQLRouter, mount
 from graph.deadline import within
@@ -73,14 +74,18 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     settings.require_auth()
     access_log = AccessLog(settings.access_log_path(),
                            retention_days=settings.access_log_retention_days)
+    off_loop = OffLoop()  # costly queries complete there (app/offloop.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if store is not None:
             app.state.store = store
             app.state.bounds = ReadBounds(store)
-            with tuned_for_serving():
-                yield
+            try:
+                with tuned_for_serving():
+                    yield
+            finally:
+                await off_loop.close(last=store.release_loop)
             return
         opened = await open_store(settings.store_config())
         app.state.store = opened
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             with tuned_for_serving():
                 yield
         finally:
+            await off_loop.close(last=opened.release_loop)
             await opened.close()
 
     app = FastAPI(title="orgcover", version="0.1.0", lifespan=lifespan,
@@ -151,7 +157,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     router = LocalGraphiQLRouter(
         build_schema(lambda entry: app.state.access_log.append(entry),
                      suggestions=settings.demo, max_cost=settings.max_query_cost,
-                     request_timeout=settings.request_timeout),
+                     request_timeout=settings.request_timeout, off_loop=off_loop),
         context_getter=get_context,
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,  # loadRosters; CSRF is the guard's preflight rule

@@ -103,7 +103,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 << 20, ge=1024,
                                   description="largest upload request (every file)")
     max_upload_files: int = Field(default=20, ge=1, le=1000)
-    max_rows_per_file: int = Field(default=2_000_000, ge=1)
+    max_rows_per_file: int = Field(
+        default=500_000, ge=1,
+        description="rows per roster file (a district's largest, its people, is ≈270k)")
     max_problems_listed: int = Field(default=1000, ge=1,
                                      description="problems listed in full per answer")
     max_xlsx_uncompressed_bytes: int = Field(

@@ -47,6 +47,10 @@ class GraphStore(abc.ABC):
 
     backend: Backend
     description: str
+    #: Whether reads may run on any event loop (each loop gets connections of its own);
+    #: otherwise another loop reaches the store through the one that opened it
+    #: (app/offloop.py `StoreBridge`).
+    any_loop: bool = False
 
     def __init__(self) -> None:
         self.round_trips = 0
@@ -103,4 +107,9 @@ class GraphStore(abc.ABC):
 
     @abc.abstractmethod
     async def close(self) -> None: ...
+
+    async def release_loop(self) -> None:
+        """Close what the running event loop opened (a worker loop about to end); the
+        store stays open for the others. Nothing, for a store bound to one loop."""
+        return
 

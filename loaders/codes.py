@@ -1,6 +1,6 @@
 """Which kinds each code has — named by this load or found in the graph — as bit masks.
 
-A load of two million rows keeps one small int per code here instead of sets and row
+A load of a million rows keeps one small int per code here instead of sets and row
 objects, so the index stays well inside the memory bound of rosters.md while the rows
 themselves stream to disk.
 """

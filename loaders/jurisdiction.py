@@ -44,14 +44,17 @@ row) — a few percent of the rows — and every other row into a compact spill 
 and row position. After pass 1 the place map is settled against the graph once, then the
 compact spills are read back in template order, 5,000 rows at a time, with one graph
 lookup per label and batch: codes only the graph has, and the batch's own codes the graph
-already has. Without a jurisdiction none of this runs.
+already has. Without a jurisdiction none of this runs. As in pass 1, the Python work over
+the load's codes (walking the place chains, judging each batch) runs in the load's worker
+thread (`off_loop`); only the graph lookups run on the event loop: a district-sized
+upload's million places walked on it held the service a second at a time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
 
 from graph.domain import Label
 from graph.errors import NotFound
@@ -85,6 +88,13 @@ End = tuple[str, str | None, int]
 Link = tuple[str, str, int]
 
 
+T = TypeVar("T")
+
+
+async def _inline(fn: Callable[..., T], *args: Any) -> T:
+    return fn(*args)
+
+
 class Problem(Protocol):
     def __call__(self, where: int, column: str, value: str | None, key: str,
                  params: dict[str, Any]) -> None: ...
@@ -95,8 +105,11 @@ class Jurisdiction:
 
     def __init__(self, store: GraphStore, code: str, *, index: CodeIndex, spills: Spills,
                  problem: Problem,
-                 progress: Callable[[str, int, int | None], None] | None = None) -> None:
+                 progress: Callable[[str, int, int | None], None] | None = None,
+                 off_loop: Callable[..., Awaitable[Any]] = _inline) -> None:
         self.store = store
+        #: Runs `fn(*args)` off the event loop (the load's worker thread, RosterCheck).
+        self.off_loop = off_loop
         self.code = code
         self.index = index
         self.spills = spills
@@ -168,15 +181,27 @@ class Jurisdiction:
             if spill is None:
                 continue
             done = 0
-            for records in spill.batches():
+            batches = spill.batches()
+            while (records := await self.off_loop(next, batches, None)) is not None:
                 await self._lookup(records, self._ends(template), own)
-                for record in records:
-                    decide[template](record)
+                await self.off_loop(_each, decide[template], records)
                 done += len(records)
                 if self.progress:
                     self.progress(f"管辖范围 {template}", done, spill.count)
+        await self.off_loop(self._report_pending)
+
+    def _report_pending(self) -> None:
         for person, where in self._pending.items():
             self._report(where, "code", person)
+
+    def release(self) -> dict[str, Any]:
+        """Empty the small collections; the large ones for the caller to free one by one
+        (RosterCheck.release)."""
+        self._graph.clear()
+        self._graph_parent.clear()
+        self._now_in, self._now_out = set(), set()
+        return {"places": self.places, "place_in": self._place_in, "pending": self._pending,
+                **{label.value: out for label, out in self._out.items()}}
 
     def outside_place(self, code: str) -> bool:
         """Whether a place this load defines lies outside J (for a replace scope)."""
@@ -201,10 +226,16 @@ class Jurisdiction:
         return path, at
 
     async def _settle_places(self) -> None:
-        leaving = {end for code in self.places
-                   if (end := self._walk(code)[1]) is not None and end != self.code
-                   and end not in self.places}
+        leaving = await self.off_loop(self._leaving)
         inside = await repo.codes_inside(self.store, label=PLACE, codes=leaving, scope=self.code)
+        await self.off_loop(self._settle_chains, leaving, inside)
+
+    def _leaving(self) -> set[str]:
+        return {end for code in self.places
+                if (end := self._walk(code)[1]) is not None and end != self.code
+                and end not in self.places}
+
+    def _settle_chains(self, leaving: set[str], inside: set[str]) -> None:
         self._place_in.update((code, code in inside) for code in leaving)
         for code in self.places:
             path, end = self._walk(code)
@@ -214,6 +245,9 @@ class Jurisdiction:
     async def _check_places(self) -> None:
         now_out = await repo.codes_outside(self.store, label=PLACE, codes=self.places,
                                            scope=self.code)
+        await self.off_loop(self._judge_places, now_out)
+
+    def _judge_places(self, now_out: set[str]) -> None:
         for code, (parent, where, column, wanted) in self.places.items():
             if code == self.code:
                 if parent != self.parent:  # J may not move itself
@@ -262,12 +296,7 @@ class Jurisdiction:
 
     async def _lookup(self, records: list[Any], ends: Callable[[Any], Iterable[End]],
                       own: Label | None) -> None:
-        need: dict[Label, set[str]] = defaultdict(set)
-        for record in records:
-            for _, code, allowed in ends(record):
-                label = self._label(code, allowed)
-                if label is not None and code is not None and self._graph_only(label, code):
-                    need[label].add(code)
+        need = await self.off_loop(self._needed, records, ends)
         self._graph = {label: await repo.codes_inside(self.store, label=label, codes=codes,
                                                       scope=self.code)
                        for label, codes in need.items()}
@@ -281,6 +310,17 @@ class Jurisdiction:
         if own is PARTY:  # a parent outside J is allowed only where it is already
             self._graph_parent = await load_repo.party_org_parents(
                 self.store, codes=[r[1] for r in records if r[3]])
+
+    def _needed(self, records: list[Any], ends: Callable[[Any], Iterable[End]]
+                ) -> dict[Label, set[str]]:
+        """The codes of a batch only the graph can place, per label."""
+        need: dict[Label, set[str]] = defaultdict(set)
+        for record in records:
+            for _, code, allowed in ends(record):
+                label = self._label(code, allowed)
+                if label is not None and code is not None and self._graph_only(label, code):
+                    need[label].add(code)
+        return need
 
     def _organization(self, record: Any) -> None:
         where, code, location, serves = record
@@ -381,3 +421,8 @@ class Jurisdiction:
             return
         self.problem(where, column, value, "outside_jurisdiction",
                      {"code": about or value, "jurisdiction": self.code})
+
+
+def _each(fn: Callable[[Any], None], records: list[Any]) -> None:
+    for record in records:
+        fn(record)

@@ -32,7 +32,9 @@ XLSX_RATIO_FLOOR = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class LoadLimits:
-    max_rows_per_file: int = 2_000_000
+    #: About twice a district's largest roster (the synthetic district's people: 268,907
+    #: rows); a million-row sheet took 2 minutes and +600 MB to check (bench-abuse 4b).
+    max_rows_per_file: int = 500_000
     #: Problems of each severity kept (and answered) in full; None keeps every one.
     max_problems_listed: int | None = None
     max_xlsx_uncompressed_bytes: int = 1 << 30

@@ -153,5 +153,6 @@ async def load_rosters(
                                 type(exc).__name__)
         finally:
             loader.close()
+            await loader.release()
     log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")
     return loader.report

@@ -37,3 +37,9 @@ class Context(BaseContext):
         self.jurisdiction = None if whole_store else caller.jurisdiction
         self.today = (today or dt.date.today()).isoformat()
         self.loaders = Loaders(store)
+
+    def read_through(self, store: GraphStore) -> None:
+        """Read through `store` from now on, with loaders of its own (app/offloop.py: a
+        query completing on another event loop reaches the store through a bridge)."""
+        self.store = store
+        self.loaders = Loaders(store)

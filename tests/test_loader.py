@@ -377,3 +377,28 @@ async def test_new_nodes_are_linked_to_their_targets_in_one_statement(
     assert members == {"H1": ["P3"], "H2": [], "H3": [], "H4": ["P1"], "H5": ["P3"]}
     hashes = {row["code"]: row["props"]["row_hash"] for row in found}
     assert hashes == {p.code: p.hash for p in people}
+
+
+async def test_a_load_frees_its_indexes_when_it_ends(tiny_store: GraphStore, tiny_rosters: Path,
+                                                     protector: IdProtector) -> None:
+    """The load's objects form reference cycles, so its indexes waited for a full garbage
+    collection (one pause for them all); `release` frees them at once, the report stays."""
+    from tests.auth import DISTRICT
+
+    loader = RosterLoader(tiny_store, protector=protector, jurisdiction=DISTRICT)
+    try:
+        await loader.validate([tiny_rosters])
+    finally:
+        loader.close()
+    assert loader.bound is not None
+    assert loader.index.bits
+    assert loader.first
+    assert loader.bound.places
+    counts = {t: c.rows for t, c in loader.report.counts.items()}
+    await loader.release()
+    assert not loader.index.bits
+    assert not loader.first
+    assert not loader.bound.places
+    assert not loader.bound.release()["place_in"]
+    assert {t: c.rows for t, c in loader.report.counts.items()} == counts
+    assert sum(counts.values()) > 100

@@ -170,3 +170,21 @@ def test_a_builder_variant_is_built_once() -> None:
     assert nav.neighbours(edge=edge, scoped=True) is first
     assert nav.neighbours(edge=edge, scoped=False) is not first
     assert nav.neighbours(edge=edge, scoped=False).name == "nav.neighbours.compound_buildings"
+
+
+def test_serving_tunes_the_interpreter_and_gives_it_back() -> None:
+    """app/loop.py: a 1 ms switch interval, a young generation of 10,000 and the start-up
+    heap frozen while serving; the interpreter's own settings again afterwards."""
+    import gc
+    import sys
+
+    from app.loop import SWITCH_INTERVAL, YOUNG_GENERATION, tuned_for_serving
+
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    with tuned_for_serving():
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
+        assert gc.get_threshold() == (YOUNG_GENERATION, *thresholds[1:])
+        assert gc.get_freeze_count() > 0
+    assert sys.getswitchinterval() == interval
+    assert gc.get_threshold() == thresholds
+    assert gc.get_freeze_count() == 0

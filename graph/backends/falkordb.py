@@ -58,6 +58,7 @@ class FalkorStore(GraphStore):
     """
 
     backend = "falkordb"
+    any_loop = True  # the statement pool keeps connections per event loop
     #: Logged queries (bytes) a load may add before the log is rewritten mid-load.
     bulk_rewrite_bytes = 128 * 1024 * 1024
 
@@ -289,3 +290,6 @@ class FalkorStore(GraphStore):
     async def close(self) -> None:
         await self._wire.close()
         await self._db.connection.aclose()
+
+    async def release_loop(self) -> None:
+        await self._wire.close()

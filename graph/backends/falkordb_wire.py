@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -137,8 +138,19 @@ class _Connection:
             self.writer.transport.abort()
 
 
+@dataclass(slots=True)
+class _LoopConnections:
+    """One event loop's share of the pool: its connections and its slots."""
+
+    slots: asyncio.Semaphore
+    idle: list[_Connection] = field(default_factory=list)
+
+
 class WirePool:
-    """Up to `max_connections` connections; callers beyond that wait up to `timeout` s.
+    """Up to `max_connections` connections per event loop; callers beyond that wait up to
+    `timeout` s. Connections belong to the loop that opened them: the serving loop has its
+    own, and so has the worker loop costly queries complete on (app/offloop.py), which
+    then reads and decodes its large replies itself.
 
     A connection is used by one command at a time and returned after a complete reply;
     one that failed or whose command was cancelled midway is dropped, never reused. A
@@ -156,21 +168,26 @@ class WirePool:
         self._password = password
         self._max = max_connections
         self._timeout = timeout
-        self._idle: list[_Connection] = []
-        self._slots: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loops: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def _idle(self) -> list[_Connection]:
+        """The running loop's idle connections."""
+        return self._here().idle
 
     async def execute(self, *args: str) -> Any:
         """Send one command and return its raw reply (errors come back as values)."""
-        slots = self._bind_loop()
+        here = self._here()
+        slots, idle = here.slots, here.idle
         try:
             async with asyncio.timeout(self._timeout):
                 await slots.acquire()
         except TimeoutError:
             raise PoolTimeout(f"no free connection in {self._timeout:g} s") from None
         try:
-            reused = bool(self._idle)
-            conn = self._idle.pop() if reused else await self._connect()
+            reused = bool(idle)
+            conn = idle.pop() if reused else await self._connect()
             try:
                 reply = await conn.call(args)
             except OSError:
@@ -186,7 +203,7 @@ class WirePool:
             except BaseException:
                 conn.abort()
                 raise
-            self._idle.append(conn)
+            idle.append(conn)
             return reply
         finally:
             slots.release()
@@ -202,24 +219,32 @@ class WirePool:
                                          str(timeout_ms)))
 
     async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        if self._loop is not None and self._loop.is_closed():
-            return  # opened on a loop that is gone: its sockets went with it
-        for conn in idle:
+        """Close the running loop's connections; drop those of loops that are gone."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            here = self._loops.pop(loop, None)
+            self._drop_others(loop)
+        for conn in here.idle if here else ():
             conn.writer.close()
             with contextlib.suppress(Exception):
                 await conn.writer.wait_closed()
 
-    def _bind_loop(self) -> asyncio.Semaphore:
-        """Connections belong to the event loop that opened them; a new loop starts over."""
+    def _here(self) -> _LoopConnections:
         loop = asyncio.get_running_loop()
-        if self._slots is None or loop is not self._loop:
-            for conn in self._idle:
+        here = self._loops.get(loop)
+        if here is None:
+            with self._lock:
+                self._drop_others(loop)
+                here = self._loops.setdefault(loop, _LoopConnections(
+                    asyncio.Semaphore(self._max)))
+        return here
+
+    def _drop_others(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Forget loops that no longer run (a test's loop after it ended): their sockets
+        cannot be used any more. Loops running in other threads keep theirs."""
+        for other in [o for o in self._loops if o is not loop and not o.is_running()]:
+            for conn in self._loops.pop(other).idle:
                 conn.abort()
-            self._idle = []
-            self._slots = asyncio.Semaphore(self._max)
-            self._loop = loop
-        return self._slots
 
     async def _connect(self) -> _Connection:
         if self._unix_socket:

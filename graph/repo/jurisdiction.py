@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from graph.domain import Label
 from graph.queries import jurisdiction as q
-from graph.repo.load import batched
+from graph.repo.load import unique_batches
 from graph.statements import Statement
 from graph.store import GraphStore
 
@@ -15,9 +15,8 @@ from graph.store import GraphStore
 async def _codes(store: GraphStore, stmt: Statement, codes: Iterable[str],
                  **params: str) -> set[str]:
     found: set[str] = set()
-    for batch in batched(sorted(set(codes))):
-        found.update(r["code"] for r in await store.read(stmt, {"codes": list(batch),
-                                                                **params}))
+    for batch in unique_batches(codes):
+        found.update(r["code"] for r in await store.read(stmt, {"codes": batch, **params}))
     return found
 
 
@@ -30,7 +29,7 @@ async def codes_inside(store: GraphStore, *, label: Label, codes: Iterable[str],
                        scope: str) -> set[str]:
     """The codes naming a node of `label` that lies inside the place `scope`: one pattern
     of the scope rule after another, each asked for the codes not placed yet."""
-    left = set(codes)
+    left = codes if isinstance(codes, (set, frozenset)) else set(codes)
     found: set[str] = set()
     for pattern in range(len(q.PATTERNS[label])):
         if not left:
@@ -38,7 +37,7 @@ async def codes_inside(store: GraphStore, *, label: Label, codes: Iterable[str],
         placed = await _codes(store, q.codes_inside(label=label, pattern=pattern), left,
                               scope=scope)
         found |= placed
-        left -= placed
+        left = left - placed
     return found
 
 

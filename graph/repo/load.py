@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, KeysView, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +28,27 @@ BATCH_SIZE = 5000
 def batched(items: Sequence[T], size: int = BATCH_SIZE) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def unique_batches(codes: Iterable[str], size: int = BATCH_SIZE) -> Iterator[list[str]]:
+    """The codes without repeats, `size` at a time, in the order given. Lazily: a load may
+    ask about a million codes, and one C call over them all (`sorted`, `set`) holds the
+    GIL — and so the event loop, even from a worker thread — for up to 0.7 s; here the
+    caller's awaits between batches let the loop serve."""
+    unique = isinstance(codes, (set, frozenset, dict, KeysView))
+    seen: set[str] = set()
+    batch: list[str] = []
+    for code in codes:
+        if not unique:
+            if code in seen:
+                continue
+            seen.add(code)
+        batch.append(code)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def fingerprint(props: dict[str, Any], *more: Any) -> str:
@@ -246,10 +267,9 @@ class ResolvedCode:
 
 async def resolve_codes(store: GraphStore, *, codes: Iterable[str]) -> list[ResolvedCode]:
     """What the graph already holds under each code (a code may exist under several labels)."""
-    wanted = sorted(set(codes))
     out: list[ResolvedCode] = []
-    for batch in batched(wanted):
-        for row in await store.read(q.RESOLVE_CODES, {"codes": list(batch)}):
+    for batch in unique_batches(codes):
+        for row in await store.read(q.RESOLVE_CODES, {"codes": batch}):
             out.append(ResolvedCode(row["code"], frozenset(row["labels"]), row["level"]))
     return out
 
@@ -257,8 +277,8 @@ async def resolve_codes(store: GraphStore, *, codes: Iterable[str]) -> list[Reso
 async def party_org_parents(store: GraphStore, *, codes: Iterable[str]) -> dict[str, str | None]:
     """child → parent along UNDER for the given orgs and everything above them in the graph."""
     out: dict[str, str | None] = {}
-    for batch in batched(sorted(set(codes))):
-        for row in await store.read(q.PARTY_ORG_ANCESTRY, {"codes": list(batch)}):
+    for batch in unique_batches(codes):
+        for row in await store.read(q.PARTY_ORG_ANCESTRY, {"codes": batch}):
             out[row["child"]] = row["parent"]
     return out
 
