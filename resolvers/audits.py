@@ -107,6 +107,10 @@ def _kept(audit: AuditDef, snap: SnapshotRecord, kept: PlaceFigures, scope: str 
                         snapshot=snap.code)
 
 
+async def _no_groups() -> list[tuple[str, str, list[int], list[int]]]:
+    return []
+
+
 async def summary(store: GraphStore, *, audit: AuditDef, scope: str | None,
                   group_by: str | None) -> AuditSummary:
     """Totals and groups, read from the current snapshot when it holds them (a place's
@@ -115,16 +119,15 @@ async def summary(store: GraphStore, *, audit: AuditDef, scope: str | None,
     snap = await serving_snapshot(store)
     if snap is not None and audit.id in snap.metrics and (
             group_by is None or not multi_anchor(audit)):
-        places = await repo.group_places(store, scope=scope, group_by=group_by) \
-            if group_by else []
-        top = scope or snapshots.EVERYTHING
-        kept = await history.figures_of(store, seq=snap.seq,
-                                        places=[top, *(code for code, _ in places)])
-        if top in kept and all(code in kept for code, _ in places):
+        top, places = await asyncio.gather(
+            history.figures_at(store, seq=snap.seq, place=scope or snapshots.EVERYTHING),
+            history.group_figures(store, seq=snap.seq, scope=scope, group_by=group_by)
+            if group_by else _no_groups())
+        if top is not None and places is not None:
             i = snap.metrics.index(audit.id)
-            groups = [AuditGroup(code, name, kept[code].eligible[i], kept[code].covered[i])
-                      for code, name in places]
-            return _kept(audit, snap, kept[top], scope, groups)
+            groups = [AuditGroup(code, name, eligible[i], covered[i])
+                      for code, name, eligible, covered in places]
+            return _kept(audit, snap, top, scope, groups)
     return await repo.audit_summary(store, audit=audit, scope=scope, group_by=group_by)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from graph.queries.audits import (
     AUDITS,
+    GROUP_LEVELS,
     AuditDef,
     ancestors,
     chain,
@@ -26,6 +27,7 @@ from graph.queries.audits import (
     multi_anchor,
     pick,
 )
+from graph.queries.scope import scope_clause
 from graph.statements import Mode, Statement, builder, compose, statement
 
 _LEVELS = {"grid": "'Grid' IN labels(n)", "community": "n.level = 'community'",
@@ -211,11 +213,23 @@ FIGURES_AT = statement(
     params={"code": "1|*"},
 )
 
-FIGURES_BY_CODES = statement(
-    "history.figures_by_codes",
-    f"""UNWIND $codes AS c MATCH (f:Figures {{code: c}}) RETURN {_FIGURE_FIELDS}""",
-    params={"codes": ["1|X"]},
-)
+@builder(*({"group_by": g, "scoped": s} for g in GROUP_LEVELS for s in (False, True)))
+def group_figures(*, group_by: str, scoped: bool) -> Statement:
+    """Every place of the group level inside the scope (empty groups too, as the audit
+    lists them) with its figures in snapshot `$seq`: a served grouped audit in one read."""
+    label, level = GROUP_LEVELS[group_by]
+    props = " {level: $group_level}" if level else ""
+    return compose(
+        f"history.group_figures.{group_by}{'.scoped' if scoped else ''}",
+        f"""MATCH (g:{label.value}{props})
+            {scope_clause("g", label, scoped=scoped)}
+            WITH g, toString($seq) + '|' + g.code AS key
+            OPTIONAL MATCH (f:Figures {{code: key}})
+            RETURN g.code AS code, g.name AS name, f.eligible AS eligible,
+                   f.covered AS covered ORDER BY code""",
+        params={"scope": "S", "group_level": "community", "seq": 1},
+    )
+
 
 CHILD_FIGURES = statement(
     "history.child_figures",

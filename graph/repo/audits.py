@@ -44,15 +44,6 @@ async def audit_summary(
     return AuditSummary(audit.id, scope, eligible, covered, groups)
 
 
-async def group_places(store: GraphStore, *, scope: str | None,
-                       group_by: str) -> list[tuple[str, str]]:
-    """(code, name) of every place of the group level inside the scope, in code order."""
-    level = q.GROUP_LEVELS[group_by][1]
-    rows = await store.read(q.group_places(group_by=group_by, scoped=scope is not None),
-                            {"scope": scope, "group_level": level})
-    return [(str(r["code"]), str(r["name"] or "")) for r in rows]
-
-
 async def audit_gaps(
     store: GraphStore, *, audit: q.AuditDef, scope: str | None, after: str | None,
     limit: int, today: str | None = None,

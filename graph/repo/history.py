@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graph.queries import history as q
+from graph.queries.audits import GROUP_LEVELS
 from graph.records import NoticeRecord, PlaceFigures, SnapshotRecord, TrackedGap
 from graph.store import GraphStore
 
@@ -25,11 +26,17 @@ async def figures_at(store: GraphStore, *, seq: int, place: str) -> PlaceFigures
     return PlaceFigures.from_row(rows[0]) if rows else None
 
 
-async def figures_of(store: GraphStore, *, seq: int,
-                     places: Sequence[str]) -> dict[str, PlaceFigures]:
-    """Figures of the places in one snapshot, by place code."""
-    rows = await store.read(q.FIGURES_BY_CODES, {"codes": [f"{seq}|{p}" for p in places]})
-    return {f.place: f for f in map(PlaceFigures.from_row, rows)}
+async def group_figures(store: GraphStore, *, seq: int, scope: str | None, group_by: str
+                        ) -> list[tuple[str, str, list[int], list[int]]] | None:
+    """(code, name, eligible, covered) of every group place inside the scope in snapshot
+    `seq`, in code order; None when a place has no figures there (made since)."""
+    level = GROUP_LEVELS[group_by][1]
+    rows = await store.read(q.group_figures(group_by=group_by, scoped=scope is not None),
+                            {"scope": scope, "group_level": level, "seq": seq})
+    if any(r["eligible"] is None for r in rows):
+        return None
+    return [(str(r["code"]), str(r["name"] or ""), [int(v) for v in r["eligible"]],
+             [int(v) for v in r["covered"]]) for r in rows]
 
 
 async def child_figures(store: GraphStore, *, place: str | None,
