@@ -12,7 +12,6 @@ from graph.queries.audits import AUDITS, AuditDef, multi_anchor
 from graph.records import AuditGap, AuditGroup, AuditSummary, PlaceFigures, SnapshotRecord
 from graph.repo import audits as repo
 from graph.repo import history, snapshots
-from graph.repo.load import latest_committed_load, unfinished_loads
 from graph.store import GraphStore
 from resolvers.nodes import normalize
 
@@ -77,10 +76,10 @@ async def scope_and_level(
 async def serving_snapshot(store: GraphStore) -> SnapshotRecord | None:
     """The latest snapshot when it is the current audit: taken for today, of the last
     committed load, with no load unfinished (loads are the only writers of roster data)."""
-    latest, committed, unfinished = await asyncio.gather(
-        snapshots.latest(store), latest_committed_load(store), unfinished_loads(store))
-    if latest is None or committed is None or unfinished or latest.load_id != \
-            committed.load_id or latest.as_of != dt.date.today().isoformat():
+    state = await history.current_state(store)
+    latest = state.snapshot
+    if latest is None or state.load_id is None or state.unfinished or \
+            latest.load_id != state.load_id or latest.as_of != dt.date.today().isoformat():
         return None
     return latest
 

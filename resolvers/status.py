@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
-from graph.repo import snapshots
-from graph.repo.load import latest_committed_load, unfinished_loads
+from graph.repo import history
 from graph.store import GraphStore
 
 
@@ -30,10 +28,9 @@ class DataStatus:
 
 
 async def data_status(store: GraphStore) -> DataStatus:
-    """Three small reads, concurrently."""
-    committed, unfinished, latest = await asyncio.gather(
-        latest_committed_load(store), unfinished_loads(store), snapshots.latest(store))
-    load_id = committed.load_id if committed else None
-    return DataStatus(committed.finished_at if committed else None, load_id, bool(unfinished),
+    """One read."""
+    state = await history.current_state(store)
+    latest = state.snapshot
+    return DataStatus(state.finished_at, state.load_id, state.unfinished,
                       latest.code if latest else None,
-                      latest is not None and latest.load_id == load_id)
+                      latest is not None and latest.load_id == state.load_id)

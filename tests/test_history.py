@@ -16,12 +16,14 @@ from graph.queries.audits import AUDITS, GROUP_LEVELS, multi_anchor
 from graph.repo import audits as audit_repo
 from graph.repo import history as repo
 from graph.repo import snapshots
+from graph.repo.load import record_load
 from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from resolvers import history as h
 from resolvers.access import OPERATOR, Caller
 from resolvers.context import Context
+from resolvers.status import data_status
 from tests.graphs import Graphs
 from tests.history import DAYS, build
 from tests.regions import REGIONS
@@ -352,6 +354,14 @@ async def test_the_current_snapshot_serves_the_audits(graphs: Graphs, tiny_roste
         await load_rosters(store, [write_rosters(tmp_path / "r", REGIONS)],
                            protector=IdProtector(None))
         assert await served.serving_snapshot(store) is None
+        await snapshots.record(store, taken_by="test")  # current again, until …
+        assert await served.serving_snapshot(store) is not None
+        await record_load(store, load_id="interrupted", props={
+            "status": "started", "started_at": "2026-01-01T00:00:00Z"})
+        assert await served.serving_snapshot(store) is None  # … a load is unfinished
+        status = await data_status(store)
+        assert (status.unfinished, status.snapshot_current) == (True, True)
+        assert status.warning() is not None
         answer = await served.summary(store, audit=AUDITS["grid-worker"], scope=None,
                                       group_by=None)
         assert answer.snapshot is None

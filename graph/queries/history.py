@@ -192,6 +192,19 @@ SNAPSHOTS = statement(
     f"MATCH (s:Snapshot) RETURN {_SNAPSHOT_FIELDS} ORDER BY seq",
 )
 
+CURRENT_STATE = statement(
+    "history.current_state",
+    """OPTIONAL MATCH (s:Snapshot)
+       WITH s ORDER BY s.seq DESC LIMIT 1
+       OPTIONAL MATCH (l:Load) WHERE l.status = 'committed'
+       WITH s, l ORDER BY l.finished_at DESC LIMIT 1
+       OPTIONAL MATCH (u:Load) WHERE u.status = 'started'
+       RETURN s.code AS code, s.seq AS seq, s.taken_at AS taken_at, s.as_of AS as_of,
+              s.load_id AS load_id, s.taken_by AS taken_by, s.metrics AS metrics,
+              s.gaps AS gaps, l.code AS committed, l.finished_at AS finished_at,
+              count(u) AS unfinished""",
+)
+
 LATEST_SNAPSHOT = statement(
     "history.latest_snapshot",
     f"MATCH (s:Snapshot) RETURN {_SNAPSHOT_FIELDS} ORDER BY seq DESC LIMIT 1",

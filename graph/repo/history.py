@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from graph.queries import history as q
 from graph.queries.audits import GROUP_LEVELS
 from graph.records import NoticeRecord, PlaceFigures, SnapshotRecord, TrackedGap
 from graph.store import GraphStore
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentState:
+    """The latest snapshot, the last committed load and whether a load is unfinished."""
+
+    snapshot: SnapshotRecord | None
+    load_id: str | None
+    finished_at: str | None
+    unfinished: bool
+
+
+async def current_state(store: GraphStore) -> CurrentState:
+    """One read: what an audit answer needs to say how current it is, and whether the
+    latest snapshot can serve it."""
+    rows = await store.read(q.CURRENT_STATE)
+    r = rows[0] if rows else {}
+    snapshot = SnapshotRecord.from_row(r) if r.get("code") is not None else None
+    return CurrentState(snapshot, r.get("committed"), r.get("finished_at"),
+                        bool(r.get("unfinished")))
 
 
 async def snapshots(store: GraphStore) -> list[SnapshotRecord]:
