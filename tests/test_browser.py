@@ -60,7 +60,7 @@ def _free_port() -> int:
 @pytest.fixture
 async def server(history_store: GraphStore, tmp_path: Path) -> AsyncIterator[tuple[Any, str]]:
     """A real uvicorn serving the app: (the app, its base URL)."""
-    config = settings(tmp_path)
+    config = settings(tmp_path, graphiql=True)
     app = create_app(config, store=history_store)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
@@ -182,6 +182,13 @@ async def test_admin_signs_in_with_the_link_sees_the_api_figures_and_signs_out(
     assert again is not None
     assert again.status == 401
     w.errors = [e for e in w.errors if "/login?token=" not in e]  # that 401 was wanted
+
+    # GraphiQL, served from this host, queries with the same session
+    await w.page.goto(base + "/graphql")
+    await w.page.click(".graphiql-execute-button")
+    result = w.page.locator(".result-window")
+    await result.get_by_text('"compound-party-org"').first.wait_for()
+    await w.page.screenshot(path=OUT / "graphiql.png")
 
     await w.page.goto(base + "/")
     await w.page.wait_for_selector("body[data-ready]")
