@@ -96,6 +96,21 @@ DASHBOARD_PAGE = _page("orgcover 覆盖率总览", f"""    <header>
     <main>
       {_t("p", "加载中…", "Loading…", ' id="status"')}
       <section id="cards" aria-live="polite"></section>
+      <section id="audit" hidden>
+        <nav id="crumbs" aria-label="breadcrumb"></nav>
+        <h2 id="audit-title"></h2>
+        <p id="audit-figures"></p>
+        <div id="bars"></div>
+        <table id="groups"><thead><tr>
+          {_t("th", "下级", "Place")}{_t("th", "覆盖率", "Rate")}
+          {_t("th", "已覆盖", "Covered")}{_t("th", "应覆盖", "Eligible")}
+        </tr></thead><tbody></tbody></table>
+        <h3><span data-zh="缺口" data-en="Gaps">缺口</span> (<span id="gap-total"></span>)</h3>
+        <table id="gaps"><thead><tr>
+          {_t("th", "编码", "Code")}{_t("th", "名称", "Name")}{_t("th", "社区", "Community")}
+          {_t("th", "街道", "Street")}{_t("th", "原因", "Reasons")}
+        </tr></thead><tbody></tbody></table>
+      </section>
     </main>""", ("i18n.js", "echarts.min.js", "dashboard.js"))
 
 LOGIN_PAGE = _page("orgcover 登录", f"""    <header>

@@ -146,6 +146,61 @@ def _only_own_host(watched: Watched, base: str) -> None:
     assert watched.errors == []  # no CSP violation, no script error
 
 
+AUDIT = ("query($m: AuditMetric!, $s: String, $g: GroupLevel) { audit(metric: $m, "
+         "scope: $s, groupBy: $g) { rate covered eligible groups { code name rate covered "
+         "eligible } gaps(first: 20) { totalCount nodes { code } } } }")
+
+
+async def _audit(base: str, scope: str | None, group_by: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base) as c:
+        response = await c.post("/graphql", headers=bearer("admin"), json={
+            "query": AUDIT, "variables": {"m": "BUILDING_CHIEF", "s": scope, "g": group_by}})
+    assert response.status_code == 200, response.text
+    audit: dict[str, Any] = response.json()["data"]["audit"]
+    return audit
+
+
+async def _groups_shown(page: Any) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for row in await page.locator("#groups tbody tr").all():
+        cells = [await td.inner_text() for td in await row.locator("td").all()]
+        rows.append((await row.get_attribute("data-code") or "", cells[0], cells[2], cells[3]))
+    return rows
+
+
+async def _drill(w: Watched, base: str, api: dict[str, Any]) -> None:
+    await w.page.click('.card[data-metric="building-chief"] h2 a')
+    await w.page.wait_for_selector("body[data-audit-ready]")
+    district = await _audit(base, None, "STREET")
+    assert await _groups_shown(w.page) == [
+        (g["code"], g["name"], str(g["covered"]), str(g["eligible"]))
+        for g in district["groups"]]
+    assert await w.page.locator("#bars svg").count() == 1
+    assert not await w.page.locator("#cards").is_visible()
+    assert (await w.page.locator("#gap-total").inner_text()).startswith(
+        str(district["gaps"]["totalCount"]))
+    assert await w.page.locator("#gaps tbody tr").count() == len(district["gaps"]["nodes"])
+    await w.page.screenshot(path=OUT / "audit-district.png", full_page=True)
+
+    street = district["groups"][0]
+    await w.page.click(f'#groups tr[data-code="{street["code"]}"] a')
+    await w.page.wait_for_selector("body[data-audit-ready]")
+    communities = await _audit(base, street["code"], "COMMUNITY")
+    assert await _groups_shown(w.page) == [
+        (g["code"], g["name"], str(g["covered"]), str(g["eligible"]))
+        for g in communities["groups"]]
+    crumbs = await w.page.locator("#crumbs").inner_text()
+    assert crumbs == f"总览 › 莒南县 › {street['name']}"
+    await w.page.screenshot(path=OUT / "audit-street.png", full_page=True)
+
+    await w.page.click("#crumbs a >> text=莒南县")  # up again
+    await w.page.wait_for_selector("body[data-audit-ready]")
+    assert len(await _groups_shown(w.page)) == len(district["groups"])
+    await w.page.click("#crumbs a >> text=总览")
+    await w.page.wait_for_selector("#cards:not([hidden])")
+    assert not await w.page.locator("#audit").is_visible()
+
+
 async def test_admin_signs_in_with_the_link_sees_the_api_figures_and_signs_out(
         server: tuple[Any, str], browser: Any) -> None:
     app, base = server
@@ -182,6 +237,11 @@ async def test_admin_signs_in_with_the_link_sees_the_api_figures_and_signs_out(
     assert again is not None
     assert again.status == 401
     w.errors = [e for e in w.errors if "/login?token=" not in e]  # that 401 was wanted
+
+    # one audit: the district's streets as bars, down to a street's communities, and up
+    await w.page.goto(base + "/")
+    await w.page.wait_for_selector("body[data-ready]")
+    await _drill(w, base, api)
 
     # GraphiQL, served from this host, queries with the same session
     await w.page.goto(base + "/graphql")
