@@ -26,6 +26,7 @@ from app.auth.sessions import Sessions, clear_cookie, cookie_of, set_cookie
 from app.auth.tokens import TokenVerifier
 from app.web import CSS, DASHBOARD_PREFIX, JS, SECURITY_HEADERS, Asset, asset_file
 from graph.errors import OrgcoverError, Unauthenticated
+from resolvers.access import Caller
 
 log = logging.getLogger("orgcover.web")
 
@@ -151,9 +152,21 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
         log.warning("ECharts missing under %s: run `npm ci` (the dashboard shows figures "
                     "without charts)", node_modules)
 
+    def session_id(request: Request) -> str | None:
+        return cookie_of({b"cookie": request.headers.get("cookie", "").encode("latin-1")})
+
     def signed_in(request: Request) -> bool:
-        sid = cookie_of({b"cookie": request.headers.get("cookie", "").encode("latin-1")})
+        sid = session_id(request)
         return sid is not None and sessions.caller(sid) is not None
+
+    def replace_session(request: Request, caller: Caller, until: float | None = None
+                        ) -> str:
+        """A fresh session id on every sign-in (the one the browser had is ended)."""
+        old = session_id(request)
+        if old is not None:
+            sessions.close(old)
+        sid, max_age = sessions.open(caller, until=until)
+        return set_cookie(sid, max_age, secure=_secure(request))
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def root(request: Request) -> HTMLResponse:
@@ -173,10 +186,8 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
         if caller is None:
             return _error(401, Unauthenticated.code, "this login link was used already or "
                           "has expired: sign in with a token at /login")
-        sid, max_age = sessions.open(caller)
         return Response(status_code=303, headers={
-            "location": "/", "set-cookie": set_cookie(sid, max_age, secure=_secure(request)),
-            **NO_STORE})
+            "location": "/", "set-cookie": replace_session(request, caller), **NO_STORE})
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
@@ -194,14 +205,13 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
             log.warning("token not verified: %s", exc)
             return _error(503, "STORE_UNAVAILABLE", "the token cannot be verified now")
         exp = jwt.decode(token, options={"verify_signature": False})["exp"]
-        sid, max_age = sessions.open(caller, until=float(exp))
         return JSONResponse({"signedIn": True, "name": caller.name}, headers={
-            "set-cookie": set_cookie(sid, max_age, secure=_secure(request)), **NO_STORE})
+            "set-cookie": replace_session(request, caller, float(exp)), **NO_STORE})
 
     @app.post("/logout", include_in_schema=False)
     async def logout(request: Request) -> Response:
         """Ends the session (the guard required the CSRF header) and clears the cookie."""
-        sid = cookie_of({b"cookie": request.headers.get("cookie", "").encode("latin-1")})
+        sid = session_id(request)
         if sid is not None:
             sessions.close(sid)
         return JSONResponse({"signedOut": True}, headers={

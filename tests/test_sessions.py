@@ -124,6 +124,19 @@ async def test_sign_in_refuses_bad_tokens_and_bodies(served: FastAPI) -> None:
         assert unknown.status_code == 401
 
 
+async def test_signing_in_again_ends_the_earlier_session(served: FastAPI) -> None:
+    async with _client(served) as c:
+        await c.post("/login", json={"token": token("viewer")}, headers=CSRF)
+        first = c.cookies[COOKIE]
+        await c.post("/login", json={"token": token("auditor")}, headers=CSRF)
+        assert c.cookies[COOKIE] != first
+        assert (await c.post("/graphql", json=ME, headers=CSRF)).json()["data"]["me"][
+            "roles"] == ["auditor"]
+        c.cookies.clear()
+        c.cookies.set(COOKIE, first)
+        assert (await c.post("/graphql", json=ME, headers=CSRF)).status_code == 401
+
+
 async def test_session_ends_no_later_than_its_token(served: FastAPI) -> None:
     async with _client(served) as c:
         short = await c.post("/login", json={"token": token(ttl=120)}, headers=CSRF)
