@@ -20,6 +20,7 @@ COPY --from=web /web/node_modules/react/umd/ node_modules/react/umd/
 COPY --from=web /web/node_modules/react-dom/umd/ node_modules/react-dom/umd/
 COPY --from=web /web/node_modules/graphiql/ node_modules/graphiql/
 COPY --from=web /web/node_modules/@graphiql/plugin-explorer/dist/ node_modules/@graphiql/plugin-explorer/dist/
+COPY --from=web /web/node_modules/echarts/dist/ node_modules/echarts/dist/
 USER orgcover
 
 ENV ORGCOVER_HOST=0.0.0.0 \

@@ -90,6 +90,7 @@ def serve(
             url = f"http://{settings.host}:{settings.port}/graphql"
             if settings.demo:
                 await _print_demo_tokens(store, settings, url)
+                await _print_login_url(app, store, settings)
             where = f"GraphiQL at {url}" if settings.graphiql else f"GraphQL at {url}"
             typer.echo(f"orgcover: serving {store.description} — {where}", err=True)
             await server.serve(listener)
@@ -135,6 +136,30 @@ async def _print_demo_tokens(store: GraphStore, settings: Settings, url: str) ->
               "  or: curl -H 'Authorization: Bearer <token>' -H 'content-type: application/json'"
               f" -d '{{\"query\": \"{{ overview {{ metric rate }} }}\"}}' {url}"]
     typer.echo("\n".join(lines), err=True)
+
+
+async def _print_login_url(app: Any, store: GraphStore, settings: Settings) -> None:
+    """A one-time link (as Jupyter prints) signing the demo district's admin in to the
+    dashboard: good once, for sessions.TICKET_TTL seconds; then sign in at /login."""
+    from app.auth.sessions import TICKET_TTL
+    from graph.domain import Label
+    from graph.repo.nodes import list_nodes
+    from resolvers.access import Caller
+
+    districts = await list_nodes(store, label=Label.REGION, kind="district", scope=None,
+                                 after=None, first=1)
+    if not districts.items:
+        return
+    district = districts.items[0]
+    caller = Caller.of_roles(sub="demo-admin", name=f"{district.name}管理员", roles=("admin",),
+                             jurisdiction=district.code)
+    ticket = app.state.sessions.ticket(caller)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "[::]") else settings.host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    typer.echo(f"orgcover: dashboard — open this link once within {TICKET_TTL // 60} minutes "
+               f"to sign in as {caller.name}:\n    http://{host}:{settings.port}/login?token="
+               f"{ticket}", err=True)
 
 
 class _Server:

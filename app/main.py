@@ -1,7 +1,8 @@
 """FastAPI app factory: the lifespan owns the store; one way in for the caller.
 
-Request → guard middleware (Host, CSRF, bearer token → verified `Caller`) → context getter
-(`Context(store, caller=…)`) → resolvers through `info.context`. Only /healthz and /readyz
+Request → guard middleware (Host, CSRF, bearer token or the dashboard's session cookie →
+verified `Caller`) → context getter (`Context(store, caller=…)`) → resolvers through
+`info.context`. Only /healthz and /readyz
 answer without a token; the access log records every GraphQL request and every refusal.
 """
 
@@ -18,8 +19,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from app.access_log import AccessLog
+from app.auth.sessions import Sessions
 from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier
 from app.body import BodyMiddleware
+from app.dashboard import mount_dashboard
 from app.graphql import build_schema
 from app.logs import request_id
 from app.loop import tuned_for_serving
@@ -107,6 +110,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         return await place_by_code(app.state.store, code=code) is not None
 
     verifier = TokenVerifier(auth_config(settings), place_exists=place_exists)
+    sessions = Sessions()
+    app.state.sessions = sessions  # `serve --demo` adds its one-time login ticket
 
     def refused(scope: Scope, code: str, message: str) -> None:
         if scope["path"].startswith("/graphql"):
@@ -123,7 +128,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
                        read_timeout=settings.body_read_timeout)
     app.add_middleware(GuardMiddleware, verify=verifier.verify_header,
                        hosts=settings.host_allow_list(), graphiql=settings.graphiql,
-                       on_reject=refused)
+                       on_reject=refused, sessions=sessions)
     origins = settings.cors_origin_list()
     if origins:
         app.add_middleware(
@@ -165,4 +170,6 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     )
     app.include_router(router, prefix="/graphql")
     mount(app, router, graphiql=settings.graphiql, node_modules=settings.node_modules_dir())
+    mount_dashboard(app, sessions=sessions, verifier=verifier,
+                    node_modules=settings.node_modules_dir())
     return app

@@ -11,8 +11,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.sessions import Sessions, cookie_of
 from app.logs import request_id
-from app.web import ASSET_PREFIX
+from app.web import ASSET_PREFIX, DASHBOARD_PREFIX
 from graph.errors import OrgcoverError, Unauthenticated
 from resolvers.access import Caller
 
@@ -65,6 +66,9 @@ def _with_header(message: MutableMapping[str, Any], header: tuple[bytes, bytes])
 
 #: Paths that answer without a token (probes; they name no data).
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+#: Sign-in and sign-out: they check what they are given themselves; a POST to them needs
+#: a preflight header whatever its content type (no cross-site sign-in or sign-out).
+SESSION_PATHS = frozenset({"/login", "/logout"})
 #: Content types a browser may send cross-site without a preflight (CSRF).
 SIMPLE_TYPES = frozenset({"multipart/form-data", "text/plain",
                           "application/x-www-form-urlencoded", ""})
@@ -81,13 +85,20 @@ class GuardMiddleware:
     """Every request but the probes passes here: Host allow-list (DNS rebinding), CSRF
     preflight rule, then the bearer token → a verified caller in `scope["state"]`.
 
+    A request without an Authorization header may instead carry the dashboard's session
+    cookie (app/auth/sessions.py); it then needs a preflight header whatever its method
+    and content type: a browser attaches cookies by itself, so the header is what shows
+    the request came from our own page's script.
+
     Refusals answer in the GraphQL error shape with `extensions.code`, so clients read
     them like any other error. `on_reject` is told of each refusal (the access log).
     """
 
     def __init__(self, app: ASGIApp, *, verify: Verify, hosts: tuple[str, ...] | None,
-                 graphiql: bool, on_reject: Reject | None = None) -> None:
+                 graphiql: bool, on_reject: Reject | None = None,
+                 sessions: Sessions | None = None) -> None:
         self.app = app
+        self.sessions = sessions
         self.verify = verify
         self.hosts = hosts
         self.graphiql = graphiql
@@ -110,18 +121,34 @@ class GuardMiddleware:
                 return
         method = scope["method"]
         query = scope.get("query_string", b"")
+        preflighted = any(headers.get(name) for name in PREFLIGHT_HEADERS)
+        if scope["path"] in SESSION_PATHS:
+            if method == "POST" and not preflighted:
+                await self._refuse_csrf(scope, send)
+                return
+            await self.app(scope, receive, send)
+            return
         if method in ("GET", "HEAD") and self._static_page(scope["path"], query, headers):
             await self.app(scope, receive, send)  # static pages and files: no data
             return
-        if _needs_preflight(method, headers, query) and \
-                not any(headers.get(name) for name in PREFLIGHT_HEADERS):
-            await self._refuse(scope, send, 400, "CSRF_PREFLIGHT_REQUIRED",
-                               "this request could be forged cross-site: send it with one of "
-                               "the headers apollo-require-preflight, x-apollo-operation-name "
-                               "or x-orgcover-csrf (any non-empty value)")
+        if _needs_preflight(method, headers, query) and not preflighted:
+            await self._refuse_csrf(scope, send)
+            return
+        authorization = headers.get(b"authorization")
+        sid = cookie_of(headers) if authorization is None and self.sessions else None
+        if sid is not None and self.sessions is not None:
+            if not preflighted:
+                await self._refuse_csrf(scope, send)
+                return
+            session_caller = self.sessions.caller(sid)
+            if session_caller is None:
+                await self._refuse(scope, send, 401, "UNAUTHENTICATED",
+                                   "session ended or unknown: sign in again at /login")
+                return
+            scope.setdefault("state", {})["caller"] = session_caller
+            await self.app(scope, receive, send)
             return
         try:
-            authorization = headers.get(b"authorization")
             caller = await self.verify(authorization.decode("latin-1")
                                        if authorization else None)
         except Unauthenticated as exc:
@@ -136,10 +163,17 @@ class GuardMiddleware:
         scope.setdefault("state", {})["caller"] = caller
         await self.app(scope, receive, send)
 
+    async def _refuse_csrf(self, scope: Scope, send: Send) -> None:
+        await self._refuse(scope, send, 400, "CSRF_PREFLIGHT_REQUIRED",
+                           "this request could be forged cross-site: send it with one of "
+                           "the headers apollo-require-preflight, x-apollo-operation-name "
+                           "or x-orgcover-csrf (any non-empty value)")
+
     def _static_page(self, path: str, query: bytes, headers: dict[bytes, bytes]) -> bool:
-        """`/` (a page naming /graphql), and with GraphiQL on its page and files: they
-        name no data, and a browser loads files without the Authorization header."""
-        if path == "/":
+        """`/` (the dashboard's page or the sign-in page) and the dashboard's files, and
+        with GraphiQL on its page and files: they name no data (the dashboard's figures
+        come from /graphql), and a browser loads files without the Authorization header."""
+        if path in ("/", "/favicon.ico") or path.startswith(DASHBOARD_PREFIX):
             return True
         if not self.graphiql:
             return False

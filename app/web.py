@@ -1,4 +1,4 @@
-"""What a browser gets without a token: GraphiQL served from local files, and `/`.
+"""What a browser gets without a token: GraphiQL served from local files.
 
 GraphiQL is the page Strawberry ships, but its six files (React, ReactDOM, GraphiQL and
 its explorer plugin, two style sheets) come from `node_modules` — installed from the npm
@@ -31,6 +31,8 @@ log = logging.getLogger("orgcover.web")
 
 #: Where the browser files are fetched from (the guard lets GET/HEAD under it through).
 ASSET_PREFIX = "/graphiql/"
+#: The dashboard's files (app/dashboard.py), likewise.
+DASHBOARD_PREFIX = "/dashboard/"
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,6 @@ PAGE_SCRIPT = Asset("orgcover-graphiql.js", "static/graphiql.js", JS, None)
 GRAPHIQL_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                 "font-src 'self' data:; img-src 'self' data:; connect-src 'self'; "
                 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-#: The landing page has no script at all.
-LANDING_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 #: Asset names are fixed, their bytes change only with package.json: cache for an hour.
 ASSET_CACHE = "public, max-age=3600"
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
@@ -125,34 +124,6 @@ _PAGE = """<!doctype html>
 """
 
 
-def landing_page(*, graphiql: bool) -> str:
-    """`/` until the dashboard exists: where GraphQL is, and how to get a token."""
-    ide = ('<p><a href="/graphql">GraphiQL</a> — 在浏览器中编写查询 / write queries in the '
-           'browser. 打开 Headers，粘贴 / open Headers and paste '
-           '<code>{"Authorization": "Bearer &lt;token&gt;"}</code>.</p>') if graphiql else (
-        "<p>GraphiQL 未开启 / GraphiQL is off (ORGCOVER_GRAPHIQL=true turns it on).</p>")
-    return f"""<!doctype html>
-<html lang="zh-CN">
-  <head>
-    <meta charset="utf-8">
-    <title>orgcover</title>
-    <link rel="icon" href="data:,">
-    <style>body {{ font: 16px/1.6 sans-serif; max-width: 44em; margin: 3em auto;
-      padding: 0 1em; }} code {{ background: #f3f3f3; padding: 0 .2em; }}</style>
-  </head>
-  <body>
-    <h1>orgcover</h1>
-    <p>党建引领基层治理覆盖情况知识图谱 · organizational-coverage knowledge graph.</p>
-    <p>GraphQL: <code>POST /graphql</code>，每个请求需带令牌 / every request needs a bearer
-      token (<code>Authorization: Bearer …</code>).</p>
-    {ide}
-    <p>令牌 / tokens: <code>make run</code> 启动时打印演示令牌 / prints demo tokens;
-      <code>orgcover token</code> 生成 / mints more.</p>
-  </body>
-</html>
-"""
-
-
 class LocalGraphiQLRouter(GraphQLRouter[Any, None]):
     """Strawberry's router, answering the IDE request with the local-files page."""
 
@@ -166,14 +137,7 @@ class LocalGraphiQLRouter(GraphQLRouter[Any, None]):
 
 def mount(app: FastAPI, router: LocalGraphiQLRouter, *, graphiql: bool,
           node_modules: Path) -> None:
-    """`/`, and with GraphiQL on its page and files."""
-    landing = landing_page(graphiql=graphiql)
-
-    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
-    async def root() -> HTMLResponse:
-        return HTMLResponse(landing, headers={"content-security-policy": LANDING_CSP,
-                                              **SECURITY_HEADERS})
-
+    """GraphiQL's page and files when it is on (`/` is the dashboard's: app/dashboard.py)."""
     if not graphiql:
         return
     missing = missing_assets(node_modules)

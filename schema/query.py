@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from graph.domain import Label
 from graph.records import NodeRecord
+from graph.repo.audits import place_by_code
 from resolvers import audits as audit_resolvers
 from resolvers import journal, periods
 from resolvers import linkage as link
@@ -99,8 +100,31 @@ async def _list(info: GInfo, label: Label, list_id: str, kind: str | None, scope
                       started_after=after is not None)
 
 
+@strawberry.type(description="Who is asking (the verified caller of this request): what a "
+                 "frontend shows in its header, and which roles it offers pages for.")
+class Me:
+    sub: str = strawberry.field(description="Subject: the caller's id at the token's issuer.")
+    name: str = strawberry.field(description="Display name (姓名).")
+    roles: list[str] = strawberry.field(
+        description="orgcover roles: viewer, auditor, officer, loader, admin.")
+    jurisdiction_code: str | None = strawberry.field(
+        description="Code of the place bounding every answer (管辖范围); null only for "
+                    "the operator.")
+    jurisdiction_name: str | None = strawberry.field(
+        description="Name of that place, e.g. 某某区 or 某某街道.")
+
+
 @strawberry.type(description="Read access to the organizational-coverage graph.")
 class Query(HistoryQuery):
+    @guarded(Right.READ, "The caller of this request: name, roles and jurisdiction (当前用户).")
+    async def me(self, info: GInfo) -> Me:
+        caller = info.context.caller
+        place = (await place_by_code(info.context.store, code=caller.jurisdiction)
+                 if caller.jurisdiction else None)
+        return Me(sub=caller.sub, name=caller.name, roles=list(caller.roles),
+                  jurisdiction_code=caller.jurisdiction,
+                  jurisdiction_name=place.name if place else None)
+
     @guarded(Right.READ, "A region (区县/街道/社区) by code.")
     async def region(self, info: GInfo, code: Code, scope: Scope = None) -> Region | None:
         return await _lookup(info, Label.REGION, code, scope, Region.from_record)

@@ -75,12 +75,51 @@ def test_serve_listens_on_its_port_and_stops_cleanly(tmp_path: Path) -> None:
         assert health.json() == {"status": "ok"}
         root = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert root.status_code == 200
-        assert "/graphql" in root.text
+        assert "/graphql" in root.text  # the sign-in page names the API
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert f"GraphQL at http://127.0.0.1:{port}/graphql" in err
+
+
+def test_serve_demo_prints_a_one_time_login_link(tmp_path: Path) -> None:
+    """`make run`'s `serve --demo` prints a link (as Jupyter does) that signs the
+    district's admin in to the dashboard once."""
+    port = _free_port()
+    env = {**_serve_env(tmp_path), "ORGCOVER_DEMO_MONTHS": "2"}
+    del env["ORGCOVER_AUTH_SECRET"]  # the demo's own secret
+    process = subprocess.Popen([ORGCOVER, "serve", "--demo", "--scale", "tiny", "--port",
+                                str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        assert process.stderr is not None
+        printed: list[str] = []
+        link = ""
+        deadline = time.monotonic() + 120
+        while not link:
+            line = process.stderr.readline()
+            assert line or process.poll() is None, "".join(printed)
+            assert time.monotonic() < deadline, "".join(printed)
+            printed.append(line)
+            if f"http://127.0.0.1:{port}/login?token=" in line:
+                link = line.strip()
+        assert "open this link once within 15 minutes" in printed[-2]
+        while True:
+            try:
+                first = httpx.get(link, timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        assert first.status_code == 303
+        assert "HttpOnly; SameSite=Strict" in first.headers["set-cookie"]
+        assert httpx.get(link, timeout=5).status_code == 401
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert link.split("token=")[1] not in err  # printed once, never logged
 
 
 # -- the Makefile's Python check ------------------------------------------------------------

@@ -152,20 +152,19 @@ async def test_graphiql_without_installed_files_says_how_to_install_them(
         assert (await c.get(f"/graphiql/{GRAPHIQL_ASSETS[0].name}")).status_code == 404
 
 
-@pytest.mark.parametrize("graphiql", [True, False])
-async def test_root_is_a_page_naming_graphql(tiny_store: GraphStore, tmp_path: Path,
-                                            graphiql: bool) -> None:
-    """`/` (until the dashboard exists) names /graphql and how to get a token; it is
-    static, so it answers without one, and loads nothing."""
-    app = create_app(settings(tmp_path, graphiql=graphiql), store=tiny_store)
+async def test_root_without_a_session_is_the_sign_in_page(tiny_store: GraphStore,
+                                                         tmp_path: Path) -> None:
+    """`/` answers without a token (the page names no data): the sign-in page, whose
+    script is this host's (tests/test_sessions.py signs in)."""
+    app = create_app(settings(tmp_path), store=tiny_store)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=BASE) as c:
         page = await c.get("/")
         head = await c.head("/")
     assert page.status_code == head.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+    assert 'id="login"' in page.text
     assert "/graphql" in page.text
-    assert ('href="/graphql"' in page.text) is graphiql
-    assert "script-src" not in page.headers["content-security-policy"]  # no script at all
-    assert [url for _, url, _ in _references(page.text).urls] == (
-        ["data:,", "/graphql"] if graphiql else ["data:,"])
+    assert "script-src 'self';" in page.headers["content-security-policy"]
+    assert [url for _, url, _ in _references(page.text).urls] == [
+        "data:,", "/dashboard/dashboard.css", "/dashboard/i18n.js", "/dashboard/login.js"]

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   var EXAMPLE_QUERY = [
-    "# orgcover GraphiQL. Every request needs a token:",
+    "# orgcover GraphiQL. Signed in at / (the dashboard),",
+    "# queries use that session. Else they need a token:",
     "# open Headers (below) and paste",
     '#   {"Authorization": "Bearer <token>"}',
     "# (`make run` prints demo tokens), then re-fetch the",
@@ -35,8 +36,11 @@
     history.replaceState(null, "", search ? "?" + search : window.location.pathname);
   }
 
+  // Signed in to the dashboard, the session cookie goes along; a cookie request needs
+  // this CSRF header (design/security.md). A pasted Authorization header wins.
   var fetcher = GraphiQL.createFetcher({
     url: window.location.origin + "/graphql",
+    headers: { "x-orgcover-csrf": "1" },
   });
 
   function OrgcoverGraphiQL() {

@@ -1,0 +1,241 @@
+"""The dashboard at `/` and sign-in: pages, their files, `/login` and `/logout`.
+
+The pages are shells: every figure comes from `/graphql`, asked by the page's script like
+any frontend (with the session cookie and the `x-orgcover-csrf` header), so the dashboard
+sees exactly what the caller's token would. ECharts is the npm package pinned in
+package.json, served from node_modules like GraphiQL's files (app/web.py): no request
+leaves the host, and the Content-Security-Policy allows scripts from this host only (no
+inline script).
+
+Sign-in makes a session (app/auth/sessions.py) from either a one-time ticket (the URL
+`serve --demo` prints) or a bearer token verified exactly as the Authorization header is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import jwt
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+
+from app.auth.sessions import Sessions, clear_cookie, cookie_of, set_cookie
+from app.auth.tokens import TokenVerifier
+from app.web import CSS, DASHBOARD_PREFIX, JS, SECURITY_HEADERS, Asset, asset_file
+from graph.errors import OrgcoverError, Unauthenticated
+from resolvers.access import Caller
+
+log = logging.getLogger("orgcover.web")
+
+#: Scripts and styles from this host only; ECharts sets inline styles on its tooltip
+#: and chart containers (styles, not scripts).
+DASHBOARD_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                 "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+                 "form-action 'none'; frame-ancestors 'none'")
+ECHARTS = Asset("echarts.min.js", "echarts/dist/echarts.min.js", JS, None)
+FILES = (ECHARTS, Asset("i18n.js", "static/i18n.js", JS, None),
+         Asset("dashboard.js", "static/dashboard.js", JS, None),
+         Asset("login.js", "static/login.js", JS, None),
+         Asset("dashboard.css", "static/dashboard.css", CSS, None))
+NO_STORE = {"cache-control": "no-store", **SECURITY_HEADERS}
+#: Longest token text /login reads.
+MAX_TOKEN = 8192
+
+
+def _file(asset: Asset, node_modules: Path) -> Path:
+    if asset.path.startswith("static/"):
+        return Path(__file__).resolve().parent / asset.path
+    return asset_file(asset, node_modules)
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status, headers=NO_STORE)
+
+
+def _page(title: str, body: str, scripts: tuple[str, ...]) -> str:
+    tags = "\n".join(f'    <script src="{DASHBOARD_PREFIX}{s}"></script>' for s in scripts)
+    return f"""<!doctype html>
+<html lang="zh-CN">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{title}</title>
+    <link rel="icon" href="data:,">
+    <link rel="stylesheet" href="{DASHBOARD_PREFIX}dashboard.css">
+  </head>
+  <body>
+{body}
+{tags}
+  </body>
+</html>
+"""
+
+
+def _t(tag: str, zh: str, en: str, attrs: str = "") -> str:
+    """An element in both languages: Chinese shown, app/static/i18n.js switches."""
+    return f'<{tag}{attrs} data-zh="{zh}" data-en="{en}">{zh}</{tag}>'
+
+
+_LANG = _t("button", "English", "中文", ' type="button" id="lang" class="link"')
+
+DASHBOARD_PAGE = _page("orgcover 覆盖率总览", f"""    <header>
+      {_t("h1", "党建引领基层治理覆盖率总览", "Coverage overview")}
+      <div class="who">
+        <span id="jurisdiction"></span> · <span id="user"></span> ·
+        {_t("span", "数据截至", "Data as of")} <span id="as-of">—</span>
+        {_t("span", "（有未完成的导入）", "(a load is unfinished)", ' id="unfinished" hidden')}
+      </div>
+      <nav>{_LANG}
+        <a href="/graphql">GraphiQL</a>
+        {_t("button", "退出", "Sign out", ' type="button" id="logout" class="link"')}
+      </nav>
+    </header>
+    <main>
+      {_t("p", "加载中…", "Loading…", ' id="status"')}
+      <section id="cards" aria-live="polite"></section>
+      <section id="audit" hidden>
+        <nav id="crumbs" aria-label="breadcrumb"></nav>
+        <h2 id="audit-title"></h2>
+        <p id="audit-figures"></p>
+        <div id="bars"></div>
+        <table id="groups"><thead><tr>
+          {_t("th", "下级", "Place")}{_t("th", "覆盖率", "Rate")}
+          {_t("th", "已覆盖", "Covered")}{_t("th", "应覆盖", "Eligible")}
+        </tr></thead><tbody></tbody></table>
+        <h3><span data-zh="缺口" data-en="Gaps">缺口</span> (<span id="gap-total"></span>)</h3>
+        <table id="gaps"><thead><tr>
+          {_t("th", "编码", "Code")}{_t("th", "名称", "Name")}{_t("th", "社区", "Community")}
+          {_t("th", "街道", "Street")}{_t("th", "原因", "Reasons")}
+        </tr></thead><tbody></tbody></table>
+      </section>
+    </main>""", ("i18n.js", "echarts.min.js", "dashboard.js"))
+
+LOGIN_PAGE = _page("orgcover 登录", f"""    <header>
+      {_t("h1", "登录", "Sign in")}
+      <nav>{_LANG}</nav>
+    </header>
+    <main class="narrow">
+      {_t("p", "粘贴访问令牌（JWT）登录。演示：make run 启动时打印一次性登录链接和令牌；"
+          "orgcover token --demo 可另行生成。",
+          "Paste an access token (JWT) to sign in. Demo: make run prints a one-time "
+          "login link and tokens; orgcover token --demo mints more.")}
+      <form id="login">
+        {_t("label", "令牌", "Token", ' for="token"')}
+        <textarea id="token" name="token" rows="5" autocomplete="off"
+          spellcheck="false"></textarea>
+        {_t("button", "登录", "Sign in", ' type="submit"')}
+      </form>
+      <p id="error" role="alert" hidden></p>
+      {_t("p", "接口：POST /graphql，请求头 Authorization: Bearer &lt;令牌&gt;。",
+          "API: POST /graphql with the header Authorization: Bearer &lt;token&gt;.")}
+    </main>""", ("i18n.js", "login.js"))
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _html(page: str) -> HTMLResponse:
+    return HTMLResponse(page, headers={"content-security-policy": DASHBOARD_CSP, **NO_STORE})
+
+
+def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier,
+                    node_modules: Path) -> None:
+    """`/` (the dashboard when signed in, the sign-in page otherwise), `/login`,
+    `/logout` and the dashboard's files."""
+    files = {a.name: a for a in FILES}
+    if not _file(ECHARTS, node_modules).is_file():
+        log.warning("ECharts missing under %s: run `npm ci` (the dashboard shows figures "
+                    "without charts)", node_modules)
+
+    def session_id(request: Request) -> str | None:
+        return cookie_of({b"cookie": request.headers.get("cookie", "").encode("latin-1")})
+
+    def signed_in(request: Request) -> bool:
+        sid = session_id(request)
+        return sid is not None and sessions.caller(sid) is not None
+
+    def replace_session(request: Request, caller: Caller, until: float | None = None
+                        ) -> str:
+        """A fresh session id on every sign-in (the one the browser had is ended)."""
+        old = session_id(request)
+        if old is not None:
+            sessions.close(old)
+        sid, max_age = sessions.open(caller, until=until)
+        return set_cookie(sid, max_age, secure=_secure(request))
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def root(request: Request) -> HTMLResponse:
+        return _html(DASHBOARD_PAGE if signed_in(request) else LOGIN_PAGE)
+
+    @app.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
+    async def favicon() -> Response:
+        """None (browsers ask for it on pages without an icon link, e.g. JSON errors)."""
+        return Response(status_code=204, headers={"cache-control": "max-age=86400"})
+
+    @app.get("/login", include_in_schema=False)
+    async def login_page(request: Request, token: str | None = None) -> Response:
+        """The sign-in page; with `?token=` a one-time ticket: a session, then `/`."""
+        if token is None:
+            return _html(LOGIN_PAGE)
+        caller = sessions.redeem(token)
+        if caller is None:
+            return _error(401, Unauthenticated.code, "this login link was used already or "
+                          "has expired: sign in with a token at /login")
+        return Response(status_code=303, headers={
+            "location": "/", "set-cookie": replace_session(request, caller), **NO_STORE})
+
+    @app.post("/login", include_in_schema=False)
+    async def login(request: Request) -> Response:
+        """`{"token": "<JWT>"}` → a session for the token's caller, ending no later than
+        the token does."""
+        token = await _token_of(request)
+        if token is None:
+            return _error(400, "BAD_USER_INPUT",
+                          'send a JSON body {"token": "<JWT>"} (content-type application/json)')
+        try:
+            caller = await verifier.verify(token)
+        except Unauthenticated as exc:
+            return _error(401, exc.code, exc.message)
+        except OrgcoverError as exc:
+            log.warning("token not verified: %s", exc)
+            return _error(503, "STORE_UNAVAILABLE", "the token cannot be verified now")
+        exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+        return JSONResponse({"signedIn": True, "name": caller.name}, headers={
+            "set-cookie": replace_session(request, caller, float(exp)), **NO_STORE})
+
+    @app.post("/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        """Ends the session (the guard required the CSRF header) and clears the cookie."""
+        sid = session_id(request)
+        if sid is not None:
+            sessions.close(sid)
+        return JSONResponse({"signedOut": True}, headers={
+            "set-cookie": clear_cookie(secure=_secure(request)), **NO_STORE})
+
+    @app.api_route(DASHBOARD_PREFIX + "{name}", methods=["GET", "HEAD"],
+                   include_in_schema=False)
+    async def dashboard_file(name: str) -> Response:
+        found = files.get(name)
+        path = _file(found, node_modules) if found else None
+        if found is None or path is None or not path.is_file():
+            return Response("not found", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type=found.media_type,
+                            headers={"cache-control": "no-cache", **SECURITY_HEADERS})
+
+
+async def _token_of(request: Request) -> str | None:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return None
+    try:
+        body: Any = json.loads(await request.body())
+    except ValueError:
+        return None
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token.strip() or len(token) > MAX_TOKEN:
+        return None
+    return token.strip()
