@@ -161,11 +161,20 @@ async def _audit(base: str, scope: str | None, group_by: str) -> dict[str, Any]:
 
 
 async def _groups_shown(page: Any) -> list[tuple[str, str, str, str]]:
-    rows = []
-    for row in await page.locator("#groups tbody tr").all():
-        cells = [await td.inner_text() for td in await row.locator("td").all()]
-        rows.append((await row.get_attribute("data-code") or "", cells[0], cells[2], cells[3]))
-    return rows
+    """The group table's rows, read in one step (a re-render cannot slip in between)."""
+    rows = await page.eval_on_selector_all("#groups tbody tr", """rows => rows.map(r => {
+        const c = [...r.querySelectorAll('td')].map(td => td.innerText);
+        return [r.dataset.code || '', c[0], c[2], c[3]]; })""")
+    return [tuple(r) for r in rows]
+
+
+async def _shown(page: Any, crumbs: str, groups: int) -> None:
+    """Wait until the page shows this place with this many groups: `data-audit-ready`
+    stays set from the page before, so it alone does not say the new one is drawn."""
+    await page.wait_for_function(
+        """([crumbs, groups]) => document.querySelector('#crumbs').innerText === crumbs
+            && document.querySelectorAll('#groups tbody tr').length === groups""",
+        arg=[crumbs, groups])
 
 
 async def _drill(w: Watched, base: str, api: dict[str, Any]) -> None:
@@ -183,9 +192,10 @@ async def _drill(w: Watched, base: str, api: dict[str, Any]) -> None:
     await w.page.screenshot(path=OUT / "audit-district.png", full_page=True)
 
     street = district["groups"][0]
+    communities = await _audit(base, street["code"], "COMMUNITY")
     await w.page.click(f'#groups tr[data-code="{street["code"]}"] a')
     await w.page.wait_for_selector("body[data-audit-ready]")
-    communities = await _audit(base, street["code"], "COMMUNITY")
+    await _shown(w.page, f"总览 › 莒南县 › {street['name']}", len(communities["groups"]))
     assert await _groups_shown(w.page) == [
         (g["code"], g["name"], str(g["covered"]), str(g["eligible"]))
         for g in communities["groups"]]
@@ -195,6 +205,7 @@ async def _drill(w: Watched, base: str, api: dict[str, Any]) -> None:
 
     await w.page.click("#crumbs a >> text=莒南县")  # up again
     await w.page.wait_for_selector("body[data-audit-ready]")
+    await _shown(w.page, "总览 › 莒南县", len(district["groups"]))
     assert len(await _groups_shown(w.page)) == len(district["groups"])
     await w.page.click("#crumbs a >> text=总览")
     await w.page.wait_for_selector("#cards:not([hidden])")
