@@ -20,11 +20,19 @@ from typing import Any
 
 import jwt
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.auth.sessions import Sessions, clear_cookie, cookie_of, set_cookie
 from app.auth.tokens import TokenVerifier
-from app.web import CSS, DASHBOARD_PREFIX, JS, SECURITY_HEADERS, Asset, asset_file
+from app.web import (
+    CSS,
+    DASHBOARD_PREFIX,
+    JS,
+    SECURITY_HEADERS,
+    Asset,
+    asset_file,
+    asset_response,
+)
 from graph.errors import OrgcoverError, Unauthenticated
 from resolvers.access import Caller
 
@@ -43,12 +51,6 @@ FILES = (ECHARTS, Asset("i18n.js", "static/i18n.js", JS, None),
 NO_STORE = {"cache-control": "no-store", **SECURITY_HEADERS}
 #: Longest token text /login reads.
 MAX_TOKEN = 8192
-
-
-def _file(asset: Asset, node_modules: Path) -> Path:
-    if asset.path.startswith("static/"):
-        return Path(__file__).resolve().parent / asset.path
-    return asset_file(asset, node_modules)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -148,7 +150,7 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
     """`/` (the dashboard when signed in, the sign-in page otherwise), `/login`,
     `/logout` and the dashboard's files."""
     files = {a.name: a for a in FILES}
-    if not _file(ECHARTS, node_modules).is_file():
+    if not asset_file(ECHARTS, node_modules).is_file():
         log.warning("ECharts missing under %s: run `npm ci` (the dashboard shows figures "
                     "without charts)", node_modules)
 
@@ -220,12 +222,7 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
     @app.api_route(DASHBOARD_PREFIX + "{name}", methods=["GET", "HEAD"],
                    include_in_schema=False)
     async def dashboard_file(name: str) -> Response:
-        found = files.get(name)
-        path = _file(found, node_modules) if found else None
-        if found is None or path is None or not path.is_file():
-            return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(path, media_type=found.media_type,
-                            headers={"cache-control": "no-cache", **SECURITY_HEADERS})
+        return asset_response(files.get(name), node_modules, "no-cache")
 
 
 async def _token_of(request: Request) -> str | None:

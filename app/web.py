@@ -75,9 +75,19 @@ SECURITY_HEADERS = {"x-content-type-options": "nosniff", "referrer-policy": "no-
 
 
 def asset_file(asset: Asset, node_modules: Path) -> Path:
-    if asset is PAGE_SCRIPT:
+    """Our own files live in app/static/; the rest come from the npm packages."""
+    if asset.path.startswith("static/"):
         return Path(__file__).resolve().parent / asset.path
     return node_modules / asset.path
+
+
+def asset_response(found: Asset | None, node_modules: Path, cache: str) -> Response:
+    """One named file with its type and the security headers, or a plain 404."""
+    path = asset_file(found, node_modules) if found else None
+    if found is None or path is None or not path.is_file():
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(path, media_type=found.media_type,
+                        headers={"cache-control": cache, **SECURITY_HEADERS})
 
 
 def missing_assets(node_modules: Path) -> list[str]:
@@ -149,9 +159,4 @@ def mount(app: FastAPI, router: LocalGraphiQLRouter, *, graphiql: bool,
 
     @app.api_route(ASSET_PREFIX + "{name}", methods=["GET", "HEAD"], include_in_schema=False)
     async def asset(name: str) -> Response:
-        found = files.get(name)
-        path = asset_file(found, node_modules) if found else None
-        if found is None or path is None or not path.is_file():
-            return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(path, media_type=found.media_type,
-                            headers={"cache-control": ASSET_CACHE, **SECURITY_HEADERS})
+        return asset_response(files.get(name), node_modules, ASSET_CACHE)
