@@ -89,6 +89,15 @@ PROBE_GAPS = """query($metric: AuditMetric!, $scope: String) {
     gaps(first: 500) { nodes { code name communityCode communityName streetCode
       streetName } } } }"""
 PROBE_OVERVIEW = """query($scope: String) { overview(scope: $scope) { metric eligible } }"""
+#: Coverage over time and the period figures: scoped like the audits (no snapshot in the
+#: tiny store, so a trend is empty and a ranking NOT_FOUND; a scope outside, NOT_FOUND).
+PROBE_HISTORY = """query($scope: String) {
+  trend(metric: BUILDING_CHIEF, scope: $scope) { scope points { eligible } }
+  partyOrgCounts(scope: $scope) { kind count }
+  secretaryChanges(from: "2020-01-01", to: "2026-12-31", scope: $scope) {
+    scope appointed replaced } }"""
+PROBE_RANKING = """query($scope: String) { ranking(metric: BUILDING_CHIEF, scope: $scope) {
+  places { code } } }"""
 PROBE_CROSS = """{ crossAppointments(first: 500) { edges { cursor node {
   compound { code } person { code phone } } } byCommunity { communityCode } } }"""
 PROBE_CHAIN = """query($code: String!) { chainOfCommand(code: $code) {
@@ -228,6 +237,10 @@ def _probes(where: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("search", PROBE_SEARCH, {"text": "R000"}),
         ("overview", PROBE_OVERVIEW, {"scope": None}),
         ("overview", PROBE_OVERVIEW, {"scope": OTHER}),
+        ("history", PROBE_HISTORY, {"scope": None}),
+        ("history", PROBE_HISTORY, {"scope": OTHER}),
+        ("ranking", PROBE_RANKING, {"scope": None}),
+        ("ranking", PROBE_RANKING, {"scope": OTHER}),
         ("cross", PROBE_CROSS, {}),
         ("chain", PROBE_CHAIN, {"code": B_IN}),
         ("chain", PROBE_CHAIN, {"code": C_OUT}),
