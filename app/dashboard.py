@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.auth.sessions import Sessions, clear_cookie, cookie_of, set_cookie
 from app.auth.tokens import TokenVerifier
+from app.pages import LANG_BUTTON, PAGE_SCRIPTS, dashboard_page, page, t
 from app.web import (
     CSS,
     DASHBOARD_PREFIX,
@@ -44,10 +45,9 @@ DASHBOARD_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsaf
                  "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
                  "form-action 'none'; frame-ancestors 'none'")
 ECHARTS = Asset("echarts.min.js", "echarts/dist/echarts.min.js", JS, None)
-FILES = (ECHARTS, Asset("i18n.js", "static/i18n.js", JS, None),
-         Asset("dashboard.js", "static/dashboard.js", JS, None),
-         Asset("login.js", "static/login.js", JS, None),
-         Asset("dashboard.css", "static/dashboard.css", CSS, None))
+FILES = (ECHARTS, Asset("dashboard.css", "static/dashboard.css", CSS, None),
+         *(Asset(name, f"static/{name}", JS, None)
+           for name in ("i18n.js", "login.js", "core.js", *PAGE_SCRIPTS)))
 NO_STORE = {"cache-control": "no-store", **SECURITY_HEADERS}
 #: Longest token text /login reads.
 MAX_TOKEN = 8192
@@ -58,81 +58,24 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
                         status_code=status, headers=NO_STORE)
 
 
-def _page(title: str, body: str, scripts: tuple[str, ...]) -> str:
-    tags = "\n".join(f'    <script src="{DASHBOARD_PREFIX}{s}"></script>' for s in scripts)
-    return f"""<!doctype html>
-<html lang="zh-CN">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>{title}</title>
-    <link rel="icon" href="data:,">
-    <link rel="stylesheet" href="{DASHBOARD_PREFIX}dashboard.css">
-  </head>
-  <body>
-{body}
-{tags}
-  </body>
-</html>
-"""
-
-
-def _t(tag: str, zh: str, en: str, attrs: str = "") -> str:
-    """An element in both languages: Chinese shown, app/static/i18n.js switches."""
-    return f'<{tag}{attrs} data-zh="{zh}" data-en="{en}">{zh}</{tag}>'
-
-
-_LANG = _t("button", "English", "中文", ' type="button" id="lang" class="link"')
-
-DASHBOARD_PAGE = _page("orgcover 覆盖率总览", f"""    <header>
-      {_t("h1", "党建引领基层治理覆盖率总览", "Coverage overview")}
-      <div class="who">
-        <span id="jurisdiction"></span> · <span id="user"></span> ·
-        {_t("span", "数据截至", "Data as of")} <span id="as-of">—</span>
-        {_t("span", "（有未完成的导入）", "(a load is unfinished)", ' id="unfinished" hidden')}
-      </div>
-      <nav>{_LANG}
-        <a href="/graphql">GraphiQL</a>
-        {_t("button", "退出", "Sign out", ' type="button" id="logout" class="link"')}
-      </nav>
-    </header>
-    <main>
-      {_t("p", "加载中…", "Loading…", ' id="status"')}
-      <section id="cards" aria-live="polite"></section>
-      <section id="audit" hidden>
-        <nav id="crumbs" aria-label="breadcrumb"></nav>
-        <h2 id="audit-title"></h2>
-        <p id="audit-figures"></p>
-        <div id="bars"></div>
-        <table id="groups"><thead><tr>
-          {_t("th", "下级", "Place")}{_t("th", "覆盖率", "Rate")}
-          {_t("th", "已覆盖", "Covered")}{_t("th", "应覆盖", "Eligible")}
-        </tr></thead><tbody></tbody></table>
-        <h3><span data-zh="缺口" data-en="Gaps">缺口</span> (<span id="gap-total"></span>)</h3>
-        <table id="gaps"><thead><tr>
-          {_t("th", "编码", "Code")}{_t("th", "名称", "Name")}{_t("th", "社区", "Community")}
-          {_t("th", "街道", "Street")}{_t("th", "原因", "Reasons")}
-        </tr></thead><tbody></tbody></table>
-      </section>
-    </main>""", ("i18n.js", "echarts.min.js", "dashboard.js"))
-
-LOGIN_PAGE = _page("orgcover 登录", f"""    <header>
-      {_t("h1", "登录", "Sign in")}
-      <nav>{_LANG}</nav>
+DASHBOARD_PAGE = dashboard_page()
+LOGIN_PAGE = page("orgcover 登录", f"""    <header>
+      {t("h1", "登录", "Sign in")}
+      <nav>{LANG_BUTTON}</nav>
     </header>
     <main class="narrow">
-      {_t("p", "粘贴访问令牌（JWT）登录。演示：make run 启动时打印一次性登录链接和令牌；"
+      {t("p", "粘贴访问令牌（JWT）登录。演示：make run 启动时打印一次性登录链接和令牌；"
           "orgcover token --demo 可另行生成。",
           "Paste an access token (JWT) to sign in. Demo: make run prints a one-time "
           "login link and tokens; orgcover token --demo mints more.")}
       <form id="login">
-        {_t("label", "令牌", "Token", ' for="token"')}
+        {t("label", "令牌", "Token", ' for="token"')}
         <textarea id="token" name="token" rows="5" autocomplete="off"
           spellcheck="false"></textarea>
-        {_t("button", "登录", "Sign in", ' type="submit"')}
+        {t("button", "登录", "Sign in", ' type="submit"')}
       </form>
       <p id="error" role="alert" hidden></p>
-      {_t("p", "接口：POST /graphql，请求头 Authorization: Bearer &lt;令牌&gt;。",
+      {t("p", "接口：POST /graphql，请求头 Authorization: Bearer &lt;令牌&gt;。",
           "API: POST /graphql with the header Authorization: Bearer &lt;token&gt;.")}
     </main>""", ("i18n.js", "login.js"))
 
@@ -141,8 +84,8 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _html(page: str) -> HTMLResponse:
-    return HTMLResponse(page, headers={"content-security-policy": DASHBOARD_CSP, **NO_STORE})
+def _html(body: str) -> HTMLResponse:
+    return HTMLResponse(body, headers={"content-security-policy": DASHBOARD_CSP, **NO_STORE})
 
 
 def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier,

@@ -16,6 +16,7 @@ from graph.store import GraphStore
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from loaders.synthetic import SCALES, generate, write_csv
+from tests.browser import browser, history_store, server  # noqa: F401 (browser tests)
 from tests.graphs import FALKORDB_ONLY, FalkorGraphs, Graphs, Neo4jGraphs, on_neo4j
 from tests.rosters import write_rosters
 
@@ -27,10 +28,10 @@ async def falkor_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         EmbeddedFalkorServer]:
     if on_neo4j():
         pytest.skip(FALKORDB_ONLY)
-    server = EmbeddedFalkorServer(tmp_path_factory.mktemp("falkordb"), startup_timeout=30)
-    await server.start()
-    yield server
-    await server.stop()
+    falkor = EmbeddedFalkorServer(tmp_path_factory.mktemp("falkordb"), startup_timeout=30)
+    await falkor.start()
+    yield falkor
+    await falkor.stop()
 
 
 @pytest.fixture(scope="session")

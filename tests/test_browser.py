@@ -4,99 +4,18 @@ history (tiny scale). Screenshots of each page go to tests/out/."""
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import socket
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 
-from app.main import create_app
-from app.serving import uvicorn_options
-from graph.store import GraphStore
 from resolvers.access import Caller
-from tests.auth import DISTRICT, bearer, settings, token
-from tests.conftest import PII_SECRET
+from tests.auth import DISTRICT, bearer, token
+from tests.browser import OUT, STREET, Watched, only_own_host, skip_without_chromium, watched
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).is_file():
-    pytest.skip(f"browser tests: no chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.async_api",
-                                     reason="browser tests: pip install playwright")
+skip_without_chromium()
 
-OUT = Path(__file__).resolve().parent / "out"
-STREET = "371327001"  # 十字路街道, the demo's first street
 OVERVIEW = {"query": "{ overview { metric title titleEn eligible covered gaps rate } "
                      "me { jurisdictionName } }"}
-
-
-@pytest.fixture(scope="module")
-async def history_store(graphs: Any, tmp_path_factory: pytest.TempPathFactory
-                        ) -> AsyncIterator[GraphStore]:
-    """The tiny demo district with its months of history, as `serve --demo` loads it."""
-    from app.cli import _load_demo_if_empty
-
-    folder = tmp_path_factory.mktemp("browser-demo")
-
-    async def fill(store: GraphStore) -> None:
-        await _load_demo_if_empty(store, settings(folder, demo_months=4, pii_secret=PII_SECRET),
-                                  "tiny")
-
-    async with graphs.shared("history_store", fill) as store:
-        yield store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def server(history_store: GraphStore, tmp_path: Path) -> AsyncIterator[tuple[Any, str]]:
-    """A real uvicorn serving the app: (the app, its base URL)."""
-    config = settings(tmp_path, graphiql=True)
-    app = create_app(config, store=history_store)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           lifespan="on", **uvicorn_options(config)))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
-
-
-class Watched:
-    """A page with every request it made and every console error it logged."""
-
-    def __init__(self, page: Any) -> None:
-        self.page = page
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("console", lambda m: m.type == "error" and self.errors.append(
-            f"{m.text} {m.location.get('url', '')}"))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-
-async def _watched(browser: Any) -> Watched:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    return Watched(await context.new_page())
 
 
 async def _api(base: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -137,13 +56,6 @@ def _same_figures(cards: dict[str, dict[str, str]], api: dict[str, Any], *,
             assert abs(float(card["rate"][:-1]) - a["rate"] * 100) <= 0.05 + 1e-9
         assert f"{a['covered']} / {a['eligible']}" in card["counts"], a["metric"]
         assert str(a["gaps"]) in card["counts"]
-
-
-def _only_own_host(watched: Watched, base: str) -> None:
-    assert watched.requests
-    strangers = [u for u in watched.requests if not u.startswith(base + "/")]
-    assert strangers == []
-    assert watched.errors == []  # no CSP violation, no script error
 
 
 AUDIT = ("query($m: AuditMetric!, $s: String, $g: GroupLevel) { audit(metric: $m, "
@@ -215,11 +127,10 @@ async def _drill(w: Watched, base: str, api: dict[str, Any]) -> None:
 async def test_admin_signs_in_with_the_link_sees_the_api_figures_and_signs_out(
         server: tuple[Any, str], browser: Any) -> None:
     app, base = server
-    OUT.mkdir(exist_ok=True)
     caller = Caller.of_roles(sub="demo-admin", name="莒南县管理员", roles=("admin",),
                              jurisdiction=DISTRICT)
     link = f"{base}/login?token={app.state.sessions.ticket(caller)}"
-    w = await _watched(browser)
+    w = await watched(browser)
     await w.page.goto(link)
     await w.page.wait_for_selector("body[data-ready]")
     assert w.page.url == base + "/"  # the ticket left the address bar
@@ -271,15 +182,14 @@ async def test_admin_signs_in_with_the_link_sees_the_api_figures_and_signs_out(
         c.cookies.set(cookie["name"], cookie["value"])  # the old cookie, replayed
         replay = await c.post("/graphql", json=OVERVIEW, headers={"x-orgcover-csrf": "1"})
     assert replay.status_code == 401
-    _only_own_host(w, base)
+    only_own_host(w, base)
 
 
 async def test_street_auditor_signs_in_with_a_token_and_sees_only_that_street(
         server: tuple[Any, str], browser: Any) -> None:
     _, base = server
-    OUT.mkdir(exist_ok=True)
     street_token = token("auditor", STREET, sub="street-auditor")
-    w = await _watched(browser)
+    w = await watched(browser)
     await w.page.goto(base + "/")
     await w.page.wait_for_selector("#login")
     await w.page.screenshot(path=OUT / "sign-in.png", full_page=True)
@@ -299,4 +209,4 @@ async def test_street_auditor_signs_in_with_a_token_and_sees_only_that_street(
     assert sum(a["eligible"] for a in street["overview"]) < sum(totals.values())
     await w.page.screenshot(path=OUT / "dashboard-street.png", full_page=True)
     w.errors = [e for e in w.errors if "401" not in e]  # the refused "not a token"
-    _only_own_host(w, base)
+    only_own_host(w, base)
