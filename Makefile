@@ -11,7 +11,7 @@ CHECK_PYTHON := sh tools/check-python.sh
 PY_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 VENV_MARK := $(VENV)/.python-$(PY_VERSION)
 
-.PHONY: run test test-neo4j lint bench bench-http bench-history bench-abuse bench-neo4j install venv clean
+.PHONY: run test test-neo4j lint bench bench-http bench-history bench-stress bench-abuse bench-neo4j install venv clean
 
 $(VENV_MARK):
 	@$(CHECK_PYTHON) venv "$(PYTHON)"
@@ -64,6 +64,10 @@ bench-http: $(STAMP)
 
 bench-history: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.history --scale district
+
+# FalkorDB under concurrent reads right after large writes (issue 13's segfault).
+bench-stress: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.stress --scale $${SCALE:-demo}
 
 bench-abuse: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.abuse --scale district

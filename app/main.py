@@ -92,6 +92,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
             return
         opened = await open_store(settings.store_config())
         app.state.store = opened
+        if settings.neo4j_plan_ahead:
+            opened.plan_ahead()
         app.state.bounds = ReadBounds(opened)
         try:
             with tuned_for_serving():

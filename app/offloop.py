@@ -130,6 +130,9 @@ class StoreBridge(GraphStore):
     async def ping(self) -> None:
         await self._at_home(self.store.ping())
 
+    def plan_ahead(self, *, after_load: bool = False) -> None:
+        self.home.call_soon_threadsafe(lambda: self.store.plan_ahead(after_load=after_load))
+
     async def ensure_schema(self) -> None:
         await self._at_home(self.store.ensure_schema())
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
     neo4j_database: str = "neo4j"
+    neo4j_plan_ahead: bool = Field(
+        default=True, description="serving on Neo4j: plan every statement in the background "
+                                  "after start-up and each load (first page views fast)")
     startup_timeout: float = Field(default=30.0, gt=0)
     falkordb_threads: int | None = Field(
         default=None, ge=1, le=64,

@@ -108,6 +108,12 @@ class GraphStore(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None: ...
 
+    def plan_ahead(self, *, after_load: bool = False) -> None:
+        """Start planning statements in the background, where a statement's first run
+        plans it slowly (Neo4j: graph/backends/neo4j_plans.py): after start-up, and after
+        a load changed the statistics. Nothing on FalkorDB (planning costs little)."""
+        return
+
     async def release_loop(self) -> None:
         """Close what the running event loop opened (a worker loop about to end); the
         store stays open for the others. Nothing, for a store bound to one loop."""

@@ -155,4 +155,6 @@ async def load_rosters(
             loader.close()
             await loader.release()
     log.info("load %s %s", loader.report.load_id, "checked (dry run)" if dry_run else "committed")
+    if not dry_run and _changed(loader.report):
+        store.plan_ahead(after_load=True)
     return loader.report

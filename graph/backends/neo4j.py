@@ -24,6 +24,7 @@ from neo4j import (
 )
 from neo4j import exceptions as neo4j_errors
 
+from graph.backends.neo4j_plans import PlanWarmer
 from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
 from graph.domain import EXTRA_INDEXES, UNIQUE_CODE_LABELS
@@ -105,6 +106,7 @@ class Neo4jStore(GraphStore):
         self._driver = AsyncGraphDatabase.driver(
             uri, auth=(user, password), warn_notification_severity=NotificationMinimumSeverity.OFF,
             **notifications)
+        self.plans = PlanWarmer(self._driver, database)
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(
@@ -150,6 +152,7 @@ class Neo4jStore(GraphStore):
                 f"statement {stmt.name} failed on Neo4j: {str(exc.message)[:300]}") from exc
         records, summary = result
         self._heed(stmt, summary)
+        self.plans.record(stmt, params)
         return [_row(stmt, record) for record in records]
 
     async def _auto_read(self, query: Query, params: dict[str, Any]
@@ -266,7 +269,14 @@ class Neo4jStore(GraphStore):
             for kind, name in ddl.schema_names():
                 await self.write(ddl.drop_schema_object(kind=kind, name=name))
 
+    def plan_ahead(self, *, after_load: bool = False) -> None:
+        if after_load:
+            self.plans.after_load()
+        else:
+            self.plans.after_start()
+
     async def close(self) -> None:
+        await self.plans.close()
         for running in list(self._settling):
             running.cancel()
         await asyncio.gather(*self._settling, return_exceptions=True)

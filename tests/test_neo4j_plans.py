@@ -1,0 +1,68 @@
+"""Planning ahead on Neo4j (graph/backends/neo4j_plans.py): what is kept of a statement's
+parameters, which stores plan, and — on a live Neo4j (`make test-neo4j`) — that every
+registered read statement plans there with its example parameters."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from graph.backends.neo4j import Neo4jStore
+from graph.backends.neo4j_plans import RECENT, PlanWarmer, registered_reads, shape
+from graph.queries.admin import PING
+from graph.store import GraphStore
+from tests.graphs import on_neo4j
+
+NEO4J_ONLY = "Neo4j only: set ORGCOVER_TEST_NEO4J_URI (make test-neo4j)"
+
+
+def test_a_shape_keeps_the_types_and_nothing_of_the_values() -> None:
+    params = {"codes": ["371327001001", "371327001002"], "text": "张三", "limit": 21,
+              "rate": 0.5, "after": None, "flag": True, "row": {"phone": "13812345678"},
+              "empty": []}
+    assert shape(params) == {"codes": [""], "text": "", "limit": 0, "rate": 0.0,
+                             "after": None, "flag": True, "row": {"phone": ""}, "empty": []}
+
+
+def test_every_registered_read_runs_on_neo4j_and_is_planned() -> None:
+    reads = registered_reads()
+    assert len(reads) > 400
+    assert all(not text.startswith("EXPLAIN") for _, text, _ in reads)
+
+
+async def test_recent_statements_are_remembered_by_text_up_to_a_bound() -> None:
+    warmer = PlanWarmer(driver=None, database="neo4j")  # type: ignore[arg-type]
+    warmer.record(PING, {"code": "secret-code"})
+    assert warmer._recent == {PING.text: (PING.name, PING.text, {"code": ""})}
+    for i in range(RECENT + 5):
+        warmer.record(PING.__class__(f"s{i}", f"RETURN {i}", PING.mode, {}, PING.backends),
+                      {})
+    assert len(warmer._recent) == RECENT
+    assert PING.text not in warmer._recent  # the oldest went first
+    warmer.after_load()  # not serving (no after_start): a CLI load or a test plans nothing
+    assert warmer._task is None
+
+
+async def test_a_store_that_plans_cheaply_does_nothing(store: GraphStore) -> None:
+    if on_neo4j():
+        pytest.skip("FalkorDB's side")
+    store.plan_ahead()
+    store.plan_ahead(after_load=True)
+    assert await store.read(PING) == [{"ok": 1}]
+
+
+async def test_a_serving_neo4j_store_plans_every_read_then_what_ran_before_a_load(
+        store: GraphStore) -> None:
+    if not isinstance(store, Neo4jStore):
+        pytest.skip(NEO4J_ONLY)
+    await store.read(PING)
+    store.plan_ahead()
+    assert store.plans._task is not None
+    started = time.perf_counter()
+    planned = await store.plans._task
+    assert store.plans.failed == []
+    assert planned == len({text for _, text, _ in registered_reads()})  # texts alike: once
+    print(f"planned {planned} statements in {time.perf_counter() - started:.1f} s")
+    store.plan_ahead(after_load=True)
+    assert await store.plans._task >= 1  # PING, at least, ran since
