@@ -27,6 +27,7 @@ class Loaders:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
         self._loaders: dict[tuple[Any, ...], DataLoader[str, Any]] = {}
+        self._hops: dict[tuple[Any, ...], DataLoader[tuple[str, str], Page]] = {}
 
     def _get(
         self, key: tuple[Any, ...],
@@ -60,6 +61,22 @@ class Loaders:
             return await repo.neighbour_pages(self.store, edge=edge, codes=codes, scope=scope,
                                               after=after, first=first)
         return self._get(("page", edge.name, scope, after, first), fetch, Page([], 0, False))
+
+    def hops(self, src: Label, scope: str | None, limit: int
+             ) -> DataLoader[tuple[str, str], Page]:
+        """Whole neighbour lists of (edge name, code) keys along every edge from `src`:
+        one statement for all the edges one selection level asks."""
+        key = (src, scope, limit)
+        loader = self._hops.get(key)
+        if loader is None:
+            async def batch(keys: list[tuple[str, str]]) -> list[Page]:
+                found = await repo.hops(self.store, src=src, keys=keys, scope=scope,
+                                        limit=limit)
+                return [found[k] for k in keys]
+
+            loader = DataLoader(load_fn=batch)
+            self._hops[key] = loader
+        return loader
 
     def posts_of(self, scope: str | None) -> DataLoader[str, list[PostRecord]]:
         async def fetch(codes: Sequence[str]) -> dict[str, list[PostRecord]]:

@@ -62,7 +62,8 @@ async def neighbour_page(
 
 async def neighbour_one(ctx: Context, *, edge: str, code: str, scope: str | None
                         ) -> NodeRecord | None:
-    page = await ctx.loaders.page(EDGES[edge], scope, None, 1).load(code)
+    hop = EDGES[edge]
+    page = await ctx.loaders.hops(hop.src, scope, MAX_PAGE).load((edge, code))
     return page.items[0] if page.items else None
 
 
@@ -83,7 +84,8 @@ async def phone(ctx: Context, *, code: str) -> str | None:
 async def neighbour_all(ctx: Context, *, edge: str, code: str, scope: str | None
                         ) -> list[NodeRecord]:
     """Short lists (covering orgs, managers): up to the page cap, no cursor."""
-    page = await ctx.loaders.page(EDGES[edge], scope, None, MAX_PAGE).load(code)
+    hop = EDGES[edge]
+    page = await ctx.loaders.hops(hop.src, scope, MAX_PAGE).load((edge, code))
     return page.items
 
 

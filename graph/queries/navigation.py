@@ -104,6 +104,37 @@ def neighbours(*, edge: Edge, scoped: bool) -> Statement:
     )
 
 
+#: Edges read whole (no cursor: `one` and `all` fields), grouped by the label they start
+#: from: the fields of one selection level ask several edges of the same nodes at once
+#: (a person card: party org, employer, residence, reports-to), and one statement
+#: answers them all — one round trip where there were four. Groups by start label keep
+#: each statement short and its variants few (a union over every edge would be 12 kB of
+#: Cypher, parsed again whenever FalkorDB's small query cache has dropped it).
+HOP_GROUPS: dict[Label, tuple[Edge, ...]] = {}
+for _edge in EDGES.values():
+    HOP_GROUPS[_edge.src] = (*HOP_GROUPS.get(_edge.src, ()), _edge)
+
+
+@builder(*({"src": src, "scoped": s} for src in HOP_GROUPS for s in (False, True)))
+def hops(*, src: Label, scoped: bool) -> Statement:
+    """Neighbours along every edge of one start label, for the codes given per edge
+    (`$codes0`, `$codes1`, … in HOP_GROUPS order; an edge not asked gets `[]`), up to
+    `$limit` each, with the list's total size: rows (edge index, key, total, items)."""
+    parts = [f"""UNWIND $codes{i} AS k
+            MATCH {edge.pattern}
+            {scope_clause("m", edge.dst, scoped=scoped)}
+            WITH k, m ORDER BY m.code
+            WITH k, collect(m) AS ms
+            RETURN {i} AS edge, k AS key, size(ms) AS total,
+                   [x IN ms[0..$limit] | {node_map("x")}] AS items"""
+             for i, edge in enumerate(HOP_GROUPS[src])]
+    return compose(
+        f"nav.hops.{src.value}{'.scoped' if scoped else ''}", " UNION ALL ".join(parts),
+        params={**{f"codes{i}": ["X"] for i in range(len(HOP_GROUPS[src]))},
+                "limit": 10, "scope": "S"},
+    )
+
+
 POST_HOLDER_LABELS: tuple[Label, ...] = (
     Label.PARTY_ORG, Label.ORGANIZATION, Label.PLACE,
 )

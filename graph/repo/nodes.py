@@ -37,6 +37,28 @@ async def neighbour_pages(
     return pages
 
 
+async def hops(
+    store: GraphStore, *, src: Label, keys: Sequence[tuple[str, str]], scope: str | None,
+    limit: int,
+) -> dict[tuple[str, str], Page]:
+    """Neighbours of many (edge name, code) keys, every edge starting at `src`, in one
+    statement; a key without neighbours gets an empty page."""
+    group = q.HOP_GROUPS[src]
+    index = {edge.name: i for i, edge in enumerate(group)}
+    codes: list[list[str]] = [[] for _ in group]
+    for edge_name, code in keys:
+        codes[index[edge_name]].append(code)
+    params: dict[str, object] = {f"codes{i}": c for i, c in enumerate(codes)}
+    rows = await store.read(q.hops(src=src, scoped=scope is not None),
+                            {**params, "scope": scope, "limit": limit + 1})
+    pages: dict[tuple[str, str], Page] = {}
+    for row in rows:
+        items = [NodeRecord.from_row(item) for item in row["items"]]
+        pages[(group[int(row["edge"])].name, row["key"])] = Page(
+            items[:limit], int(row["total"]), len(items) > limit)
+    return {key: pages.get(key, Page([], 0, False)) for key in keys}
+
+
 async def posts_of_people(
     store: GraphStore, *, codes: Sequence[str], scope: str | None
 ) -> dict[str, list[PostRecord]]:
