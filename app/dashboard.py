@@ -8,7 +8,8 @@ leaves the host, and the Content-Security-Policy allows scripts from this host o
 inline script).
 
 Sign-in makes a session (app/auth/sessions.py) from either a one-time ticket (the URL
-`serve --demo` prints) or a bearer token verified exactly as the Authorization header is.
+`serve --demo` prints) or a bearer token verified exactly as the Authorization header is;
+or, with an identity provider configured, through its sign-in (app/dashboard_oidc.py).
 """
 
 from __future__ import annotations

@@ -305,11 +305,24 @@ async def test_an_unreachable_provider_is_a_clear_page(tiny_store: GraphStore,
             httpx.AsyncClient() as c:
         start = await c.get(f"{base}/login/oidc")
         assert start.status_code == 503
-        assert "cannot be reached; try again later" in start.text
+        assert "(its discovery document: unreachable (ConnectError)); try again later" in \
+            start.text
         assert 'href="/login/oidc"' in start.text
         assert COOKIE not in _set_cookies(start)
         plain = await c.get(f"{base}/login")  # the token sign-in still works
         assert plain.status_code == 200
+
+
+async def test_a_discovery_document_naming_another_issuer_is_not_used(
+        idp: Provider, tiny_store: GraphStore, tmp_path: Path) -> None:
+    """OpenID Connect Discovery §4.3: the issuer is the URL the document was found under."""
+    elsewhere = idp.discovery_url.replace("127.0.0.1", "localhost")
+    app = create_app(oidc_settings(tmp_path, elsewhere), store=tiny_store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
+        start = await c.get("/login/oidc")
+    assert start.status_code == 503
+    assert "is not the URL it was found under" in html.unescape(start.text)
 
 
 async def test_the_oidc_paths_keep_the_host_allow_list(idp: Provider, orgcover: str) -> None:

@@ -158,6 +158,7 @@ class OidcClient:
         self._verifier: TokenVerifier | None = None
         self._fetched = float("-inf")
         self._failed = float("-inf")
+        self._problem = ""  # why the last discovery failed (shown until one succeeds)
         self._lock = asyncio.Lock()
 
     def redirect_uri(self, base_url: str) -> str:
@@ -284,11 +285,12 @@ class OidcClient:
                     self._adopt(await self._fetch_discovery())
                 except SignInFailed as exc:
                     self._failed = time.monotonic()
+                    self._problem = exc.message
                     log.error("OIDC discovery from %s failed: %s", self.config.discovery_url,
                               exc.message)
             if self._discovery is None:
-                raise SignInFailed("the identity provider cannot be reached; try again later",
-                                   status=503)
+                raise SignInFailed("the identity provider cannot be used now (its discovery "
+                                   f"document: {self._problem}); try again later", status=503)
             return self._discovery
 
     async def _fetch_discovery(self) -> _Discovery:
