@@ -295,6 +295,11 @@ async def test_the_provider_saying_no_signs_in_no_one(idp: Provider, orgcover: s
         callback = await _back_from_provider(c, orgcover)
         odd = _with_query(callback, error="<script>alert(1)</script>")
         await _assert_refused(c, orgcover, await c.get(odd), 401, "(invalid)")
+    async with httpx.AsyncClient() as c:  # a crafted link: no text of its choosing shown
+        crafted = await c.get(f"{orgcover}/login/oidc/callback?" + urlencode({
+            "error": "access_denied", "error_description": "call 12345 to unlock"}))
+        await _assert_refused(c, orgcover, crafted, 401, "(access_denied)")
+        assert "12345" not in crafted.text
 
 
 async def test_an_unreachable_provider_is_a_clear_page(tiny_store: GraphStore,

@@ -190,8 +190,13 @@ class OidcClient:
         error = params.get("error")
         if error is not None:
             reason = error if _ERROR_CODE.fullmatch(error) else "invalid"
+            # the provider's own words only in answer to this browser's sign-in: a crafted
+            # link must not put text of its choosing on our page
+            ours = pending is not None and binding is not None and \
+                secrets.compare_digest(_hash(binding), pending.binding)
             raise SignInFailed(f"the identity provider did not sign you in ({reason})",
-                               detail=(params.get("error_description") or "")[:200])
+                               detail=(params.get("error_description") or "")[:200]
+                               if ours else "")
         if pending is None or self._clock() >= pending.expires:
             raise SignInFailed("this sign-in is unknown, was used already or took longer "
                                f"than {PENDING_TTL // 60} minutes: start again", status=400)
@@ -246,9 +251,11 @@ class OidcClient:
 
     async def _verify(self, id_token: str, pending: _Pending) -> SignedIn:
         await self._discover()
-        assert self._verifier is not None  # made with the discovery document
+        verifier = self._verifier  # made with the discovery document
+        if verifier is None:
+            raise SignInFailed("the identity provider's keys are not known yet", status=503)
         try:
-            claims = await self._verifier.verified_claims(id_token)
+            claims = await verifier.verified_claims(id_token)
         except Unauthenticated as exc:
             raise SignInFailed(f"the identity provider's ID token is refused: {exc.message}") \
                 from None
