@@ -15,10 +15,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
+import typer
 from pydantic import ValidationError
 
 from app.auth.oidc import PENDING_TTL, pkce_challenge
 from app.auth.sessions import COOKIE
+from app.cli_common import load_settings
 from app.dashboard_oidc import BINDING_COOKIE
 from app.main import create_app
 from app.serving import uvicorn_options
@@ -378,3 +380,11 @@ async def test_without_a_provider_there_is_no_button_and_no_route(
         page = await c.get("/login")
         assert "/login/oidc" not in page.text
         assert (await c.get("/login/oidc")).status_code == 404
+
+
+def test_the_cli_names_the_missing_oidc_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit):
+        load_settings(oidc_discovery_url="https://idp.example/.well-known/"
+                                         "openid-configuration")
+    assert capsys.readouterr().err.startswith(
+        "orgcover: error: ORGCOVER_OIDC_CLIENT_ID must be set: OIDC sign-in needs")
