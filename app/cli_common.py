@@ -41,7 +41,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
+        if not first["loc"]:  # a rule over several settings: its message names them
+            raise fail(str(first["msg"]).removeprefix("Value error, ")) from None
+        field = str(first["loc"][0])
         raise fail(f"setting ORGCOVER_{field.upper()} is invalid: {first['msg']}") from None
 
 

@@ -8,11 +8,13 @@ leaves the host, and the Content-Security-Policy allows scripts from this host o
 inline script).
 
 Sign-in makes a session (app/auth/sessions.py) from either a one-time ticket (the URL
-`serve --demo` prints) or a bearer token verified exactly as the Authorization header is.
+`serve --demo` prints) or a bearer token verified exactly as the Authorization header is;
+or, with an identity provider configured, through its sign-in (app/dashboard_oidc.py).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from pathlib import Path
@@ -22,8 +24,10 @@ import jwt
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from app.auth.oidc import OidcClient
 from app.auth.sessions import Sessions, clear_cookie, cookie_of, set_cookie
 from app.auth.tokens import TokenVerifier
+from app.dashboard_oidc import START_PATH, mount_oidc
 from app.pages import LANG_BUTTON, PAGE_SCRIPTS, dashboard_page, page, t
 from app.web import (
     CSS,
@@ -78,21 +82,38 @@ LOGIN_PAGE = page("orgcover 登录", f"""    <header>
       {t("p", "接口：POST /graphql，请求头 Authorization: Bearer &lt;令牌&gt;。",
           "API: POST /graphql with the header Authorization: Bearer &lt;token&gt;.")}
     </main>""", ("i18n.js", "login.js"))
+#: With an identity provider configured (app/dashboard_oidc.py): its button above the form.
+_FORM = '      <form id="login">'
+_OIDC_BUTTON = "      <p>" + t("a", "通过统一身份认证登录", "Sign in with the identity provider",
+                               f' id="oidc" class="button" href="{START_PATH}"') + "</p>\n"
+_ERROR = '<p id="error" role="alert" hidden></p>'
+
+
+def render_login(*, oidc: bool, error: str | None = None) -> str:
+    """The sign-in page, with the provider's button when there is one, and why signing in
+    through it failed (server-rendered text: the CSP allows no inline script)."""
+    shown = LOGIN_PAGE.replace(_FORM, _OIDC_BUTTON + _FORM) if oidc else LOGIN_PAGE
+    if error is None:
+        return shown
+    prefix = t("span", "统一身份认证登录失败：", "Sign-in with the identity provider failed: ")
+    return shown.replace(_ERROR, f'<p id="error" role="alert">{prefix}{html.escape(error)}</p>')
 
 
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _html(body: str) -> HTMLResponse:
-    return HTMLResponse(body, headers={"content-security-policy": DASHBOARD_CSP, **NO_STORE})
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status,
+                        headers={"content-security-policy": DASHBOARD_CSP, **NO_STORE})
 
 
 def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier,
-                    node_modules: Path) -> None:
+                    node_modules: Path, oidc: OidcClient | None = None) -> None:
     """`/` (the dashboard when signed in, the sign-in page otherwise), `/login`,
-    `/logout` and the dashboard's files."""
+    `/logout`, the dashboard's files, and with `oidc` `/login/oidc` and its callback."""
     files = {a.name: a for a in FILES}
+    sign_in_page = render_login(oidc=oidc is not None)
     if not asset_file(ECHARTS, node_modules).is_file():
         log.warning("ECharts missing under %s: run `npm ci` (the dashboard shows figures "
                     "without charts)", node_modules)
@@ -115,7 +136,7 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def root(request: Request) -> HTMLResponse:
-        return _html(DASHBOARD_PAGE if signed_in(request) else LOGIN_PAGE)
+        return _html(DASHBOARD_PAGE if signed_in(request) else sign_in_page)
 
     @app.api_route("/favicon.ico", methods=["GET", "HEAD"], include_in_schema=False)
     async def favicon() -> Response:
@@ -126,7 +147,7 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
     async def login_page(request: Request, token: str | None = None) -> Response:
         """The sign-in page; with `?token=` a one-time ticket: a session, then `/`."""
         if token is None:
-            return _html(LOGIN_PAGE)
+            return _html(sign_in_page)
         caller = sessions.redeem(token)
         if caller is None:
             return _error(401, Unauthenticated.code, "this login link was used already or "
@@ -166,6 +187,10 @@ def mount_dashboard(app: FastAPI, *, sessions: Sessions, verifier: TokenVerifier
                    include_in_schema=False)
     async def dashboard_file(name: str) -> Response:
         return asset_response(files.get(name), node_modules, "no-cache")
+
+    if oidc is not None:
+        mount_oidc(app, client=oidc, open_session=replace_session, failed=lambda error, status:
+                   _html(render_login(oidc=True, error=error), status))
 
 
 async def _token_of(request: Request) -> str | None:

@@ -19,8 +19,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from app.access_log import AccessLog
+from app.auth.oidc import OidcClient, OidcConfig
 from app.auth.sessions import Sessions
-from app.auth.tokens import AuthConfig, ClaimPaths, TokenVerifier
+from app.auth.tokens import AuthConfig, ClaimPaths, PlaceCheck, TokenVerifier
 from app.body import BodyMiddleware
 from app.dashboard import mount_dashboard
 from app.graphql import build_schema
@@ -67,6 +68,21 @@ def auth_config(settings: Settings) -> AuthConfig:
                           jurisdiction=settings.auth_jurisdiction_claim),
         role_map=settings.auth_role_map,
         max_lifetime=settings.auth_max_lifetime_days * 86400)
+
+
+def oidc_client(settings: Settings, *, place_exists: PlaceCheck) -> OidcClient | None:
+    """The identity provider's sign-in, when configured; claims are mapped as bearer
+    tokens' are (the same claim paths and role map)."""
+    url, client_id, secret = (settings.oidc_discovery_url, settings.oidc_client_id,
+                              settings.oidc_client_secret)
+    if url is None or client_id is None or secret is None:  # the settings: all or none
+        return None
+    config = auth_config(settings)
+    return OidcClient(OidcConfig(
+        discovery_url=url, client_id=client_id, client_secret=secret.get_secret_value(),
+        scopes=settings.oidc_scopes, redirect_url=settings.oidc_redirect_url,
+        leeway=config.leeway, claims=config.claims, role_map=config.role_map,
+        max_lifetime=config.max_lifetime), place_exists=place_exists)
 
 
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
@@ -173,5 +189,6 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.include_router(router, prefix="/graphql")
     mount(app, router, graphiql=settings.graphiql, node_modules=settings.node_modules_dir())
     mount_dashboard(app, sessions=sessions, verifier=verifier,
-                    node_modules=settings.node_modules_dir())
+                    node_modules=settings.node_modules_dir(),
+                    oidc=oidc_client(settings, place_exists=place_exists))
     return app

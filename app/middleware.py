@@ -67,8 +67,10 @@ def _with_header(message: MutableMapping[str, Any], header: tuple[bytes, bytes])
 #: Paths that answer without a token (probes; they name no data).
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 #: Sign-in and sign-out: they check what they are given themselves; a POST to them needs
-#: a preflight header whatever its content type (no cross-site sign-in or sign-out).
-SESSION_PATHS = frozenset({"/login", "/logout"})
+#: a preflight header whatever its content type (no cross-site sign-in or sign-out). The
+#: OIDC sign-in is GETs only: the provider sends the browser back cross-site, and the
+#: state bound to the browser's cookie is that callback's CSRF check (app/auth/oidc.py).
+SESSION_PATHS = frozenset({"/login", "/logout", "/login/oidc", "/login/oidc/callback"})
 #: Content types a browser may send cross-site without a preflight (CSRF).
 SIMPLE_TYPES = frozenset({"multipart/form-data", "text/plain",
                           "application/x-www-form-urlencoded", ""})

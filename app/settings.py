@@ -13,6 +13,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,16 @@ class Settings(BaseSettings):
     auth_role_map: dict[str, str] | None = Field(
         default=None, description='JSON: identity-provider role → orgcover role, e.g. '
                                   '{"orgcover-auditors": "auditor"}')
+    # -- browser sign-in through the identity provider (README "Sign in with … OIDC") -----
+    oidc_discovery_url: str | None = Field(
+        default=None, description="the provider's .well-known/openid-configuration URL")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = Field(default="openid profile",
+                             description="space-separated; must hold openid")
+    oidc_redirect_url: str | None = Field(
+        default=None, description="registered redirect URL (default: this server's "
+                                  "/login/oidc/callback as the request names it)")
     allowed_hosts: str | None = Field(
         default=None, description="comma-separated Host names (default: loopback names "
                                   "when bound to loopback)")
@@ -137,6 +148,31 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"ORGCOVER_{name} must be at least {MIN_SECRET_BYTES} bytes; make one "
                     "with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        """OIDC is all or nothing (half a configuration would show a button that fails),
+        and its URLs are https but on loopback (a provider's answers decide who signs in)."""
+        given = {"OIDC_DISCOVERY_URL": self.oidc_discovery_url,
+                 "OIDC_CLIENT_ID": self.oidc_client_id,
+                 "OIDC_CLIENT_SECRET": (self.oidc_client_secret.get_secret_value()
+                                        if self.oidc_client_secret else None)}
+        missing = [name for name, value in given.items() if not (value or "").strip()]
+        if len(missing) == len(given):
+            return self
+        if missing:
+            raise ValueError(
+                f"ORGCOVER_{missing[0]} must be set: OIDC sign-in needs "
+                "ORGCOVER_OIDC_DISCOVERY_URL, ORGCOVER_OIDC_CLIENT_ID and "
+                "ORGCOVER_OIDC_CLIENT_SECRET together (or none of them)")
+        for name, url in (("OIDC_DISCOVERY_URL", self.oidc_discovery_url),
+                          ("OIDC_REDIRECT_URL", self.oidc_redirect_url)):
+            if url is not None:
+                check_url(url, setting=f"ORGCOVER_{name}")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("ORGCOVER_OIDC_SCOPES must include openid (the ID token is "
+                             f"what signs in); got {self.oidc_scopes!r}")
         return self
 
     def with_demo_secrets(self) -> Settings:
@@ -211,6 +247,17 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_url(url: str, *, setting: str) -> None:
+    """An absolute http(s) URL, https unless its host is loopback (ValueError naming the
+    setting otherwise); also used on the URLs a provider's discovery document names."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{setting} must be an absolute https URL; got {url[:200]!r}")
+    if parts.scheme != "https" and not _is_loopback(parts.hostname):
+        raise ValueError(f"{setting} must use https (http only on localhost/127.0.0.1); "
+                         f"got {url[:200]!r}")
 
 
 def demo_secret(data_dir: Path, name: str) -> str:

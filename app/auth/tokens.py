@@ -106,19 +106,26 @@ class TokenVerifier:
                 self._cache.move_to_end(token)
                 return caller
             del self._cache[token]
-        claims = await self._decode(token)
-        exp = claims["exp"]
-        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
-            raise Unauthenticated("token claim 'exp' must be a number (seconds since 1970)")
-        if exp - now > self.config.max_lifetime:
-            raise Unauthenticated(f"token lives longer than {self.config.max_lifetime // 86400}"
-                                  " days; ask for a shorter one (setting: "
-                                  "ORGCOVER_AUTH_MAX_LIFETIME_DAYS)")
-        caller = await self._caller(claims)
+        claims = await self.verified_claims(token)
+        caller = await caller_of(claims, paths=self.config.claims,
+                                 role_map=self.config.role_map, place_exists=self._place_exists)
         self._cache[token] = (caller, float(claims["exp"]))
         if len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
         return caller
+
+    async def verified_claims(self, token: str) -> dict[str, Any]:
+        """The token's claims once its algorithm, signature, issuer, audience and times are
+        checked; not yet mapped to a caller, not cached (OIDC checks its nonce first)."""
+        claims = await self._decode(token)
+        exp = claims["exp"]
+        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+            raise Unauthenticated("token claim 'exp' must be a number (seconds since 1970)")
+        if exp - self._clock() > self.config.max_lifetime:
+            raise Unauthenticated(f"token lives longer than {self.config.max_lifetime // 86400}"
+                                  " days; ask for a shorter one (setting: "
+                                  "ORGCOVER_AUTH_MAX_LIFETIME_DAYS)")
+        return claims
 
     async def _decode(self, token: str) -> dict[str, Any]:
         try:
@@ -175,49 +182,51 @@ class TokenVerifier:
             return found
         return self._pem
 
-    async def _caller(self, claims: Mapping[str, Any]) -> Caller:
-        paths = self.config.claims
-        sub = _claim(claims, paths.sub)
-        if not isinstance(sub, str) or not sub.strip() or _CONTROL.search(sub):
-            raise Unauthenticated(f"token has no usable {paths.sub!r} claim")
-        name = _claim(claims, paths.name)
-        roles = self._roles(_claim(claims, paths.roles))
-        jurisdiction = _claim(claims, paths.jurisdiction)
-        if not isinstance(jurisdiction, str) or not jurisdiction.strip():
-            raise Unauthenticated(f"token has no {paths.jurisdiction!r} claim (a place code)")
-        code = unicodedata.normalize("NFKC", jurisdiction).strip()
-        if _CONTROL.search(code) or len(code) > 64 or not await self._place_exists(code):
-            raise Unauthenticated(f"token jurisdiction {jurisdiction[:64]!r} is not a place code")
-        return Caller.of_roles(sub=sub.strip()[:128],
-                               name=(name if isinstance(name, str) else sub).strip()[:128],
-                               roles=roles, jurisdiction=code)
 
-    def _roles(self, value: Any) -> tuple[str, ...]:
-        path = self.config.claims.roles
-        given: Sequence[Any]
-        if isinstance(value, str):
-            given = [value]
-        elif isinstance(value, list):
-            given = value
+async def caller_of(claims: Mapping[str, Any], *, paths: ClaimPaths,
+                    role_map: Mapping[str, str] | None, place_exists: PlaceCheck) -> Caller:
+    """The caller named by verified claims: the one mapping of claims to rights, shared by
+    bearer tokens and OIDC sign-in (app/auth/oidc.py), so both give the same `Caller`."""
+    sub = _claim(claims, paths.sub)
+    if not isinstance(sub, str) or not sub.strip() or _CONTROL.search(sub):
+        raise Unauthenticated(f"token has no usable {paths.sub!r} claim")
+    name = _claim(claims, paths.name)
+    roles = _roles(_claim(claims, paths.roles), path=paths.roles, role_map=role_map)
+    jurisdiction = _claim(claims, paths.jurisdiction)
+    if not isinstance(jurisdiction, str) or not jurisdiction.strip():
+        raise Unauthenticated(f"token has no {paths.jurisdiction!r} claim (a place code)")
+    code = unicodedata.normalize("NFKC", jurisdiction).strip()
+    if _CONTROL.search(code) or len(code) > 64 or not await place_exists(code):
+        raise Unauthenticated(f"token jurisdiction {jurisdiction[:64]!r} is not a place code")
+    return Caller.of_roles(sub=sub.strip()[:128],
+                           name=(name if isinstance(name, str) else sub).strip()[:128],
+                           roles=roles, jurisdiction=code)
+
+
+def _roles(value: Any, *, path: str, role_map: Mapping[str, str] | None) -> tuple[str, ...]:
+    given: Sequence[Any]
+    if isinstance(value, str):
+        given = [value]
+    elif isinstance(value, list):
+        given = value
+    else:
+        raise Unauthenticated(f"token has no {path!r} claim (a list of roles)")
+    roles: list[str] = []
+    for role in given:
+        if not isinstance(role, str):
+            raise Unauthenticated(f"token claim {path!r} holds a non-text role")
+        if role_map:
+            mapped = role_map.get(role)
+            if mapped is not None and mapped not in roles:
+                roles.append(mapped)
+        elif role in ROLES:
+            if role not in roles:
+                roles.append(role)
         else:
-            raise Unauthenticated(f"token has no {path!r} claim (a list of roles)")
-        roles: list[str] = []
-        mapping = self.config.role_map
-        for role in given:
-            if not isinstance(role, str):
-                raise Unauthenticated(f"token claim {path!r} holds a non-text role")
-            if mapping:
-                mapped = mapping.get(role)
-                if mapped is not None and mapped not in roles:
-                    roles.append(mapped)
-            elif role in ROLES:
-                if role not in roles:
-                    roles.append(role)
-            else:
-                raise Unauthenticated(f"unknown role {role[:40]!r}; known: {', '.join(ROLES)}")
-        if not roles:
-            raise Unauthenticated(f"token claim {path!r} names no orgcover role")
-        return tuple(roles)
+            raise Unauthenticated(f"unknown role {role[:40]!r}; known: {', '.join(ROLES)}")
+    if not roles:
+        raise Unauthenticated(f"token claim {path!r} names no orgcover role")
+    return tuple(roles)
 
 
 def _claim(claims: Mapping[str, Any], path: str) -> Any:
