@@ -14,7 +14,7 @@ from resolvers import exports
 from resolvers import nodes as r
 from resolvers.access import Right
 from resolvers.context import Context
-from schema.audits import GAP_REASON, GAP_TEXT
+from schema.audits import GAP_REASON
 from schema.enums import GroupLevel, Metric
 from schema.permissions import guarded
 
@@ -43,7 +43,9 @@ class ExportQuery:
         group_by: Annotated[GroupLevel | None, strawberry.argument(
             description="Level to group by: the scope's own level or below.")] = None,
         reason: Annotated[str | None, strawberry.argument(description=GAP_REASON)] = None,
-        text: Annotated[str | None, strawberry.argument(description=GAP_TEXT)] = None,
+        text: Annotated[str | None, strawberry.argument(
+            description="Only gaps whose code or name contains this text (as "
+                        "`gaps(text:)`).")] = None,
     ) -> Workbook:
         audit = audit_resolvers.audit_definition(metric.value)
         only = audit_resolvers.gap_filter(audit, reason=reason, text=text)

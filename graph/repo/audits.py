@@ -61,12 +61,10 @@ async def audit_gaps(
     store: GraphStore, *, audit: q.AuditDef, scope: str | None, after: str | None,
     limit: int, today: str | None = None, only: GapFilter | None = None,
 ) -> list[AuditGap]:
-    filtered = bool(only)
-    params = {"scope": scope, "after": after, "limit": limit, "today": today or _today()}
-    if only:
-        params |= {"text": only.text, "reason": only.reason}
-    rows = await store.read(q.audit_gaps(audit=audit, scoped=scope is not None,
-                                         filtered=filtered), params)
+    only = only or GapFilter()
+    rows = await store.read(q.audit_gaps(audit=audit, scoped=scope is not None), {
+        "scope": scope, "after": after, "limit": limit, "today": today or _today(),
+        "text": only.text, "reason": only.reason})
     return [AuditGap(r["code"], r["name"], list(r["reasons"]), r["community_code"],
                      r["community_name"], r["street_code"], r["street_name"]) for r in rows]
 
