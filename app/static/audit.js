@@ -22,14 +22,17 @@
      pages seen (cursors[i] starts page i; null the first) and the page shown. */
   var gaps = {metric: null, reason: "", text: "", cursors: [null], page: 0, data: null};
 
-  var AUDIT = "query Audit($m: AuditMetric!, $s: String, $g: GroupLevel) { " +
+  var GAP_PAGE = "gaps(first: " + PAGE + ", after: $after, reason: $reason, text: $text) { " +
+    "totalCount pageInfo { hasNextPage endCursor } nodes { code name communityCode " +
+    "communityName streetName reasons { code label labelEn } } }";
+  var FILTER = "$after: String, $reason: String, $text: String";
+  /* The figures, the groups and the first page of gaps in one request. */
+  var AUDIT = "query Audit($m: AuditMetric!, $s: String, $g: GroupLevel, " + FILTER + ") { " +
     "audit(metric: $m, scope: $s, groupBy: $g) { metric title eligible covered rate " +
-    "groups { code name eligible covered rate } reasons { code label labelEn } } }";
-  var GAPS = "query Gaps($m: AuditMetric!, $s: String, $after: String, $reason: String, " +
-    "$text: String) { audit(metric: $m, scope: $s) { gaps(first: " + PAGE + ", " +
-    "after: $after, reason: $reason, text: $text) { totalCount " +
-    "pageInfo { hasNextPage endCursor } nodes { code name communityCode communityName " +
-    "streetName reasons { code label labelEn } } } } }";
+    "groups { code name eligible covered rate } reasons { code label labelEn } " +
+    GAP_PAGE + " } }";
+  var GAPS = "query Gaps($m: AuditMetric!, $s: String, " + FILTER + ") { " +
+    "audit(metric: $m, scope: $s) { " + GAP_PAGE + " } }";
   var TREND = "query Trend($m: AuditMetric!, $s: String) { trend(metric: $m, scope: $s, " +
     "last: 24) { points { asOf eligible covered rate snapshot { id } } } }";
   var RANKING = "query Ranking($m: AuditMetric!, $s: String) { ranking(metric: $m, " +
@@ -59,16 +62,17 @@
         var level = d.region ? d.region.level : null;  // null: a grid (nothing below)
         if (d.region && scope) { names[scope] = d.region.name; }
         var groupBy = level ? NEXT[level] || null : null;
+        var asked = gapVariables(m, scope, null);
+        asked.g = groupBy;
         return Promise.all([
-          o.gql(AUDIT, {m: m, s: scope, g: groupBy}),
-          o.gql(GAPS, gapVariables(m, scope, null)),
+          o.gql(AUDIT, asked),
           orNull(o.gql(TREND, {m: m, s: scope})),
           groupBy ? orNull(o.gql(RANKING, {m: m, s: scope})) : null
         ]).then(function (all) {
           view = {metric: metric, path: path, scope: scope, groupBy: groupBy,
-                  result: all[0].audit, trend: all[2] ? all[2].trend : null,
-                  ranking: all[3] ? all[3].ranking : null};
-          took(0, all[1].audit.gaps);
+                  result: all[0].audit, trend: all[1] ? all[1].trend : null,
+                  ranking: all[2] ? all[2].ranking : null};
+          took(0, all[0].audit.gaps);
         });
       }).then(function () {
         view.result.groups.forEach(function (g) { if (g.code) { names[g.code] = g.name; } });
@@ -77,6 +81,7 @@
         render(window.orgcoverI18n.lang());
         document.body.setAttribute("data-audit-ready", "1");
       }, function (e) {
+        if (!/not a known place code/.test(String(e && e.message))) { throw e; }
         notFound(path, e);
         document.body.setAttribute("data-audit-ready", "error");
       });
