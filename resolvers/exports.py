@@ -94,11 +94,14 @@ async def audit_workbook(store: GraphStore, caller: Caller, *, audit: AuditDef,
         for g in gaps:
             saw_person(g.code)
     who = caller.name if caller.name == caller.sub else f"{caller.name}（{caller.sub}）"
+    # no scope: the whole of what the caller sees, named as their jurisdiction (a
+    # district-wide caller's context may run unbounded)
+    shown = code if code is not None else caller.jurisdiction
     heading = ReportHeading(
-        jurisdiction=await _place(store, caller.jurisdiction), scope=await _place(store, code),
+        jurisdiction=await _place(store, caller.jurisdiction), scope=await _place(store, shown),
         generated_by=who, generated_at=dt.datetime.now().astimezone(), group_by=group_by,
         filters=_filters(audit, only))
     content = await asyncio.to_thread(_write, audit, summary, gaps, heading, status)
     day = dt.date.today().isoformat()
-    name = f"{audit.id}-{_safe(heading.scope[1]) if code else 'all'}-{day}.xlsx"
+    name = f"{audit.id}-{_safe(heading.scope[1]) if shown else 'all'}-{day}.xlsx"
     return WorkbookFile(filename=name, content=content, rows=len(gaps))

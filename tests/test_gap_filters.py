@@ -208,3 +208,12 @@ async def test_a_workbook_too_large_is_refused(client: httpx.AsyncClient,
     body = await _ask(client, WORKBOOK, {"m": "BUILDING_CHIEF"}, role="auditor")
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "narrow the scope" in body["errors"][0]["message"]
+
+
+async def test_a_workbook_without_scope_names_the_jurisdiction(
+        client: httpx.AsyncClient) -> None:
+    body = await _ask(client, WORKBOOK, {"m": "BUILDING_CHIEF", "g": "STREET"})
+    answer = body["data"]["auditWorkbook"]
+    assert answer["filename"].startswith("building-chief-莒南县-")
+    line = _open(answer)["汇总"].cell(row=2, column=1).value
+    assert line.startswith("管辖范围：莒南县（371327）    统计范围：莒南县（371327）")
