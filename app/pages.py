@@ -75,6 +75,13 @@ def overview_section() -> str:
 def audit_section() -> str:
     return f"""      <section id="audit" hidden>
         <nav id="crumbs" aria-label="breadcrumb"></nav>
+        <div id="audit-error" class="error" role="alert" hidden>
+          {t("strong", "未找到该地点", "Place not found")}
+          {t("span", "（不存在，或不在您的管辖范围内）",
+             " (it does not exist, or lies outside your jurisdiction)")}
+          <span id="audit-error-text"></span>
+        </div>
+        <div id="audit-body">
         <h2 id="audit-title"></h2>
         <p id="audit-figures"></p>
         <div id="bars"></div>
@@ -82,11 +89,40 @@ def audit_section() -> str:
           {t("th", "下级", "Place")}{t("th", "覆盖率", "Rate")}
           {t("th", "已覆盖", "Covered")}{t("th", "应覆盖", "Eligible")}
         </tr></thead><tbody></tbody></table>
-        <h3>{t("span", "缺口", "Gaps")} (<span id="gap-total"></span>)</h3>
+        <div id="trend-box">
+          <h3>{t("span", "趋势", "Trend")}</h3>
+          {t("p", "尚无快照", "No snapshot yet", ' id="trend-empty" hidden')}
+          <div id="trend"></div>
+        </div>
+        <div id="ranking-box" hidden>
+          <h3>{t("span", "排名", "Ranking")} <small id="ranking-when"></small></h3>
+          <table id="ranking"><thead><tr>
+            {t("th", "名次", "Rank")}{t("th", "下级", "Place")}{t("th", "覆盖率", "Rate")}
+            {t("th", "位次变化", "Rank change")}
+          </tr></thead><tbody></tbody></table>
+        </div>
+        <h3>{t("span", "缺口", "Gaps")} (<span id="gap-total"></span>)
+          {t("button", "导出 Excel", "Export xlsx",
+             ' type="button" id="audit-export" data-roles="auditor officer admin" hidden')}
+        </h3>
+        <form id="gap-filter" class="filters">
+          <label>{t("span", "原因", "Reason")}
+            <select id="gap-reason"><option value="">—</option></select></label>
+          <label>{t("span", "编码或名称含", "Code or name contains")}
+            <input id="gap-text" type="search" maxlength="64"></label>
+          {t("button", "筛选", "Filter", ' type="submit"')}
+          {t("button", "清除", "Clear", ' type="button" id="gap-clear"')}
+        </form>
         <table id="gaps"><thead><tr>
           {t("th", "编码", "Code")}{t("th", "名称", "Name")}{t("th", "社区", "Community")}
           {t("th", "街道", "Street")}{t("th", "原因", "Reasons")}
         </tr></thead><tbody></tbody></table>
+        <nav id="gap-pager">
+          {t("button", "上一页", "Previous", ' type="button" id="gap-prev"')}
+          <span id="gap-page"></span>
+          {t("button", "下一页", "Next", ' type="button" id="gap-next"')}
+        </nav>
+        </div>
       </section>"""
 
 

@@ -12,6 +12,7 @@ from graph.queries.audits import AUDITS, AuditDef, multi_anchor
 from graph.records import AuditGap, AuditGroup, AuditSummary, PlaceFigures, SnapshotRecord
 from graph.repo import audits as repo
 from graph.repo import history, snapshots
+from graph.repo.audits import GapFilter
 from graph.store import GraphStore
 from resolvers.nodes import normalize
 
@@ -130,8 +131,32 @@ async def summary(store: GraphStore, *, audit: AuditDef, scope: str | None,
     return await repo.audit_summary(store, audit=audit, scope=scope, group_by=group_by)
 
 
+#: Longest text a gap list is filtered by (a code or a fragment of a name).
+MAX_GAP_TEXT = 64
+
+
+def gap_filter(audit: AuditDef, *, reason: str | None, text: str | None) -> GapFilter:
+    """The filter of a gap list: `reason` one of the audit's reason codes, `text` trimmed
+    (NFKC, lower-case, at most MAX_GAP_TEXT characters; blank is no filter)."""
+    if reason is not None and reason not in (known := [x.code for x in audit.reasons]):
+        raise BadInput(f"argument reason: {reason[:64]!r} is not a reason of {audit.id}; "
+                       f"valid: {', '.join(known)}")
+    needle = normalize(text) if text is not None else ""
+    if len(needle) > MAX_GAP_TEXT:
+        raise BadInput(f"argument text: at most {MAX_GAP_TEXT} characters, got "
+                       f"{len(needle)}")
+    return GapFilter(text=needle.lower() or None, reason=reason)
+
+
 async def gaps(store: GraphStore, *, audit: AuditDef, scope: str | None, after: str | None,
-               limit: int) -> list[AuditGap]:
-    return await repo.audit_gaps(store, audit=audit, scope=scope, after=after, limit=limit)
+               limit: int, only: GapFilter | None = None) -> list[AuditGap]:
+    return await repo.audit_gaps(store, audit=audit, scope=scope, after=after, limit=limit,
+                                 only=only)
+
+
+async def gap_count(store: GraphStore, *, audit: AuditDef, scope: str | None,
+                    only: GapFilter) -> int:
+    """How many gaps of the scope pass the filter."""
+    return await repo.audit_gap_count(store, audit=audit, scope=scope, only=only)
 
 

@@ -31,6 +31,11 @@ async def status_of(info: Info[Context, None]) -> DataStatus:
 
 AS_OF = ("When the last committed load finished (ISO 8601): the data these figures reflect "
          "(数据截至); null before any load.")
+GAP_REASON = ("Only gaps with this reason: a reason code of the audit, e.g. no_party_org "
+              "(the audit's `reasons` list them); BAD_USER_INPUT for another.")
+GAP_TEXT = ("Only gaps whose code or name contains this text (case-insensitive, trimmed, "
+            f"at most {r.MAX_GAP_TEXT} characters; blank: no filter). totalCount counts "
+            "the filtered list.")
 UNFINISHED = ("A load has started and not committed (running, or interrupted): the figures "
               "may be half old, half new.")
 
@@ -148,21 +153,35 @@ class AuditResult(AuditAnswer):
     gap_total: strawberry.Private[int]
     scope_level: strawberry.Private[str | None] = None
 
+    @strawberry.field(description="Every reason this audit can give for a gap (its "
+                                  "catalogue, design/audits.md): what `gaps(reason:)` takes.")
+    def reasons(self) -> list[GapReason]:
+        return [GapReason(code=x.code, label=x.zh, label_en=x.en) for x in self.audit.reasons]
+
     @strawberry.field(description="Uncovered items in code order, with reasons (缺口清单).")
     async def gaps(
         self, info: Info[Context, None],
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        reason: Annotated[str | None, strawberry.argument(description=GAP_REASON)] = None,
+        text: Annotated[str | None, strawberry.argument(description=GAP_TEXT)] = None,
     ) -> Connection[AuditGap]:
         list_id = f"gaps:{self.metric}"
         size = page_size(first)
         start = decode_cursor(list_id, after)
-        found = await r.gaps(info.context.store, audit=self.audit, scope=self.scope,
-                             after=start, limit=size + 1)
+        only = r.gap_filter(self.audit, reason=reason, text=text)
+        store = info.context.store
+        page = r.gaps(store, audit=self.audit, scope=self.scope, after=start,
+                      limit=size + 1, only=only)
+        if only:  # the filtered list's own total, asked at the same time as the page
+            found, total = await asyncio.gather(page, r.gap_count(
+                store, audit=self.audit, scope=self.scope, only=only))
+        else:
+            found, total = await page, self.gap_total
         edges = [Edge(cursor=encode_cursor(list_id, g.code),
                       node=AuditGap.from_record(r.hide_enclosing(g, self.scope_level),
                                                 self.audit))
                  for g in found[:size]]
-        return Connection(edges=edges, total_count=self.gap_total, page_info=page_info(
+        return Connection(edges=edges, total_count=total, page_info=page_info(
             [e.cursor for e in edges], has_next=len(found) > size,
             started_after=after is not None))

@@ -35,6 +35,7 @@ from schema.enums import (
     RelType,
     SearchType,
 )
+from schema.exports import ExportQuery
 from schema.history_fields import HistoryQuery
 from schema.journal import Load, LoadConnection
 from schema.linkage import (
@@ -115,7 +116,7 @@ class Me:
 
 
 @strawberry.type(description="Read access to the organizational-coverage graph.")
-class Query(HistoryQuery):
+class Query(HistoryQuery, ExportQuery):
     @guarded(Right.READ, "The caller of this request: name, roles and jurisdiction (当前用户).")
     async def me(self, info: GInfo) -> Me:
         caller = info.context.caller

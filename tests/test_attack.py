@@ -14,6 +14,7 @@ requests and requires at least 500.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from collections.abc import AsyncIterator
@@ -88,6 +89,15 @@ PROBE_GAPS = """query($metric: AuditMetric!, $scope: String) {
   audit(metric: $metric, scope: $scope, groupBy: null) { scope eligible covered
     gaps(first: 500) { nodes { code name communityCode communityName streetCode
       streetName } } } }"""
+#: The gap list filtered (text inside codes and names, a reason) as the audit page asks.
+PROBE_GAPS_FILTERED = """query($scope: String, $text: String, $reason: String) {
+  audit(metric: BUILDING_CHIEF, scope: $scope) { gaps(first: 500, text: $text,
+    reason: $reason) { totalCount edges { cursor node { code name communityCode
+      communityName streetCode streetName } } } } }"""
+PROBE_WORKBOOK = """query($metric: AuditMetric!, $scope: String, $group: GroupLevel,
+                          $text: String) {
+  auditWorkbook(metric: $metric, scope: $scope, groupBy: $group, text: $text) {
+    filename contentBase64 rows } }"""
 PROBE_OVERVIEW = """query($scope: String) { overview(scope: $scope) { metric eligible } }"""
 #: Coverage over time and the period figures: scoped like the audits (no snapshot in the
 #: tiny store, so a trend is empty and a ranking NOT_FOUND; a scope outside, NOT_FOUND).
@@ -242,6 +252,10 @@ def _probes(where: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("ranking", PROBE_RANKING, {"scope": None}),
         ("ranking", PROBE_RANKING, {"scope": OTHER}),
         ("cross", PROBE_CROSS, {}),
+        ("gaps filtered", PROBE_GAPS_FILTERED, {"scope": None, "text": "0"}),
+        ("gaps filtered", PROBE_GAPS_FILTERED, {"scope": j, "text": "b0",
+                                                "reason": "no_building_chief"}),
+        ("gaps filtered", PROBE_GAPS_FILTERED, {"scope": OTHER, "text": "1"}),
         ("chain", PROBE_CHAIN, {"code": B_IN}),
         ("chain", PROBE_CHAIN, {"code": C_OUT}),
     ]
@@ -363,6 +377,44 @@ async def test_replace_scope_needs_admin_and_stays_inside(
     for role in ("viewer", "auditor", "officer"):
         denied = await _load(app_client, role, "district", rows)
         assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN", denied
+
+
+@pytest.mark.parametrize("where", list(JURISDICTIONS))
+@pytest.mark.parametrize("role", ROLES)
+async def test_workbooks_stay_inside_the_jurisdiction(app_client: httpx.AsyncClient,
+                                                      role: str, where: str) -> None:
+    """auditWorkbook (right `export`): every code in its sheets lies inside; a scope
+    outside is NOT_FOUND; roles without the right are refused."""
+    from openpyxl import load_workbook
+
+    from app.audit_export import HEADER_ROW
+
+    asks = [({"metric": m.upper().replace("-", "_"), "scope": None, "group": g}, "")
+            for m in ("building-chief", "compound-party-org", "dual-registration")
+            for g in (None, "GRID")]
+    asks += [({"metric": "BUILDING_CHIEF", "scope": OTHER, "group": None}, "outside"),
+             ({"metric": "GRID_WORKER", "scope": None, "group": None, "text": "0"}, "")]
+    for variables, outside in asks:
+        body = await _post(app_client, role, where, PROBE_WORKBOOK, variables)
+        codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or ()}
+        if role not in ("auditor", "officer", "admin"):
+            assert codes == {"FORBIDDEN"}, body
+            continue
+        if outside and OTHER not in INSIDE[where]:
+            assert codes == {"NOT_FOUND"}, body
+            continue
+        assert not codes, body
+        content = base64.b64decode(body["data"]["auditWorkbook"]["contentBase64"])
+        book = load_workbook(io.BytesIO(content))
+        spot = f"{role}@{where} workbook {variables}"
+        for sheet, column in (("缺口清单", 2), ("分组", 1)):
+            if sheet not in book.sheetnames:
+                continue
+            for (code,) in book[sheet].iter_rows(min_row=HEADER_ROW + 1, min_col=column,
+                                                 max_col=column, values_only=True):
+                if code is not None and code not in INSIDE[where]:
+                    TALLY.leak(spot, f"{sheet} holds {code}")
+    assert not [leak for leak in TALLY.leaks if "workbook" in leak]
 
 
 def test_the_suite_sent_enough_requests() -> None:

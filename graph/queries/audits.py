@@ -531,6 +531,24 @@ def group_places(*, group_by: str, scoped: bool) -> Statement:
     )
 
 
+#: Gap filters: `$text` lower-case, matched inside the item's code or name; `$reason` a
+#: reason code of the audit. Null is no filter (the text filter runs on the eligible items,
+#: before their coverage is computed). CONTAINS and toLower are the same on FalkorDB and
+#: Neo4j 5.
+GAP_TEXT = ("($text IS NULL OR toLower(x.code) CONTAINS $text "
+            "OR toLower(x.name) CONTAINS $text)")
+GAP_REASON = "($reason IS NULL OR $reason IN reasons)"
+_FILTER_PARAMS = {"text": "x", "reason": "r"}
+
+
+def _uncovered(audit: AuditDef, *, scoped: bool, extra: str = "") -> str:
+    """The audit's gaps `x` with their `reasons`, filtered by `$text` and `$reason`."""
+    conditions = " AND ".join(c for c in (extra, GAP_TEXT) if c)
+    return f"""{eligible(audit, scoped=scoped, extra=conditions)}
+            {audit.coverage}
+            WITH x, covered, reasons WHERE NOT covered AND {GAP_REASON}"""
+
+
 @builder(*({"audit": a, "scoped": s} for a in AUDITS.values() for s in (False, True)))
 def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
     """One page of gaps in code order with the enclosing community and street (the
@@ -538,9 +556,7 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
     that is itself the gap names itself)."""
     return compose(
         f"audit.gaps.{audit.id}{'.scoped' if scoped else ''}",
-        f"""{eligible(audit, scoped=scoped, extra="($after IS NULL OR x.code > $after)")}
-            {audit.coverage}
-            WITH x, covered, reasons WHERE NOT covered
+        f"""{_uncovered(audit, scoped=scoped, extra="($after IS NULL OR x.code > $after)")}
             WITH x, reasons ORDER BY x.code LIMIT $limit
             {ancestors(audit, "reasons")}
             WITH x, reasons, min({pick("n.level = 'community'")}) AS community,
@@ -553,7 +569,19 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
                    cm.code AS community_code, cm.name AS community_name,
                    st.code AS street_code, st.name AS street_name
             ORDER BY code""",
-        params={"scope": "S", "after": None, "limit": 10, "today": "2024-01-01"},
+        params={"scope": "S", "after": None, "limit": 10, "today": "2024-01-01",
+                **_FILTER_PARAMS},
+    )
+
+
+@builder(*({"audit": a, "scoped": s} for a in AUDITS.values() for s in (False, True)))
+def audit_gap_count(*, audit: AuditDef, scoped: bool) -> Statement:
+    """How many gaps pass the filters (`$text`, `$reason`): a filtered list's total."""
+    return compose(
+        f"audit.gap_count.{audit.id}{'.scoped' if scoped else ''}",
+        f"""{_uncovered(audit, scoped=scoped)}
+            RETURN count(x) AS total""",
+        params={"scope": "S", "today": "2024-01-01", **_FILTER_PARAMS},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from graph.domain import Label
 from graph.queries import audits as q
@@ -44,14 +45,37 @@ async def audit_summary(
     return AuditSummary(audit.id, scope, eligible, covered, groups)
 
 
+@dataclass(frozen=True, slots=True)
+class GapFilter:
+    """Which gaps a list keeps: `text` (lower-case) inside the code or name, `reason` one
+    of the audit's reason codes; None keeps every one."""
+
+    text: str | None = None
+    reason: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.text is not None or self.reason is not None
+
+
 async def audit_gaps(
     store: GraphStore, *, audit: q.AuditDef, scope: str | None, after: str | None,
-    limit: int, today: str | None = None,
+    limit: int, today: str | None = None, only: GapFilter | None = None,
 ) -> list[AuditGap]:
+    only = only or GapFilter()
     rows = await store.read(q.audit_gaps(audit=audit, scoped=scope is not None), {
-        "scope": scope, "after": after, "limit": limit, "today": today or _today()})
+        "scope": scope, "after": after, "limit": limit, "today": today or _today(),
+        "text": only.text, "reason": only.reason})
     return [AuditGap(r["code"], r["name"], list(r["reasons"]), r["community_code"],
                      r["community_name"], r["street_code"], r["street_name"]) for r in rows]
+
+
+async def audit_gap_count(store: GraphStore, *, audit: q.AuditDef, scope: str | None,
+                          only: GapFilter, today: str | None = None) -> int:
+    """How many gaps of the scope pass the filter (one round trip)."""
+    rows = await store.read(q.audit_gap_count(audit=audit, scoped=scope is not None), {
+        "scope": scope, "today": today or _today(), "text": only.text,
+        "reason": only.reason})
+    return int(rows[0]["total"]) if rows else 0
 
 
 async def gaps_of_places(
