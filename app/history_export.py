@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.queries.audits import AuditDef
+from loaders.sheets import literal_text
 from resolvers import history as h
 
 STATE_ZH = {h.FIXED: "已整改", h.OPEN: "整改中", h.OVERDUE: "逾期未改", h.REMOVED: "对象已撤销"}
@@ -171,6 +172,8 @@ def write_ledger_xlsx(audit: AuditDef, found: h.Ledger, path: Path) -> None:
         streets.cell(row=streets.max_row, column=8).number_format = "0.0%"
     for column, width in zip("ABCDEFGH", (16, 16, 8, 8, 8, 8, 10, 8), strict=True):
         streets.column_dimensions[column].width = width
+    for filled in (sheet, streets):
+        literal_text(filled)
     wb.save(path)
 
 

@@ -12,6 +12,7 @@ from typing import Any, SupportsIndex
 from graph.errors import OrgcoverError
 from loaders.limits import quoted
 from loaders.messages import render
+from loaders.sheets import literal_text
 from loaders.templates import TEMPLATES
 
 #: Message parameters that quote a sender's input (cut to `limits.MAX_QUOTED` characters).
@@ -273,6 +274,7 @@ def write_problems(report: LoadReport, path: Path, lang: str = "zh") -> None:
         sheet.append(header)
         for row in rows:
             sheet.append(list(row))
+        literal_text(sheet)  # the values are the rows' own text, typed by anyone
         workbook.save(path)
         return
     with path.open("w", encoding="utf-8-sig", newline="") as fh:

