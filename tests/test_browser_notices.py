@@ -9,14 +9,24 @@ nothing is written.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 
-from tests.auth import DISTRICT, bearer
+from app.main import create_app
+from app.serving import uvicorn_options
+from graph.store import GraphStore
+from loaders.pii import IdProtector
+from loaders.pipeline import load_rosters
+from tests.auth import DISTRICT, bearer, settings
 from tests.browser import (
     OUT,
     STREET,
@@ -199,10 +209,19 @@ async def _api_load(base: str, path: Path, headers: dict[str, str]) -> dict[str,
 
 
 async def _upload(w: Watched, path: Path) -> str:
-    await w.page.evaluate("document.body.removeAttribute('data-upload-done')")
+    """Upload through the page; the phases it showed (bytes sent, then checking) are kept
+    in `window.phases`."""
+    await w.page.evaluate("""() => { document.body.removeAttribute('data-upload-done');
+        window.phases = [];
+        new MutationObserver(() => window.phases.push(
+            document.getElementById('upload-phase').textContent)).observe(
+            document.getElementById('upload-phase'), {childList: true}); }""")
     await w.page.set_input_files("#upload-files", str(path))
     await w.page.click("#upload-go")
     await w.page.wait_for_selector("body[data-upload-done]")
+    phases = await w.page.evaluate("window.phases")
+    assert "上传中 100%" in phases
+    assert phases[-1].startswith("已上传")
     done: str = await w.page.get_attribute("body", "data-upload-done") or ""
     return done
 
@@ -260,3 +279,62 @@ async def test_loader_uploads_a_dry_run_and_a_bad_file_then_the_admin_reads_the_
         [n["loadId"] for n in journal]
     await admin.page.screenshot(path=OUT / "load-journal.png", full_page=True)
     only_own_host(admin, base)
+
+
+@asynccontextmanager
+async def _serving(store: GraphStore, folder: Path) -> AsyncIterator[tuple[Any, str]]:
+    """A real uvicorn on a graph of this test's own (as tests/browser.py's `server`)."""
+    config = settings(folder, graphiql=True)
+    app = create_app(config, store=store)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           lifespan="on", **uvicorn_options(config)))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_load_that_writes_tops_the_journal(store: GraphStore, browser: Any,
+                                                   tmp_path: Path) -> None:
+    """A real load on a graph of its own (the shared one stays as it is): the upload page
+    says what it wrote, the journal shows it on top, and the same file again is
+    recognised as unchanged."""
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    _csv(seed, "行政区划.csv", [["编码", "名称", "层级", "上级编码"],
+                             [DISTRICT, "莒南县", "区县", ""],
+                             [STREET, "十字路街道", "街道", DISTRICT],
+                             [STREET + "001", "泰和社区", "社区", STREET]])
+    await load_rosters(store, [seed], protector=IdProtector(None))
+    async with _serving(store, tmp_path / "data") as (app, base):
+        w = await signed_in(browser, app, base)
+        await _ready(w, "upload", "data-page-ready")
+        await w.page.uncheck("#upload-dry")
+        grids = _csv(tmp_path, "网格.csv", [["网格编码", "网格名称", "所属社区编码"],
+                                           [STREET + "001G01", "第一网格", STREET + "001"]])
+        assert await _upload(w, grids) == "LoadResult"
+        assert await _table(w, "#upload-counts", "data-template") == [
+            ["grids", "网格", "1", "1", "0", "0", "0", "0"]]
+        summary = await w.page.locator("#upload-summary").inner_text()
+        journal = (await gql(base, "{ loads(first: 20) { nodes { loadId who files } } }"))
+        top = journal["loads"]["nodes"][0]
+        assert top["loadId"] in summary
+        assert top["files"] == ["网格.csv"]
+        await _ready(w, "loads", "data-loads-ready")
+        rows = await _table(w, "#load-table", "data-load")
+        assert [r[0] for r in rows] == [n["loadId"] for n in journal["loads"]["nodes"]]
+        assert rows[0][3:6] == [top["who"], DISTRICT, "网格.csv"]
+        await w.page.screenshot(path=OUT / "load-journal-after-upload.png", full_page=True)
+
+        await _ready(w, "upload", "data-page-ready")
+        assert await _upload(w, grids) == "LoadResult"
+        assert top["loadId"] in await w.page.locator("#upload-summary").inner_text()
+        assert (await gql(base, LOADS))["loads"]["nodes"][0]["loadId"] == top["loadId"]
+        only_own_host(w, base)

@@ -20,9 +20,10 @@
     "communityName streetName openedOn daysOpen reasons { label labelEn } } } } } }";
   var ISSUE = "mutation Issue($m: AuditMetric!, $d: Date!, $s: String, $n: String!) { " +
     "issueNotice(metric: $m, deadline: $d, scope: $s, note: $n) { id } }";
-  var PLACES = "query Places { regions(first: 500) { nodes { code name level } } }";
+  var PLACES = "query Streets { regions(level: STREET, first: 500) { " +
+    "nodes { code name level } } }";
 
-  var places = null;  // code → {name, level}, asked once
+  var places = null;  // street code → {name, level}, asked once (scopes and the form)
   var list = null;    // {result, cursors: the `after` of each page shown so far}
   var one = null;     // {notice, cursors}
   var bars = null;
