@@ -24,6 +24,7 @@ import uvicorn
 from app.main import create_app
 from app.serving import uvicorn_options
 from graph.store import GraphStore
+from loaders.lock import LoadLock
 from loaders.pii import IdProtector
 from loaders.pipeline import load_rosters
 from tests.auth import DISTRICT, bearer, settings
@@ -337,4 +338,12 @@ async def test_a_load_that_writes_tops_the_journal(store: GraphStore, browser: A
         assert await _upload(w, grids) == "LoadResult"
         assert top["loadId"] in await w.page.locator("#upload-summary").inner_text()
         assert (await gql(base, LOADS))["loads"]["nodes"][0]["loadId"] == top["loadId"]
+
+        async with LoadLock(store, who="someone else"):  # another load is running
+            assert await _upload(w, grids) == "error"
+        error = w.page.locator("#upload-error")
+        assert await error.get_attribute("data-code") == "LOAD_IN_PROGRESS"
+        assert (await error.inner_text()).startswith("另一个导入正在进行")
+        assert await w.page.locator("#upload-result").is_hidden()
+        await w.page.screenshot(path=OUT / "upload-busy.png", full_page=True)
         only_own_host(w, base)
