@@ -158,6 +158,14 @@ async def test_admin_issues_a_notice_and_reads_its_ledger(
     api = await _same_notice(w, base, late)
     assert api["summary"]["overdue"] > 0
     await w.page.screenshot(path=OUT / "notice-overdue.png", full_page=True)
+    await w.page.click("#lang")
+    await w.page.wait_for_selector("html[lang=en]")
+    assert await w.page.locator("#ledger tbody tr .state").first.inner_text() == "Overdue"
+    assert f"Overdue {api['summary']['overdue']}" in \
+        await w.page.locator("#notice-figures").inner_text()
+    await w.page.screenshot(path=OUT / "notice-en.png", full_page=True)
+    await w.page.click("#lang")
+    await w.page.wait_for_selector("html[lang=zh-CN]")
 
     await _ready(w, "notices", "data-notices-ready")
     assert [r[0] for r in await _table(w, "#notice-table", "data-id")] == [

@@ -31,8 +31,11 @@
 
   function say(pair) { return o.say(pair[0], pair[1]); }
 
+  /* A notice's scope: null is everything (a notice above the caller's jurisdiction lists
+     only what lies inside it). */
   function placeName(code) {
-    if (!code) { return o.state.me.jurisdictionName || o.say("全辖区", "Everything"); }
+    if (!code) { return o.say("全部", "Everything"); }
+    if (code === o.state.me.jurisdictionCode) { return o.state.me.jurisdictionName || code; }
     return places && places[code] ? places[code].name : code;
   }
 
