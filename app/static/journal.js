@@ -30,7 +30,10 @@
     return counts.reduce(function (n, c) { return n + c[key]; }, 0);
   }
 
-  function when(iso) { return iso ? iso.slice(0, 19).replace("T", " ") : "—"; }
+  function when(iso) {
+    if (!iso) { return "—"; }
+    return iso.slice(0, 19).replace("T", " ") + (/(\+00:00|Z)$/.test(iso) ? " UTC" : "");
+  }
 
   function render() {
     if (!view) { return; }
