@@ -15,6 +15,9 @@ from app.web import DASHBOARD_PREFIX
 PAGE_SCRIPTS: tuple[str, ...] = (
     "overview.js",
     "audit.js",
+    "notices.js",
+    "upload.js",
+    "journal.js",
 )
 
 
@@ -60,7 +63,10 @@ def _header() -> str:
         {t("span", "（有未完成的导入）", "(a load is unfinished)", ' id="unfinished" hidden')}
       </div>
       <nav>
-        {_nav_link("overview", "总览", "Overview")}
+        {_nav_link("overview", "总览", "Overview", roles="viewer auditor officer admin")}
+        {_nav_link("notices", "整改", "Rectification", roles="auditor officer admin")}
+        {_nav_link("upload", "导入", "Upload", roles="loader admin")}
+        {_nav_link("loads", "导入记录", "Load journal", roles="admin")}
         {LANG_BUTTON}
         <a href="/graphql">GraphiQL</a>
         {t("button", "退出", "Sign out", ' type="button" id="logout" class="link"')}
@@ -126,10 +132,117 @@ def audit_section() -> str:
       </section>"""
 
 
+def notices_section() -> str:
+    """Rectification notices (整改): the list with a form to issue one, or one notice."""
+    return f"""      <section id="notices" hidden>
+        <div id="notice-list">
+          <h2>{t("span", "整改通知", "Rectification notices")}
+            (<span id="notice-total"></span>)</h2>
+          <table id="notice-table"><thead><tr>
+            {t("th", "编号", "No.")}{t("th", "指标", "Metric")}{t("th", "范围", "Scope")}
+            {t("th", "下发", "Issued")}{t("th", "期限", "Deadline")}{t("th", "总数", "Listed")}
+            {t("th", "已整改", "Fixed")}{t("th", "整改中", "Open")}{t("th", "逾期", "Overdue")}
+            {t("th", "整改率", "Closure")}
+          </tr></thead><tbody></tbody></table>
+          <p class="pager" id="notice-pager"></p>
+          <form id="notice-form" class="inline-form" novalidate>
+            <h3>{t("span", "下发整改通知", "Issue a notice")}</h3>
+            <label>{t("span", "指标", "Metric")}
+              <select id="notice-metric" required></select></label>
+            <label>{t("span", "范围", "Scope")} <select id="notice-scope"></select></label>
+            <label>{t("span", "整改期限", "Deadline")}
+              <input type="date" id="notice-deadline" required></label>
+            <label>{t("span", "要求", "Note")}
+              <input type="text" id="notice-note" maxlength="500"></label>
+            {t("button", "下发", "Issue", ' type="submit"')}
+            <p id="notice-error" class="error" role="alert" hidden></p>
+          </form>
+        </div>
+        <div id="notice-one" hidden>
+          <nav class="crumbs">{t("a", "整改通知", "Notices", ' href="#notices"')}
+            › <span id="notice-id"></span></nav>
+          <h2 id="notice-title"></h2>
+          <p id="notice-figures"></p>
+          <p id="notice-note-shown"></p>
+          <div id="notice-bars" class="chart"></div>
+          <table id="notice-streets"><thead><tr>
+            {t("th", "街道", "Street")}{t("th", "总数", "Listed")}{t("th", "已整改", "Fixed")}
+            {t("th", "整改中", "Open")}{t("th", "逾期", "Overdue")}{t("th", "已撤销", "Removed")}
+            {t("th", "整改率", "Closure")}
+          </tr></thead><tbody></tbody></table>
+          <h3>{t("span", "整改台账", "Ledger")} (<span id="ledger-total"></span>)</h3>
+          <table id="ledger"><thead><tr>
+            {t("th", "状态", "State")}{t("th", "编码", "Code")}{t("th", "名称", "Name")}
+            {t("th", "社区", "Community")}{t("th", "街道", "Street")}{t("th", "原因", "Reasons")}
+            {t("th", "发现", "Opened")}{t("th", "天数", "Days")}
+          </tr></thead><tbody></tbody></table>
+          <p class="pager" id="ledger-pager"></p>
+        </div>
+      </section>"""
+
+
+def upload_section() -> str:
+    """Roster upload (导入): files, dry run, progress, counts and the error report."""
+    names = "、".join(("行政区划", "网格", "小区", "楼栋", "单位", "党组织", "人员", "任职",
+                      "关系"))
+    return f"""      <section id="upload" hidden>
+        <h2>{t("span", "导入名册", "Upload rosters")}</h2>
+        {t("p", f"CSV 文件按模板命名（{names}.csv，或英文 regions.csv …），或含这些工作表的 "
+           ".xlsx 工作簿；空白模板：orgcover templates。有任何错误时不写入任何数据。",
+           "CSV files named after their templates (行政区划.csv or regions.csv …), or .xlsx "
+           "workbooks with sheets of those names; blank templates: orgcover templates. "
+           "Nothing is written when any row is wrong.", ' class="hint"')}
+        <form id="upload-form" class="inline-form">
+          <input type="file" id="upload-files" multiple accept=".csv,.xlsx" required>
+          <label><input type="checkbox" id="upload-dry" checked>
+            {t("span", "仅校验（不写入）", "Dry run (check only)")}</label>
+          {t("button", "上传", "Upload", ' type="submit" id="upload-go"')}
+        </form>
+        <div id="upload-state" hidden>
+          <progress id="upload-progress" max="1"></progress>
+          <span id="upload-phase"></span>
+        </div>
+        <p id="upload-error" class="error" role="alert" hidden></p>
+        <div id="upload-result" hidden>
+          <p id="upload-summary"></p>
+          <table id="upload-counts"><thead><tr>
+            {t("th", "名册", "Template")}{t("th", "行数", "Rows")}{t("th", "新建", "Created")}
+            {t("th", "更新", "Updated")}{t("th", "未变", "Unchanged")}{t("th", "错误", "Errors")}
+            {t("th", "删除", "Removed")}
+          </tr></thead><tbody></tbody></table>
+          <table id="upload-problems"><thead><tr>
+            {t("th", "级别", "Severity")}{t("th", "文件", "File")}{t("th", "工作表", "Sheet")}
+            {t("th", "行", "Row")}{t("th", "列", "Column")}{t("th", "值", "Value")}
+            {t("th", "问题", "Message")}
+          </tr></thead><tbody></tbody></table>
+        </div>
+      </section>"""
+
+
+def loads_section() -> str:
+    """The load journal (导入记录), newest first."""
+    return f"""      <section id="loads" hidden>
+        <h2>{t("span", "导入记录", "Load journal")}</h2>
+        {t("p", "记录已写入数据的导入；仅校验和有错误的导入不写入，也不记录。",
+           "Loads that wrote data; dry runs and loads with errors write nothing and are "
+           "not journaled.", ' class="hint"')}
+        <table id="load-table"><thead><tr>
+          {t("th", "开始", "Started")}{t("th", "完成", "Finished")}{t("th", "导入人", "Who")}
+          {t("th", "辖区", "Jurisdiction")}{t("th", "文件", "Files")}{t("th", "状态", "Status")}
+          {t("th", "新建", "Created")}{t("th", "更新", "Updated")}{t("th", "未变", "Unchanged")}
+          {t("th", "删除", "Removed")}
+        </tr></thead><tbody></tbody></table>
+        <p class="pager" id="load-pager"></p>
+      </section>"""
+
+
 def dashboard_page() -> str:
     sections = "\n".join((
         overview_section(),
         audit_section(),
+        notices_section(),
+        upload_section(),
+        loads_section(),
     ))
     return page("orgcover 覆盖率总览", f"""{_header()}
     <main>

@@ -27,12 +27,13 @@ class Right(StrEnum):
     RECORDS = "records"  # the access log and the load journal
     SNAPSHOT = "snapshot"  # take a coverage snapshot on demand
     NOTICE = "notice"  # rectification notices (整改通知): issue them, read them and ledgers
+    SELF = "self"  # who the caller is (`me`): every role, so a loader's dashboard can start
 
 
-_VIEWER = frozenset({Right.READ})
+_VIEWER = frozenset({Right.READ, Right.SELF})
 _AUDITOR = _VIEWER | {Right.PII_MASKED, Right.EXPORT, Right.SNAPSHOT, Right.NOTICE}
 _OFFICER = _AUDITOR | {Right.PII_PHONE, Right.PII_RESIDENCE}
-_LOADER = frozenset({Right.LOAD})
+_LOADER = frozenset({Right.LOAD, Right.SELF})
 _ADMIN = frozenset(Right)
 
 

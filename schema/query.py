@@ -117,7 +117,7 @@ class Me:
 
 @strawberry.type(description="Read access to the organizational-coverage graph.")
 class Query(HistoryQuery, ExportQuery):
-    @guarded(Right.READ, "The caller of this request: name, roles and jurisdiction (当前用户).")
+    @guarded(Right.SELF, "The caller of this request: name, roles and jurisdiction (当前用户).")
     async def me(self, info: GInfo) -> Me:
         caller = info.context.caller
         place = (await place_by_code(info.context.store, code=caller.jurisdiction)

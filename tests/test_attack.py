@@ -283,6 +283,22 @@ async def test_reads_stay_inside_the_jurisdiction(app_client: httpx.AsyncClient,
     assert not TALLY.leaks[before:], "\n".join(TALLY.leaks[before:][:50])
 
 
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_role_reads_who_it_is_and_a_loader_nothing_more(
+        app_client: httpx.AsyncClient, role: str) -> None:
+    """`me` needs right `self`, which every role holds: a loader's dashboard starts from it
+    (on the upload page); its jurisdiction's name is all it reads of the graph."""
+    body = await _post(app_client, role, "community",
+                       "{ me { sub roles jurisdictionCode jurisdictionName } }")
+    assert body == {"data": {"me": {"sub": f"{role}-community", "roles": [role],
+                                    "jurisdictionCode": COMMUNITY,
+                                    "jurisdictionName": TRUTH.names[COMMUNITY]}}}
+    if role == "loader":
+        body = await _post(app_client, role, "community", "{ me { name } dataStatus { asOf } }")
+        assert body["data"] is None
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "right": "read"}
+
+
 async def test_outside_scopes_and_nodes_do_not_exist(app_client: httpx.AsyncClient) -> None:
     """Outside the jurisdiction a scope is NOT_FOUND and a lookup is null, as if absent."""
     body = await _post(app_client, "viewer", "community", PROBE_OVERVIEW, {"scope": OTHER})

@@ -91,7 +91,7 @@
   function route() {
     if (!started) { return Promise.resolve(); }
     var parts = window.location.hash.slice(1).split("/");
-    var name = pages[parts[0]] ? parts[0] : "overview";
+    var name = pages[parts[0]] ? parts[0] : home();
     var args = parts.slice(1).filter(Boolean).map(decodeURIComponent);
     order.forEach(function (n) {
       document.getElementById(pages[n].section).hidden = n !== name;
@@ -109,8 +109,16 @@
     }, showError);
   }
 
-  var ME = "query Frame { me { name roles jurisdictionCode jurisdictionName } " +
-    "dataStatus { asOf loadUnfinished snapshot } " +
+  /* Roles with the right `read`: a loader has only `load` (and `self`), so its frame is
+     `me` alone and its first page the upload page. */
+  var READERS = ["viewer", "auditor", "officer", "admin"];
+
+  function home() {
+    return hasRole.apply(null, READERS) || !pages.upload ? "overview" : "upload";
+  }
+
+  var ME = "query Me { me { name roles jurisdictionCode jurisdictionName } }";
+  var FRAME = "query Frame { dataStatus { asOf loadUnfinished snapshot } " +
     "overview { metric title titleEn eligible covered gaps rate dataAsOf loadUnfinished } }";
 
   function frame() {
@@ -130,6 +138,9 @@
   function start() {
     return gql(ME).then(function (d) {
       state.me = d.me;
+      return hasRole.apply(null, READERS) ? gql(FRAME) :
+        {dataStatus: {asOf: null, loadUnfinished: false}, overview: []};
+    }).then(function (d) {
       state.dataStatus = d.dataStatus;
       state.overview = d.overview;
       started = true;
