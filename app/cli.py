@@ -82,6 +82,8 @@ def serve(
         try:
             if settings.demo:
                 await _load_demo_if_empty(store, settings, scale)
+            if settings.neo4j_plan_ahead:
+                store.plan_ahead()  # Neo4j: first page views after a start plan nothing
             app = create_app(settings, store=store)
             config = uvicorn.Config(app, host=settings.host, port=settings.port,
                                     log_config=None, lifespan="on",

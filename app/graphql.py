@@ -157,7 +157,8 @@ def _document(query: str | None) -> DocumentNode | None:
 
 #: Arguments the access log keeps: where a caller looked and for what (never page sizes).
 LOGGED_ARGUMENTS = frozenset({"scope", "code", "text", "from", "to", "center", "metric",
-                              "groupBy", "type", "replaceScope", "dryRun", "id"})
+                              "groupBy", "type", "replaceScope", "dryRun", "id",
+                              "reason"})
 #: Longest argument value logged (inputs may be large before the limits reject them).
 LOGGED_VALUE = 100
 

@@ -5,6 +5,7 @@ jurisdiction still bounds everything, and the workbook holds what the API lists.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 from collections.abc import AsyncIterator
@@ -217,3 +218,33 @@ async def test_a_workbook_without_scope_names_the_jurisdiction(
     assert answer["filename"].startswith("building-chief-莒南县-")
     line = _open(answer)["汇总"].cell(row=2, column=1).value
     assert line.startswith("管辖范围：莒南县（371327）    统计范围：莒南县（371327）")
+
+
+async def test_at_most_two_workbooks_are_written_at_once(client: httpx.AsyncClient,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """Writing holds the GIL: more requests at once wait their turn (in their thread)."""
+    import threading
+    import time
+
+    from resolvers import exports
+
+    writing, most, lock = [0], [0], threading.Lock()
+    written = exports._written
+
+    def slow(*args: Any) -> bytes:
+        with lock:
+            writing[0] += 1
+            most[0] = max(most[0], writing[0])
+        time.sleep(0.2)
+        try:
+            return written(*args)
+        finally:
+            with lock:
+                writing[0] -= 1
+
+    monkeypatch.setattr(exports, "_written", slow)
+    answers = await asyncio.gather(*(_ask(client, WORKBOOK, {"m": "BUILDING_CHIEF"},
+                                          role="auditor") for _ in range(5)))
+    assert all(a["data"]["auditWorkbook"]["rows"] >= 0 for a in answers)
+    assert most[0] == 2
