@@ -70,6 +70,7 @@ def serve(
 
     settings = load_settings(host=host, port=port, demo=demo or None).with_demo_secrets()
     settings.require_auth()
+    settings.require_oidc_redirect()
     logs.configure(settings.log_level, settings.log_format)
 
     async def main() -> None:

@@ -2,12 +2,15 @@
 (app/auth/oidc.py).
 
 `/login/oidc` sends the browser to the provider with a 302 and sets the binding cookie:
-a random secret, HttpOnly, `SameSite=Lax` — the provider sends the browser back with a
-cross-site top-level GET, which a Strict cookie would not ride on — `Path=/login/oidc`,
-ten minutes. The callback uses it up (and clears it) and, signed in, sets the session
-cookie through the same `open_session` as the other sign-ins (still `SameSite=Strict`),
-then 303 to `/`. Every failure is the sign-in page with the reason; the guard lets both
-paths through without a token like `/login` (app/middleware.py SESSION_PATHS).
+the sign-in's state, nonce and PKCE verifier sealed by the client, HttpOnly,
+`SameSite=Lax` — the provider sends the browser back with a cross-site top-level GET,
+which a Strict cookie would not ride on — `Path=/login/oidc`, ten minutes, `Secure` when
+the redirect URL is https (`OidcClient.secure_cookie`). The callback uses it up (and
+clears it) and, signed in, sets the session cookie through the same `open_session` as the
+other sign-ins (still `SameSite=Strict`), then 303 to `/`. Every failure is the sign-in
+page with the reason; the log gets only the reason's fixed code (the page's text may quote
+the provider's claims, which are personal data). The guard lets both paths through without
+a token like `/login` (app/middleware.py SESSION_PATHS).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def mount_oidc(app: FastAPI, *, client: OidcClient, open_session: OpenSession,
     def refused(request: Request, message: str, status: int) -> Response:
         response = failed(message, status)
         response.headers.append("set-cookie", binding_cookie(
-            "", 0, secure=request.url.scheme == "https"))
+            "", 0, secure=client.secure_cookie(request.url.scheme)))
         return response
 
     @app.get(START_PATH, include_in_schema=False)
@@ -56,7 +59,7 @@ def mount_oidc(app: FastAPI, *, client: OidcClient, open_session: OpenSession,
             return refused(request, exc.shown, exc.status)
         response = Response(status_code=302, headers={"location": started.url, **NO_STORE})
         response.headers.append("set-cookie", binding_cookie(
-            started.binding, PENDING_TTL, secure=request.url.scheme == "https"))
+            started.binding, PENDING_TTL, secure=client.secure_cookie(request.url.scheme)))
         return response
 
     @app.get(CALLBACK_PATH, include_in_schema=False)
@@ -66,14 +69,14 @@ def mount_oidc(app: FastAPI, *, client: OidcClient, open_session: OpenSession,
             signed = await client.finish(params=dict(request.query_params),
                                          binding=request.cookies.get(BINDING_COOKIE))
         except SignInFailed as exc:
-            log.info("OIDC sign-in failed: %s", exc.message)
+            log.info("OIDC sign-in failed: %s (HTTP %d)", exc.reason, exc.status)
             return refused(request, exc.shown, exc.status)
         except OrgcoverError as exc:  # the store could not say whether the place exists
-            log.warning("OIDC sign-in not verified: %s", exc)
+            log.warning("OIDC sign-in not verified: %s", exc.code)
             return refused(request, "the sign-in cannot be verified now; try again later", 503)
         response = Response(status_code=303, headers={"location": "/", **NO_STORE})
         response.headers.append("set-cookie", open_session(request, signed.caller,
                                                            signed.expires))
         response.headers.append("set-cookie", binding_cookie(
-            "", 0, secure=request.url.scheme == "https"))
+            "", 0, secure=client.secure_cookie(request.url.scheme)))
         return response

@@ -88,9 +88,11 @@ def oidc_client(settings: Settings, *, place_exists: PlaceCheck) -> OidcClient |
 def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
     """Build the app. With `store`, the caller owns it (CLI `serve`, tests); otherwise the
     lifespan opens the configured store and closes it on shutdown. Refuses to build
-    without a way to verify tokens (ConfigError naming the settings)."""
+    without a way to verify tokens, or with an OIDC redirect URL taken from an untrusted
+    Host (ConfigError naming the settings)."""
     settings = (settings or Settings()).with_demo_secrets()
     settings.require_auth()
+    settings.require_oidc_redirect()
     access_log = AccessLog(settings.access_log_path(),
                            retention_days=settings.access_log_retention_days)
     off_loop = OffLoop()  # costly queries complete there (app/offloop.py)

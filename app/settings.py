@@ -27,6 +27,8 @@ MIN_SECRET_BYTES = 32
 #: Legal minimum for keeping network logs here (网络安全法 第二十一条: 不少于六个月).
 MIN_RETENTION_DAYS = 180
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+#: How an OIDC discovery URL ends: the issuer is what comes before (Discovery §4).
+DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
 SECRETS_DIR = "secrets"
 #: The project's node_modules (`npm ci`, run by `make install`): GraphiQL's files.
 DEFAULT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
@@ -83,14 +85,15 @@ class Settings(BaseSettings):
                                   '{"orgcover-auditors": "auditor"}')
     # -- browser sign-in through the identity provider (README "Sign in with … OIDC") -----
     oidc_discovery_url: str | None = Field(
-        default=None, description="the provider's .well-known/openid-configuration URL")
+        default=None, description="the provider's URL ending .well-known/openid-configuration")
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_scopes: str = Field(default="openid profile",
                              description="space-separated; must hold openid")
     oidc_redirect_url: str | None = Field(
         default=None, description="registered redirect URL (default: this server's "
-                                  "/login/oidc/callback as the request names it)")
+                                  "/login/oidc/callback as the request names it; only on "
+                                  "loopback or with ALLOWED_HOSTS)")
     allowed_hosts: str | None = Field(
         default=None, description="comma-separated Host names (default: loopback names "
                                   "when bound to loopback)")
@@ -170,6 +173,11 @@ class Settings(BaseSettings):
                           ("OIDC_REDIRECT_URL", self.oidc_redirect_url)):
             if url is not None:
                 check_url(url, setting=f"ORGCOVER_{name}")
+        if not (self.oidc_discovery_url or "").endswith(DISCOVERY_SUFFIX):
+            # the issuer is checked against what precedes it; without it, it could not be
+            raise ValueError(f"ORGCOVER_OIDC_DISCOVERY_URL must end with {DISCOVERY_SUFFIX} "
+                             f"(the issuer's URL followed by it); got "
+                             f"{(self.oidc_discovery_url or '')[:200]!r}")
         if "openid" not in self.oidc_scopes.split():
             raise ValueError("ORGCOVER_OIDC_SCOPES must include openid (the ID token is "
                              f"what signs in); got {self.oidc_scopes!r}")
@@ -199,6 +207,18 @@ class Settings(BaseSettings):
                 "no way to verify tokens: set ORGCOVER_AUTH_SECRET (HS256, at least 32 bytes) "
                 "or ORGCOVER_AUTH_JWKS_URL / ORGCOVER_AUTH_PUBLIC_KEY for an identity "
                 "provider, or run with --demo", setting="ORGCOVER_AUTH_SECRET")
+
+    def require_oidc_redirect(self) -> None:
+        """Without a configured redirect URL, the OIDC redirect URI and its cookie's Secure
+        flag come from the request's Host and scheme: only trusted on loopback or behind
+        the Host allow-list."""
+        if self.oidc_discovery_url and not self.oidc_redirect_url and \
+                not self.allowed_hosts and not _is_loopback(self.host):
+            raise ConfigError(
+                f"OIDC sign-in served on {self.host} needs ORGCOVER_OIDC_REDIRECT_URL (the "
+                "redirect URL registered at the provider, e.g. https://orgcover.example"
+                "/login/oidc/callback) or ORGCOVER_ALLOWED_HOSTS: otherwise the redirect URL "
+                "comes from the request's Host header", setting="ORGCOVER_OIDC_REDIRECT_URL")
 
     def host_allow_list(self) -> tuple[str, ...] | None:
         """Host names accepted in requests; None accepts any (bound beyond loopback with
