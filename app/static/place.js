@@ -240,6 +240,7 @@
     body.textContent = "";
     where.textContent = "";
     missing.hidden = !view.missing;
+    where.appendChild(o.link("#", o.say("总览", "Overview")));
     if (view.missing) {
       document.getElementById("place-title").textContent = view.code;
       document.getElementById("place-facts").textContent = "";
@@ -252,7 +253,6 @@
     var p = v.place;
     document.getElementById("place-title").textContent = title(v);
     document.getElementById("place-facts").textContent = facts(v);
-    where.appendChild(o.link("#", o.say("总览", "Overview")));
     above(v).forEach(function (x) {
       where.appendChild(document.createTextNode(" › "));
       var a = o.link(placeHref(x.code), x.name);
