@@ -123,6 +123,26 @@ async def test_admin_searches_a_compound_and_opens_its_place_pages(
     assert ("Compound", c["code"]) in [(n["__typename"], n["code"]) for n in api["nodes"]]
     await w.page.screenshot(path=OUT / "search-name.png", full_page=True)
 
+    # paging: the next page is the API's page after the first, and back again
+    many = "小区"  # every compound's name: more than a page in the demo district
+    await _search(w, many)
+    first = await _same_search(w, base, many)
+    await w.page.evaluate("document.body.removeAttribute('data-search-ready')")
+    await w.page.click("#search-next")
+    await w.page.wait_for_selector("body[data-search-ready]")
+    cursor = (await gql(base, """query($t: String!) { search(text: $t, first: 20) {
+        pageInfo { endCursor } } }""", {"t": many}))["search"]["pageInfo"]["endCursor"]
+    second = (await gql(base, """query($t: String!, $a: String) { search(text: $t,
+        first: 20, after: $a) { nodes { __typename code } } }""",
+                        {"t": many, "a": cursor}))["search"]["nodes"]
+    assert await _results(w) == [(n["__typename"], n["code"]) for n in second]
+    assert "第 21–" in await w.page.locator("#search-total").inner_text()
+    await w.page.evaluate("document.body.removeAttribute('data-search-ready')")
+    await w.page.click("#search-prev")
+    await w.page.wait_for_selector("body[data-search-ready]")
+    assert await _results(w) == [(n["__typename"], n["code"]) for n in first["nodes"]]
+    assert await w.page.locator("#search-prev").is_disabled()
+
     # by code: the compound, and its buildings (codes starting with its code)
     await _search(w, c["code"])
     api = await _same_search(w, base, c["code"])

@@ -53,7 +53,9 @@
       e.preventDefault();
       var text = document.getElementById("search-text").value.trim();
       var type = document.getElementById("search-type").value;
-      var hash = "search/" + encodeURIComponent(text) + (type ? "/" + type : "");
+      // the router drops empty parts, so no text means no type either
+      var hash = text ? "search/" + encodeURIComponent(text) + (type ? "/" + type : "") :
+        "search";
       if (window.location.hash.slice(1) === hash) {
         show([text, type]);  // the same search again: no hashchange
       } else {
