@@ -8,12 +8,12 @@
 (function () {
   "use strict";
   var o = window.orgcover;
-  var view = null;  // {code, kind, place, inside} of the place shown; {code, missing} if none
+  var view = null;  // {code, kind, place, inside, gaps} of the place shown; {code, missing}
 
   var WHO = "fragment Who on Person { code name phone } ";
   var CROSS = "fragment Cross on CrossAppointment { compound { code name } person { ...Who } " +
-    "partyPosts { roleLabel current target { code name } } " +
-    "governancePosts { roleLabel current target { code name } } } ";
+    "partyPosts { role roleLabel current target { code name } } " +
+    "governancePosts { role roleLabel current target { code name } } } ";
   var COMMON = "fragment Common on Place { code name " +
     "coveringPartyOrgs { code name kind category secretary { ...Who } } " +
     "posts { role roleLabel holder { ...Who } } pairedUnits { code name kind } } ";
@@ -78,6 +78,15 @@
     REGION: ["区域", "region"], FUNCTIONAL: ["功能型", "functional"],
     INDUSTRY: ["行业", "industry"]
   };
+  /* English names of post roles (the API gives the Chinese label). */
+  var ROLES = {
+    SECRETARY: "secretary", DEPUTY_SECRETARY: "deputy secretary",
+    COMMITTEE_MEMBER: "committee member", GROUP_LEADER: "group leader", CHAIR: "chair",
+    VICE_CHAIR: "vice chair", PROJECT_MANAGER: "project manager", GRID_LEADER: "grid leader",
+    GRID_WORKER_FULL: "full-time grid worker", GRID_WORKER_PART: "part-time grid worker",
+    BUILDING_CHIEF: "building chief", UNIT_CHIEF: "unit chief", RED_STEWARD: "red steward",
+    PARTY_INSTRUCTOR: "party-building instructor", MEMBER_HOUSEHOLD: "member household"
+  };
   /* Roles of the community's residents' committee (居委会, design/domain.md). */
   var COMMITTEE_ROLES = ["CHAIR", "VICE_CHAIR", "COMMITTEE_MEMBER"];
   /* What each audit lists as gaps: places have a place page, the rest are searched. */
@@ -93,6 +102,8 @@
     var pair = NAMES[value];
     return pair ? o.say(pair[0], pair[1]) : (value || "");
   }
+
+  function role(post) { return o.say(post.roleLabel, ROLES[post.role] || post.roleLabel); }
 
   function placeHref(code) { return "#place/" + encodeURIComponent(code); }
   function searchHref(code) { return "#search/" + encodeURIComponent(code); }
@@ -188,21 +199,25 @@
 
   function show(args) {
     var code = args[0] || o.state.me.jurisdictionCode || "";
-    view = null;
+    var visit = {code: code, inside: null, gaps: []};  // what this visit shows
+    view = visit;
     document.body.removeAttribute("data-place-ready");
     return o.gql(PLACE, {c: code}).then(function (d) {
       var kind = ["region", "grid", "compound", "building"].filter(function (k) {
         return d[k];
       })[0];
-      if (!kind) { view = {code: code, missing: true}; return null; }
-      view = {code: code, kind: kind, place: d[kind], inside: null, gaps: []};
+      if (!kind) { visit.missing = true; return null; }
       return o.gql(SECOND[kind], {c: code}).then(function (x) {
-        view.gaps = x.place ? x.place.gaps : [];
-        if (x.compounds) { view.inside = x; }
+        visit.kind = kind;
+        visit.place = d[kind];
+        visit.gaps = x.place ? x.place.gaps : [];
+        if (x.compounds) { visit.inside = x; }
       });
-    }, function (e) {
-      view = {code: code, missing: true, error: String((e && e.message) || e)};
+    }).catch(function (e) {
+      visit.missing = true;
+      visit.error = String((e && e.message) || e);
     }).then(function () {
+      if (view !== visit) { return; }  // another place was asked for meanwhile
       render(window.orgcoverI18n.lang());
       document.body.setAttribute("data-place-ready", "1");
     });
@@ -233,7 +248,7 @@
   }
 
   function render() {
-    if (!view) { return; }
+    if (!view || !(view.place || view.missing)) { return; }
     var missing = document.getElementById("place-missing");
     var body = document.getElementById("place-body");
     var where = document.getElementById("place-where");
@@ -283,7 +298,7 @@
   function holders(org, roles) {
     return org.posts.filter(function (x) { return !roles || roles.indexOf(x.role) >= 0; })
       .map(function (x) {
-        var span = o.text("span", "post", x.roleLabel + " ");
+        var span = o.text("span", "post", role(x) + " ");
         span.appendChild(who(x.holder));
         return span;
       });
@@ -334,7 +349,7 @@
             var committee = COMMITTEE_ROLES.indexOf(x.role) >= 0;
             return {code: x.holder ? x.holder.code : "",
                     attrs: {"data-role": x.role || "", "data-committee": String(committee)},
-                    cells: [x.roleLabel, who(x.holder)]};
+                    cells: [role(x), who(x.holder)]};
           }));
   }
 
@@ -345,7 +360,7 @@
     var note = v.inside ? shown(v.inside.crossAppointments) : "";
     function postsOf(xs) {
       return joined(xs.map(function (x) {
-        return o.text("span", "post", x.roleLabel + "（" + x.target.name + "）");
+        return o.text("span", "post", role(x) + "（" + x.target.name + "）");
       }));
     }
     var heads = [["人员", "Person"], ["党组织任职", "Party posts"],
