@@ -18,6 +18,8 @@ PAGE_SCRIPTS: tuple[str, ...] = (
     "notices.js",
     "upload.js",
     "journal.js",
+    "place.js",
+    "search.js",
 )
 
 
@@ -64,6 +66,7 @@ def _header() -> str:
       </div>
       <nav>
         {_nav_link("overview", "总览", "Overview", roles="viewer auditor officer admin")}
+        {_nav_link("search", "搜索", "Search", roles="viewer auditor officer admin")}
         {_nav_link("notices", "整改", "Rectification", roles="auditor officer admin")}
         {_nav_link("upload", "导入", "Upload", roles="loader admin")}
         {_nav_link("loads", "导入记录", "Load journal", roles="admin")}
@@ -236,6 +239,48 @@ def loads_section() -> str:
       </section>"""
 
 
+def place_section() -> str:
+    """A place page (app/static/place.js draws everything below the title)."""
+    return """      <section id="place" hidden>
+        <nav id="place-where" aria-label="breadcrumb"></nav>
+        <h2 id="place-title"></h2>
+        <p id="place-facts"></p>
+        <p id="place-missing" class="error" role="alert" hidden></p>
+        <div id="place-body"></div>
+      </section>"""
+
+
+def search_section() -> str:
+    """The search page: names and codes of places, party orgs, organizations, people."""
+    return f"""      <section id="search" hidden>
+        <form id="search-form" role="search">
+          <div class="search-row">
+            <input id="search-text" type="search" name="text" autocomplete="off"
+              placeholder="名称或编码，如 阳光 或 371327" aria-label="搜索 / Search">
+            <select id="search-type" name="type" aria-label="类型 / Type">
+              {t("option", "全部", "All", ' value=""')}
+              {t("option", "地点", "Places", ' value="PLACE"')}
+              {t("option", "党组织", "Party organizations", ' value="PARTY_ORG"')}
+              {t("option", "单位", "Organizations", ' value="ORGANIZATION"')}
+              {t("option", "人员", "People", ' value="PERSON"')}
+            </select>
+            {t("button", "搜索", "Search", ' type="submit"')}
+          </div>
+        </form>
+        <p id="search-hint" hidden></p>
+        <p id="search-error" class="error" role="alert" hidden></p>
+        <p id="search-total" hidden></p>
+        <table id="search-results" hidden><thead><tr>
+          {t("th", "类型", "Type")}{t("th", "名称", "Name")}{t("th", "编码", "Code")}
+          {t("th", "信息", "Details")}{t("th", "所在", "Where")}
+        </tr></thead><tbody></tbody></table>
+        <nav id="search-pages" hidden>
+          {t("button", "上一页", "Previous", ' type="button" id="search-prev"')}
+          {t("button", "下一页", "Next", ' type="button" id="search-next"')}
+        </nav>
+      </section>"""
+
+
 def dashboard_page() -> str:
     sections = "\n".join((
         overview_section(),
@@ -243,6 +288,8 @@ def dashboard_page() -> str:
         notices_section(),
         upload_section(),
         loads_section(),
+        place_section(),
+        search_section(),
     ))
     return page("orgcover 覆盖率总览", f"""{_header()}
     <main>

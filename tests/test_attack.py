@@ -228,6 +228,13 @@ def _frontend_queries(where: str) -> list[tuple[str, str, dict[str, Any]]]:
         ("search_box", text["search_box"], {"text": "小区"}),
         ("search_box", text["search_box"], {"text": NAME_OUT}),
         ("search_box", text["search_box"], {"text": PERSON_NAME_OUT}),
+        *[("place_page", text["place_page"], {"c": c})
+          for c in (C_IN, C_OUT, B_IN, B_OUT, COMMUNITY, OTHER, STREET, DISTRICT)],
+        ("place_inside", text["place_inside"], {"c": j}),
+        ("place_inside", text["place_inside"], {"c": OTHER}),
+        ("search_page", text["search_page"], {"t": "小区"}),
+        ("search_page", text["search_page"], {"t": NAME_OUT}),
+        ("search_page", text["search_page"], {"t": PERSON_NAME_OUT}),
     ]
 
 
