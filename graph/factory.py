@@ -34,8 +34,9 @@ class StoreConfig:
     neo4j_password: str | None = None
     neo4j_database: str = "neo4j"
     startup_timeout: float = 30.0
-    #: Embedded FalkorDB only: query threads (None: one per core).
-    falkordb_threads: int | None = None
+    #: Embedded FalkorDB only: query threads (None: one per core). One by default: see
+    #: EmbeddedFalkorServer.
+    falkordb_threads: int | None = 1
 
 
 class EmbeddedStore(FalkorStore):

