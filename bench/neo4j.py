@@ -79,7 +79,8 @@ def pick_codes(tables: Tables) -> dict[str, str]:
     """Real codes of the rosters for the placeholders of tests/queries (tests/edges.py):
     S a street, X1 a compound with buildings, X3 another compound of its community (another
     grid if there is one), X2 a compound paired with an institution, B1 a building of X1,
-    PC1 a community's party committee, H3 an in-service member living in a building."""
+    PC1 a community's party committee, H3 an in-service member living in a building, C1
+    X1's community."""
     rows = {key: [[str(cell) for cell in row] for row in value]
             for key, value in tables.rows.items()}
     region_parent = {r[0]: r[3] for r in rows["regions"]}
@@ -109,7 +110,7 @@ def pick_codes(tables: Tables) -> dict[str, str]:
     return {
         "S": street, "X1": x1[0], "X3": x3[0], "X2": paired[0] if paired else x3[0],
         "B1": sorted(buildings_of[x1[0]])[0], "PC1": committees[0],
-        "H3": residents[len(residents) // 2],
+        "H3": residents[len(residents) // 2], "C1": community,
     }
 
 
