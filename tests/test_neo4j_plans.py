@@ -17,12 +17,13 @@ from tests.graphs import on_neo4j
 NEO4J_ONLY = "Neo4j only: set ORGCOVER_TEST_NEO4J_URI (make test-neo4j)"
 
 
-def test_a_shape_keeps_the_types_and_nothing_of_the_values() -> None:
-    params = {"codes": ["371327001001", "371327001002"], "text": "张三", "limit": 21,
+def test_a_shape_keeps_types_and_sizes_and_nothing_of_the_values() -> None:
+    params = {"codes": ["371327001001", "371327"], "text": "张三", "limit": 21,
               "rate": 0.5, "after": None, "flag": True, "row": {"phone": "13812345678"},
               "empty": []}
-    assert shape(params) == {"codes": [""], "text": "", "limit": 0, "rate": 0.0,
-                             "after": None, "flag": True, "row": {"phone": ""}, "empty": []}
+    assert shape(params) == {"codes": ["x" * 12, "x" * 6], "text": "xx", "limit": 0,
+                             "rate": 0.0, "after": None, "flag": True,
+                             "row": {"phone": "x" * 11}, "empty": []}
 
 
 def test_every_registered_read_runs_on_neo4j_and_is_planned() -> None:
@@ -34,7 +35,7 @@ def test_every_registered_read_runs_on_neo4j_and_is_planned() -> None:
 async def test_recent_statements_are_remembered_by_text_up_to_a_bound() -> None:
     warmer = PlanWarmer(driver=None, database="neo4j")  # type: ignore[arg-type]
     warmer.record(PING, {"code": "secret-code"})
-    assert warmer._recent == {PING.text: (PING.name, PING.text, {"code": ""})}
+    assert warmer._recent == {PING.text: (PING.name, PING.text, {"code": "x" * 11})}
     for i in range(RECENT + 5):
         warmer.record(PING.__class__(f"s{i}", f"RETURN {i}", PING.mode, {}, PING.backends),
                       {})

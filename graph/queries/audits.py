@@ -225,7 +225,7 @@ def group_places(*, group_by: str, scoped: bool) -> Statement:
         f"""MATCH (g:{label.value}{props})
             {scope_clause("g", label, scoped=scoped)}
             RETURN g.code AS code, g.name AS name ORDER BY code""",
-        params={"scope": "S", "group_level": "community"},
+        params={"scope": "S", "group_level": "community", "today": "2024-01-01"},
     )
 
 
@@ -268,7 +268,7 @@ def audit_gaps(*, audit: AuditDef, scoped: bool) -> Statement:
                    st.code AS street_code, st.name AS street_name
             ORDER BY code""",
         params={"scope": "S", "after": None, "limit": 10, "today": "2024-01-01",
-                **_FILTER_PARAMS},
+                "text": None, "reason": None},
     )
 
 

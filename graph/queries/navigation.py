@@ -82,7 +82,7 @@ def nodes_by_code(*, label: Label, scoped: bool) -> Statement:
             MATCH (n:{label.value} {{code: k}})
             {scope_clause("n", label, scoped=scoped)}
             RETURN k AS key, {node_map("n")} AS node""",
-        params=_EXAMPLE,
+        params={"codes": ["X"], "scope": "S"},
     )
 
 
