@@ -9,7 +9,14 @@ import time
 import pytest
 
 from graph.backends.neo4j import Neo4jStore
-from graph.backends.neo4j_plans import RECENT, PlanWarmer, registered_reads, shape
+from graph.backends.neo4j_plans import (
+    RECENT,
+    SCOPE_CODE_LENGTHS,
+    PlanWarmer,
+    _key,
+    registered_reads,
+    shape,
+)
 from graph.queries.admin import PING
 from graph.store import GraphStore
 from tests.graphs import on_neo4j
@@ -26,10 +33,17 @@ def test_a_shape_keeps_types_and_sizes_and_nothing_of_the_values() -> None:
                              "row": {"phone": "x" * 11}, "empty": []}
 
 
-def test_every_registered_read_runs_on_neo4j_and_is_planned() -> None:
+def test_every_registered_read_is_planned_with_parameters_like_a_real_calls() -> None:
     reads = registered_reads()
     assert len(reads) > 400
     assert all(not text.startswith("EXPLAIN") for _, text, _ in reads)
+    scopes: dict[str, set[int | None]] = {}
+    for name, _, params in reads:
+        if "scope" in params:
+            scope = params["scope"]
+            scopes.setdefault(name, set()).add(None if scope is None else len(scope))
+    assert scopes["nav.nodes_by_code.Compound"] == {None}  # unscoped: called with null
+    assert scopes["nav.nodes_by_code.Compound.scoped"] == set(SCOPE_CODE_LENGTHS)
 
 
 async def test_recent_statements_are_remembered_by_text_up_to_a_bound() -> None:
@@ -63,7 +77,7 @@ async def test_a_serving_neo4j_store_plans_every_read_then_what_ran_before_a_loa
     started = time.perf_counter()
     planned = await store.plans._task
     assert store.plans.failed == []
-    assert planned == len({text for _, text, _ in registered_reads()})  # texts alike: once
+    assert planned == len({_key(p) for p in registered_reads()})  # alike: once
     print(f"planned {planned} statements in {time.perf_counter() - started:.1f} s")
     store.plan_ahead(after_load=True)
     assert await store.plans._task >= 1  # PING, at least, ran since
