@@ -110,6 +110,15 @@ def subquery(body: str, *, backend: Backend) -> str:
     return f"{opening} {body} }}"
 
 
+def code_index_hint(var: str, label: str, *, backend: Backend) -> str:
+    """Neo4j: make the planner seek `var` through its label's code index. A statement first
+    planned right after a bulk write sees index statistics not yet sampled and may scan
+    the whole index once per row instead (a load's relationship fingerprints, 1,113 rows:
+    18.6 million index entries read, 3 s against 15 ms). FalkorDB has no hints (and
+    always seeks)."""
+    return f"USING INDEX SEEK {var}:{label}(code)" if backend == "neo4j" else ""
+
+
 def all_statements() -> Iterator[Statement]:
     """Every constant and every builder variant, after importing all query modules."""
     import_all_query_modules()

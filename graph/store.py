@@ -51,6 +51,9 @@ class GraphStore(abc.ABC):
     #: otherwise another loop reaches the store through the one that opened it
     #: (app/offloop.py `StoreBridge`).
     any_loop: bool = False
+    #: How many batches of one roster template a load may have in flight at once: one
+    #: where the server runs writes one after another anyway (FalkorDB).
+    load_streams: int = 1
 
     def __init__(self) -> None:
         self.round_trips = 0

@@ -189,14 +189,16 @@ class RosterWrite:
 
     async def _write_nodes(self, template: str, kind: q.NodeKind, *, dry_run: bool) -> None:
         """Diff and write a template's spilled rows batch by batch. While the store writes
-        one batch, the next is prepared, diffed and turned into statements (Python in a
-        thread, the diff read beside the write: codes are unique within a template, so
-        the batch being written cannot change the next one's fingerprints)."""
+        one batch (a server store: `load_streams` batches, each its own transaction), the
+        next is prepared, diffed and turned into statements (Python in a thread, the diff
+        read beside the writes: codes are unique within a template, so batches being
+        written cannot change the next one's fingerprints, and they may commit in any
+        order: each row is marked written by its own fingerprint)."""
         spill = self.spills.spills.get(template)
         if spill is None:
             return
         owned_later: list[repo.Diff[repo.NodeWrite]] = []
-        writing: asyncio.Task[None] | None = None
+        writing: list[asyncio.Task[None]] = []  # oldest first, at most store.load_streams
         done = 0
         # new nodes come with their relationships, unless their targets may be created
         # later in this very load (regions and party orgs point at their own kind)
@@ -232,18 +234,17 @@ class RosterWrite:
                 writes = await off_loop(functools.partial(
                     repo.node_writes, kind, diff, load_id=self.report.load_id, now=self._now,
                     backend=self.store.backend, link_created=linked))
-                if writing is not None:
-                    await writing
-                    writing = None
-                writing = asyncio.create_task(store_batch(diff, writes))
-            if writing is not None:
-                await writing
-                writing = None
+                while len(writing) >= self.store.load_streams:
+                    await writing.pop(0)
+                writing.append(asyncio.create_task(store_batch(diff, writes)))
+            while writing:
+                await writing.pop(0)
         finally:
-            if writing is not None:  # an error elsewhere: do not leave the write running
-                writing.cancel()
+            for task in writing:  # an error elsewhere: do not leave writes running
+                task.cancel()
+            for task in writing:
                 with contextlib.suppress(asyncio.CancelledError, OrgcoverError):
-                    await writing
+                    await task
         for diff in owned_later:
             await repo.write_owned(self.store, kind=kind, diff=diff)
 

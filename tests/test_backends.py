@@ -14,12 +14,14 @@ from graph.backends import neo4j as neo4j_backend
 from graph.backends.falkordb_wire import WirePool
 from graph.backends.neo4j import Neo4jStore
 from graph.deadline import within
+from graph.dialects.collected import ROWS, sent_text
 from graph.domain import UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable
 from graph.factory import StoreConfig, open_store
 from graph.queries import load as q
 from graph.queries.admin import PING
 from graph.repo.load import node_columns
+from graph.statements import Statement
 
 
 @pytest.mark.parametrize("uri", ["mysql://x", "http://localhost:7474", "localhost:7687"])
@@ -181,10 +183,11 @@ def _driver() -> mock.MagicMock:
 
 
 def _read_session() -> mock.AsyncMock:
-    """A session whose `run` answers one record (reads are auto-commit statements)."""
+    """A session whose `run` answers one record (reads are auto-commit statements): the
+    rows of a wrapped read (graph/dialects/collected.py), here PING's one row."""
     session = mock.AsyncMock(spec=neo4j.AsyncSession)
     result = mock.MagicMock(spec=neo4j.AsyncResult)
-    result.__aiter__.return_value = [neo4j.Record({"n": 1})]
+    result.__aiter__.return_value = [neo4j.Record({ROWS: [[1]]})]
     result.consume = mock.AsyncMock(return_value=mock.Mock(gql_status_objects=[]))
     session.run.return_value = result
     return session
@@ -207,13 +210,15 @@ def neo(monkeypatch: pytest.MonkeyPatch) -> tuple[Neo4jStore, mock.MagicMock]:
 async def test_reads_route_to_readers_with_database(neo: tuple[Neo4jStore, Any]) -> None:
     store, driver = neo
     rows = await store.read(PING)
-    assert rows == [{"n": 1}]
-    # one auto-commit statement in a read session (one round trip; readers in a cluster)
+    assert rows == [{"ok": 1}]
+    # one auto-commit statement in a read session (one round trip; readers in a cluster),
+    # its rows asked for as one record
     driver.session.assert_called_once_with(database="cover",
                                            default_access_mode=neo4j.READ_ACCESS)
     session = driver.session.return_value.__aenter__.return_value
     query, params = session.run.await_args.args
-    assert (query.text, query.timeout, params) == (PING.text, None, {})
+    assert (query.text, query.timeout, params) == (sent_text(PING.text), None, {})
+    assert query.text.startswith("CALL () { RETURN 1 AS ok }")
     assert store.round_trips == 1
     with within(2.0):  # a request's deadline becomes the transaction's timeout
         await store.read(PING)
@@ -227,7 +232,7 @@ async def test_a_read_is_sent_again_once_after_a_transient_failure(
     session = driver.session.return_value.__aenter__.return_value
     answer = session.run.return_value
     session.run.side_effect = [neo4j_errors.TransientError("busy"), answer]
-    assert await store.read(PING) == [{"n": 1}]
+    assert await store.read(PING) == [{"ok": 1}]
     assert session.run.await_count == 2
     session.run.side_effect = [neo4j_errors.TransientError("busy")] * 2
     with pytest.raises(QueryFailed, match=PING.name):
@@ -290,10 +295,41 @@ async def test_schema_creates_a_constraint_per_label(
         seen.extend(stmt.text for stmt, _ in batch)
         return [mock.Mock(rows=[], counters=mock.Mock())]
 
+    async def fake_read(stmt: Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
+        seen.append(stmt.text)
+        return []  # no full-text index yet; waiting for it to be online answers nothing
+
     monkeypatch.setattr(store, "_transaction", fake_transaction)
+    monkeypatch.setattr(store, "_read", fake_read)
     await store.ensure_schema()
     constraints = [t for t in seen if "REQUIRE n.code IS UNIQUE" in t]
     assert len(constraints) == len(UNIQUE_CODE_LABELS)
-    assert all("IF NOT EXISTS" in t for t in seen)
+    assert all("IF NOT EXISTS" in t for t in seen if t.startswith("CREATE"))
     # the full-text index the search statements of the Neo4j dialect query
     assert any(t.startswith("CREATE FULLTEXT INDEX orgcover_search") for t in seen)
+    # eventually consistent (a commit does not wait for Lucene), and online before use
+    assert any("`fulltext.eventually_consistent`: true" in t for t in seen)
+    assert seen[-1] == "CALL db.awaitIndex($name, $seconds)"
+
+
+async def test_a_search_index_made_before_it_was_eventually_consistent_is_made_again(
+        neo: tuple[Neo4jStore, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _driver_mock = neo
+    seen: list[str] = []
+
+    async def fake_transaction(batch: Any, *, keep_rows: bool) -> Any:
+        seen.extend(stmt.text for stmt, _ in batch)
+        return [mock.Mock(rows=[], counters=mock.Mock())]
+
+    async def fake_read(stmt: Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
+        seen.append(stmt.text)
+        return ([{"config": {"fulltext.analyzer": "whitespace",
+                             "fulltext.eventually_consistent": False}}]
+                if "SHOW FULLTEXT" in stmt.text else [])
+
+    monkeypatch.setattr(store, "_transaction", fake_transaction)
+    monkeypatch.setattr(store, "_read", fake_read)
+    await store.ensure_schema()
+    drop = seen.index("DROP INDEX orgcover_search IF EXISTS")
+    create = next(i for i, t in enumerate(seen) if t.startswith("CREATE FULLTEXT INDEX"))
+    assert drop < create < seen.index("CALL db.awaitIndex($name, $seconds)")

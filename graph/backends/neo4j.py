@@ -8,9 +8,10 @@ for writes (a whole batch of statements in one transaction), an explicit databas
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import neo4j
@@ -27,6 +28,7 @@ from neo4j import exceptions as neo4j_errors
 from graph.backends.neo4j_plans import PlanWarmer
 from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
+from graph.dialects.collected import ROWS, collected
 from graph.domain import EXTRA_INDEXES, UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable, Timeout
 from graph.queries.admin import PING
@@ -82,6 +84,9 @@ def _counters(summary: neo4j.ResultSummary) -> WriteCounters:
 
 class Neo4jStore(GraphStore):
     backend = "neo4j"
+    #: A server commits two transactions at once on two cores: a district load 44 → 31 s
+    #: (bench/RESULTS.md). Batches of one template touch disjoint nodes.
+    load_streams = 2
 
     def __init__(
         self, *, uri: str, user: str, password: str, database: str = "neo4j",
@@ -133,7 +138,9 @@ class Neo4jStore(GraphStore):
 
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
         left = remaining_ms()  # the request's deadline, as the transaction's timeout
-        query = Query(stmt.text, timeout=None if left is None else left / 1000)
+        wrapped = collected(stmt.text)  # the rows as one record: graph/dialects/collected.py
+        query = Query(stmt.text if wrapped is None else wrapped[0],
+                      timeout=None if left is None else left / 1000)
         running = asyncio.ensure_future(self._auto_read(query, params))
         try:
             # A caller cancelled mid-stream (a request's deadline, a client gone) would
@@ -153,7 +160,11 @@ class Neo4jStore(GraphStore):
         records, summary = result
         self._heed(stmt, summary)
         self.plans.record(stmt, params)
-        return [_row(stmt, record) for record in records]
+        if wrapped is None:
+            return [_row(stmt, record) for record in records]
+        columns = wrapped[1]
+        return [{c: _plain(stmt, v) for c, v in zip(columns, values, strict=True)}
+                for values in records[0][ROWS]]
 
     async def _auto_read(self, query: Query, params: dict[str, Any]
                          ) -> tuple[list[neo4j.Record], neo4j.ResultSummary]:
@@ -254,10 +265,29 @@ class Neo4jStore(GraphStore):
         statements = [ddl.create_code_constraint(label=label) for label in UNIQUE_CODE_LABELS]
         statements += [ddl.create_property_index(label=label, prop=prop)
                        for label, prop in EXTRA_INDEXES]
-        statements.append(ddl.create_search_index())
         # Schema statements cannot share a transaction with each other's data; one each.
         for stmt in statements:
             await self.write(stmt)
+        await self._ensure_search_index()
+
+    async def _ensure_search_index(self) -> None:
+        """The full-text index with today's configuration: one created before it became
+        eventually consistent is made again (searches wait for it to be online)."""
+        found = await self.read(ddl.SEARCH_INDEX_CONFIG_NOW, {"name": ddl.SEARCH_INDEX})
+        if found and any(found[0]["config"].get(k) != v
+                         for k, v in ddl.SEARCH_INDEX_CONFIG.items()):
+            log.warning("recreating the full-text index %s with its current configuration",
+                        ddl.SEARCH_INDEX)
+            await self.write(ddl.drop_schema_object(kind="INDEX", name=ddl.SEARCH_INDEX))
+        await self.write(ddl.create_search_index())
+        await self.read(ddl.AWAIT_INDEX, {"name": ddl.SEARCH_INDEX, "seconds": 600})
+
+    @contextlib.asynccontextmanager
+    async def bulk(self) -> AsyncIterator[None]:
+        """After a load's writes, the full-text index has taken all of them (it takes a
+        commit's documents in the background), so a search right after finds them."""
+        yield
+        await self.read(ddl.AWAIT_SEARCH_INDEX)
 
     async def delete_graph(self, *, schema: bool = False) -> None:
         """Empty the database (tests and tooling; Community has one user database, so it

@@ -27,6 +27,7 @@ from typing import Any
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
+from graph.dialects.collected import sent_text
 from graph.statements import Mode, Statement, all_statements, import_all_query_modules
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class PlanWarmer:
             while self._queued:
                 _, (name, text, params) = self._queued.popitem(last=False)
                 try:
-                    await (await session.run(f"EXPLAIN {text}", params)).consume()
+                    await (await session.run(f"EXPLAIN {sent_text(text)}", params)).consume()
                     planned += 1
                 except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
                     failed += 1  # the real run will say what is wrong, with its name

@@ -102,6 +102,27 @@ def _candidates(label: Label | None, backend: Backend) -> str:
     return subquery(" UNION ".join(branches), backend=backend)
 
 
+def _page(backend: Backend) -> str:
+    """Total and the page after `$after`. Neo4j keeps the page's nodes while it goes
+    through the matches (`ORDER BY … LIMIT` inside a subquery: a top-k) instead of sorting
+    them all (a broad search, 1,023 matches: 6.8 → 4.5 ms); FalkorDB cannot import a
+    variable into a subquery and sorts."""
+    if backend == "neo4j":
+        return f"""WITH collect(n) AS ns
+            CALL (ns) {{
+              UNWIND ns AS x
+              WITH x WHERE $after IS NULL OR x.code > $after
+              WITH x ORDER BY x.code LIMIT $limit
+              RETURN collect({node_map("x")}) AS items
+            }}
+            RETURN size(ns) AS total, items"""
+    return f"""WITH n ORDER BY n.code
+            WITH collect(n) AS ns
+            RETURN size(ns) AS total,
+                   [x IN [y IN ns WHERE $after IS NULL OR y.code > $after][0..$limit]
+                    | {node_map("x")}] AS items"""
+
+
 _INDEXED_EXAMPLES = [{"label": lbl, "scoped": s, "backend": b}
                      for lbl in (None, *SEARCH_LABELS) for s in (False, True)
                      for b in ("falkordb", "neo4j")]
@@ -117,11 +138,7 @@ def search_indexed(*, label: Label | None, scoped: bool, backend: Backend) -> St
         f"neo4j.{name}" if backend == "neo4j" else name,
         f"""{_candidates(label, backend)}
             {scope_filter(_predicate(label), scoped=scoped)}
-            WITH n ORDER BY n.code
-            WITH collect(n) AS ns
-            RETURN size(ns) AS total,
-                   [x IN [y IN ns WHERE $after IS NULL OR y.code > $after][0..$limit]
-                    | {node_map("x")}] AS items""",
+            {_page(backend)}""",
         params={"text": "阳光", "text_end": "阳光\U0010ffff", "terms": "阳光", "after": None,
                 "limit": 10, "scope": "S"},
         backends=frozenset({backend}),

@@ -147,11 +147,11 @@ class Diff(Generic[W]):
 async def node_fingerprints(store: GraphStore, *, kind: q.NodeKind,
                             codes: Sequence[str]) -> dict[str, str | None]:
     """The stored fingerprint of each code the graph has a node of `kind` for."""
-    stmt = q.fetch_fingerprints(kind=kind)
+    stmt = q.fetch_fingerprints(kind=kind, backend=store.backend)
     existing: dict[str, str | None] = {}
     for batch in batched(codes):
-        existing.update((r["code"], r["hash"])
-                        for r in await store.read(stmt, {"codes": list(batch)}))
+        for row in await store.read(stmt, {"codes": list(batch)}):
+            existing.update((code, row_hash) for code, row_hash in row["found"])
     return existing
 
 
@@ -227,13 +227,16 @@ async def relationship_fingerprints(
     rows: Sequence[RelWrite],
 ) -> dict[tuple[str, str, str], str | None]:
     """The stored fingerprint of each (src, dst, key) of `rows` the graph has."""
-    stmt = q.fetch_existing_relationships(from_label=from_label, rel=rel, to_label=to_label)
+    stmt = q.fetch_existing_relationships(from_label=from_label, rel=rel, to_label=to_label,
+                                          backend=store.backend)
     existing: dict[tuple[str, str, str], str | None] = {}
     for batch in batched(rows):
         found = await store.read(stmt, {"code": [w.src for w in batch],
                                         "dst": [w.dst for w in batch],
                                         "key": [w.key for w in batch]})
-        existing.update(((r["src"], r["dst"], r["key"]), r["hash"]) for r in found)
+        for row in found:
+            existing.update(((src, dst, key), row_hash) for src, dst, key, row_hash
+                            in row["found"])
     return existing
 
 
