@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -218,7 +220,7 @@ async def test_reads_route_to_readers_with_database(neo: tuple[Neo4jStore, Any])
     session = driver.session.return_value.__aenter__.return_value
     query, params = session.run.await_args.args
     assert (query.text, query.timeout, params) == (sent_text(PING.text), None, {})
-    assert query.text.startswith("CALL () { RETURN 1 AS ok }")
+    assert query.text.startswith("CALL () { RETURN 1 AS ok\n}")
     assert store.round_trips == 1
     with within(2.0):  # a request's deadline becomes the transaction's timeout
         await store.read(PING)
@@ -333,3 +335,19 @@ async def test_a_search_index_made_before_it_was_eventually_consistent_is_made_a
     drop = seen.index("DROP INDEX orgcover_search IF EXISTS")
     create = next(i for i, t in enumerate(seen) if t.startswith("CREATE FULLTEXT INDEX"))
     assert drop < create < seen.index("CALL db.awaitIndex($name, $seconds)")
+
+
+def test_the_drivers_retry_warning_becomes_one_line_with_the_error_code(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # what the driver passes: a server error with its code and a long message
+    error = SimpleNamespace(code="Neo.TransientError.Transaction.DeadlockDetected",
+                            message="ForsetiClient[transactionId=1] … Wait list: …")
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("neo4j.session").warning(
+            "Transaction failed and will be retried in %ss (%s)", 0.9, error)
+        logging.getLogger("neo4j.session").warning("something else")
+    messages = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert (logging.INFO, "Neo4j write transaction retried in 0.9 s "
+                          "(Neo.TransientError.Transaction.DeadlockDetected)") in messages
+    assert (logging.WARNING, "something else") in messages
+    assert not any("Wait list" in m for _, m in messages)

@@ -7,9 +7,9 @@ reads per message, each through a timeout wrapper that schedules a task): 5,000 
 in one record; the store unpacks them into the same dicts. Order is kept: the subquery
 runs once and `collect` takes its rows as they come.
 
-Only the final `RETURN`'s columns are needed, read from the text: every item must have an
-`AS` alias or be a bare name. A statement whose columns cannot be told (`RETURN *`, an
-unaliased expression, a `SHOW`) is sent as it is.
+Only the final `RETURN`'s columns are needed, read from the text (comments left out):
+every item must have an `AS` alias or be a bare name. A statement whose columns cannot be
+told (`RETURN *`, an unaliased expression, a `SHOW`, a `CYPHER` prefix) is sent as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +24,37 @@ _OPEN, _CLOSE = "([{", ")]}"
 ROWS = "__rows"
 
 
+_QUOTES = "'\"`"
+
+
+def _string_end(text: str, start: int) -> int:
+    """The offset after the string or backticked name opening at `start`."""
+    quote, i = text[start], start + 1
+    while i < len(text) and text[i] != quote:
+        i += 2 if text[i] == "\\" and quote != "`" else 1
+    return i + 1
+
+
+def _without_comments(text: str) -> str:
+    """`text` with its `//` and `/* */` comments blanked (strings kept), offsets unchanged."""
+    out = list(text)
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _QUOTES:
+            i = _string_end(text, i)
+            continue
+        if text.startswith("//", i) or text.startswith("/*", i):
+            line = text.startswith("//", i)
+            end = text.find("\n" if line else "*/", i + 2)
+            end = len(text) if end < 0 else end + (0 if line else 2)
+            out[i:end] = " " * (end - i)
+            i = end
+            continue
+        i += 1
+    return "".join(out)
+
+
 def _top_level_words(text: str) -> list[tuple[int, str]]:
     """(offset, upper-cased word) of every word outside brackets, strings and comments."""
     out: list[tuple[int, str]] = []
@@ -31,14 +62,8 @@ def _top_level_words(text: str) -> list[tuple[int, str]]:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in "'\"`":
-            end = i + 1
-            while end < len(text) and text[end] != ch:
-                end += 2 if text[end] == "\\" and ch != "`" else 1
-            i = end + 1
-        elif text.startswith("//", i):
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
+        if ch in _QUOTES:
+            i = _string_end(text, i)
         elif ch in _OPEN:
             depth += 1
             i += 1
@@ -59,11 +84,8 @@ def _split_items(text: str) -> list[str]:
     items, depth, start, i = [], 0, 0, 0
     while i < len(text):
         ch = text[i]
-        if ch in "'\"`":
-            end = i + 1
-            while end < len(text) and text[end] != ch:
-                end += 2 if text[end] == "\\" and ch != "`" else 1
-            i = end + 1
+        if ch in _QUOTES:
+            i = _string_end(text, i)
             continue
         if ch in _OPEN:
             depth += 1
@@ -80,8 +102,9 @@ def _split_items(text: str) -> list[str]:
 def return_columns(text: str) -> tuple[str, ...] | None:
     """The column names of the statement's final `RETURN`, or None when they cannot be
     told from the text."""
+    text = _without_comments(text)
     words = _top_level_words(text)
-    if not words or words[0][1] in ("SHOW", "EXPLAIN", "PROFILE", "USE"):
+    if not words or words[0][1] in ("SHOW", "EXPLAIN", "PROFILE", "USE", "CYPHER"):
         return None
     returns = [offset for offset, word in words if word == "RETURN"]
     if not returns:
@@ -113,7 +136,8 @@ def collected(text: str) -> tuple[str, tuple[str, ...]] | None:
     if columns is None:
         return None
     listed = ", ".join(f"`{c}`" for c in columns)
-    return f"CALL () {{ {text} }} RETURN collect([{listed}]) AS {ROWS}", columns
+    # a new line before the brace: a `//` comment at the end of `text` must not swallow it
+    return f"CALL () {{ {text}\n}} RETURN collect([{listed}]) AS {ROWS}", columns
 
 
 def sent_text(text: str) -> str:

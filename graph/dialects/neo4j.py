@@ -72,6 +72,7 @@ SEARCH_INDEX_CONFIG_NOW = statement(
 AWAIT_SEARCH_INDEX = statement(
     "neo4j.await_search_index",
     "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()",
+    mode=Mode.WRITE,  # sent where the writes went (a cluster's leader), not to a reader
     backends=frozenset({"neo4j"}),
 )
 

@@ -23,15 +23,17 @@ async def backfill_search_text(store: GraphStore) -> int:
     per label.
     """
     done = 0
-    for label in q.SEARCH_LABELS:
-        while True:
-            rows = await store.read(q.missing_search_text(label=label),
-                                    {"limit": BACKFILL_BATCH})
-            if not rows:
-                break
-            await store.write(q.set_search_text(label=label), {"rows": [
-                {"code": r["code"], "search": search_text(r["name"]) or ""} for r in rows]})
-            done += len(rows)
+    async with store.bulk():  # on Neo4j: the full-text index has taken them when it ends
+        for label in q.SEARCH_LABELS:
+            while True:
+                rows = await store.read(q.missing_search_text(label=label),
+                                        {"limit": BACKFILL_BATCH})
+                if not rows:
+                    break
+                await store.write(q.set_search_text(label=label), {"rows": [
+                    {"code": r["code"], "search": search_text(r["name"]) or ""}
+                    for r in rows]})
+                done += len(rows)
     return done
 
 
