@@ -1,17 +1,7 @@
-"""The access log: who saw what, one hash-chained JSON line per GraphQL request.
-
-It is the evidence of every look at party members' personal data (security.md, "Records"),
-so it has to show tampering: each line ends in `"prev"`, the SHA-256 hex of the previous
-line's exact bytes (no newline), across month files; the first line of a fresh log carries
-GENESIS. `verify` names the first line whose `prev` does not fit (an edited, deleted or
-reordered line, a month file removed from the middle or the start).
-
-Layout: `<directory>/YYYY-MM.jsonl` (0600) by the month of the entry's UTC time, in a 0700
-directory; `<directory>/.lock` (0600) is the flock every writer holds around "find the
-previous hash + append" and holds the newest month's name. A late entry (a request that
-started before midnight on the last day of a month) goes into the newest file, never back
-into an older one, so the chain order is the file order; file `M` therefore holds only
-entries of month `M` or before, which is what pruning relies on.
+"""The access log's writer: one `AccessLog` per process appends every GraphQL request's
+entry as the next line of the hash chain, on the request path. Checking the chain and
+reading it back (app/access_log_verify.py) is the CLI's side and never writes; the format
+both follow, and the scrubbing, is app/access_log_format.py.
 
 Entry keys the service passes (any dict is accepted; only `time` is interpreted):
     time          ISO 8601 (UTC when naive) or datetime; the writer sets it when missing
@@ -26,20 +16,12 @@ Entry keys the service passes (any dict is accepted; only `time` is interpreted)
     errors        list of error codes
     duration_ms   float
     client        client address
-`prev` and `event` are reserved: a prune record is
-`{"time", "event": "pruned", "removed": [file names], "last": hash, "retention_days"}`.
-
-Every string value goes through `scrub` (ID-card numbers, phone numbers, tokens), keys
-are not scrubbed (they are code-given names). Limits: a hash chain cannot show lines
-cut off the end of the newest file, or the whole log rewritten by someone who recomputes
-the hashes; `VerifyResult.head` is the value to note elsewhere to detect that.
+`prev` and `event` are reserved (the chain hash and prune records).
 """
 
 from __future__ import annotations
 
-import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -48,116 +30,33 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "CODE_KEYS", "GENESIS", "MIN_RETENTION_DAYS", "AccessLog", "Broken", "VerifyResult",
-    "read", "scrub", "verify",
-]
+from app.access_log_format import (
+    CODE_KEYS,
+    GENESIS,
+    LOCK_NAME,
+    MIN_RETENTION_DAYS,
+    as_utc,
+    line_hash,
+    month_end,
+    month_files,
+    scrub,
+)
+
+__all__ = ["AccessLog"]
 
 log = logging.getLogger("orgcover.access_log")
 
-#: `prev` of the very first line of a fresh log.
-GENESIS = "0" * 64
-#: The legal minimum; `AccessLog` refuses a shorter retention and `verify` rejects a prune
-#: record that removed a file younger than this.
-MIN_RETENTION_DAYS = 180
-#: Keys whose (nested) string values are place or node codes: digit runs in them are kept
-#: unless phone- or ID-shaped, or the log could not say what was looked at (community
-#: codes have 12 digits, streets 9). Everything else gets the full `scrub`.
-CODE_KEYS = frozenset({"jurisdiction", "scope", "code", "from", "to", "center", "replaceScope"})
-LOCK_NAME = ".lock"
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 _RESERVED = frozenset({"prev", "event"})
 _MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
-_MONTH_FILE = re.compile(r"(\d{4}-(?:0[1-9]|1[0-2]))\.jsonl")
 _LOG_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW  # no O_APPEND: pwrite
-
-
-# --- scrubbing --------------------------------------------------------------------------
-
-_SENSITIVE = re.compile(
-    r"(?P<token>(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
-    r"|\b(?i:bearer)\s+[^\s\"',;]+)"
-    r"|(?P<phone>(?<!\d)1\d{2}[- ]\d{4}[- ]\d{4}(?!\d))"
-    r"|(?P<id>(?<!\d)\d{6}[- ]\d{8}[- ]\d{3}[\dXx](?![\dXx]))"
-    r"|(?P<digits>(?<!\d)(?:\d{17}[Xx]|\d{14}[Xx]|\d{7,})(?!\d))")
-
-
-def _mask(match: re.Match[str], codes: bool) -> str:
-    if match.lastgroup == "token":
-        return "[token]"
-    text = match.group()
-    run = text.replace("-", "").replace(" ", "")
-    n = len(run)
-    if n == 11 and int(run[0]) == 1:
-        return f"{run[:3]}****{run[-4:]}"
-    if n in (15, 18):
-        return f"{run[:4]}{'*' * (n - 8)}{run[-4:]}"
-    if codes:
-        return text
-    return f"{run[:3]}{'*' * (n - 5)}{run[-2:]}"
-
-
-def _mask_text(match: re.Match[str]) -> str:
-    return _mask(match, False)
-
-
-def _mask_code(match: re.Match[str]) -> str:
-    return _mask(match, True)
-
-
-_DIGITS3 = re.compile(r"\d{3}")
-#: Strings seen to need no masking (as text / as codes): most values repeat from request to
-#: request (field names, operations, roles, codes), and the full pattern costs ~4 µs a
-#: string. Only clean strings are kept, so no raw number or token stays here.
-_CLEAN: set[str] = set()
-_CLEAN_CODES: set[str] = set()
-_CLEAN_MAX = 8192
-
-
-def _scrub_str(text: str, codes: bool) -> str:
-    if text in _CLEAN or (codes and text in _CLEAN_CODES):
-        return text
-    maybe = "eyJ" in text or "earer" in text.lower() or _DIGITS3.search(text) is not None
-    out = _SENSITIVE.sub(_mask_code if codes else _mask_text, text) if maybe else text
-    if out == text and len(text) <= 128:
-        seen = _CLEAN_CODES if codes else _CLEAN
-        if len(seen) >= _CLEAN_MAX:
-            seen.clear()
-        seen.add(text)
-    return out
-
-
-def scrub(value: Any, *, codes: bool = False) -> Any:
-    """`value` with phone numbers (`138****5678`), ID-card numbers (first and last 4 kept),
-    other runs of 7+ digits (first 3 and last 2 kept), JWTs and `Bearer …` (`[token]`)
-    masked in every string, recursively through dicts and lists (tuples become lists,
-    other objects their `str`). Under a key of CODE_KEYS, or with `codes=True`, digit runs
-    that are neither phone- nor ID-shaped are kept."""
-    kind = type(value)  # exact-type tests first: this runs on every request
-    if kind is str:
-        return _scrub_str(value, codes)
-    if kind is dict:
-        return {str(k): scrub(v, codes=codes or k in CODE_KEYS) for k, v in value.items()}
-    if kind is list:
-        return [scrub(v, codes=codes) for v in value]
-    if kind is int or kind is float or kind is bool or value is None:
-        return value
-    if isinstance(value, str):
-        return _scrub_str(str(value), codes)
-    if isinstance(value, Mapping):
-        return {str(k): scrub(v, codes=codes or k in CODE_KEYS) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [scrub(v, codes=codes) for v in value]
-    if isinstance(value, int | float):
-        return value
-    return _scrub_str(str(value), codes)
 
 
 # --- time and files ---------------------------------------------------------------------
@@ -166,32 +65,12 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _as_utc(value: datetime | str) -> datetime:
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 def _iso(when: datetime) -> str:
     return when.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _month(when: datetime) -> str:
     return f"{when.year:04d}-{when.month:02d}"
-
-
-def _month_end(month: str) -> datetime:
-    """Start of the month after `month`: every entry of file `month` is older."""
-    year, number = int(month[:4]), int(month[5:7])
-    return datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
-
-
-def _month_files(directory: Path) -> list[Path]:
-    return sorted(directory / name for name in os.listdir(directory)
-                  if _MONTH_FILE.fullmatch(name))
-
-
-def _hash(line: bytes) -> str:
-    return hashlib.sha256(line).hexdigest()
 
 
 def _dumps(record: Mapping[str, Any]) -> bytes:
@@ -319,7 +198,7 @@ class AccessLog:
         if reserved:
             raise ValueError(f"access-log entries may not set {', '.join(sorted(reserved))}")
         raw_time = entry.get("time")
-        when = _as_utc(self._clock() if raw_time is None else raw_time)
+        when = as_utc(self._clock() if raw_time is None else raw_time)
         record: dict[str, Any] = {"time": _iso(when)}
         for key, value in entry.items():
             if key != "time":
@@ -329,7 +208,7 @@ class AccessLog:
             new_month = self._append_locked(body, _month(when))
             if new_month and self.retention_days is not None:
                 try:
-                    self._prune_locked(_as_utc(self._clock()))
+                    self._prune_locked(as_utc(self._clock()))
                 except OSError:
                     log.exception("access log: pruning at the new month failed")
 
@@ -340,7 +219,7 @@ class AccessLog:
         if self.retention_days is None:
             return []
         with self._exclusive():
-            return self._prune_locked(_as_utc(now if now is not None else self._clock()))
+            return self._prune_locked(as_utc(now if now is not None else self._clock()))
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
@@ -371,7 +250,7 @@ class AccessLog:
         raw = os.pread(self._lock_fd, 8, 0)
         if len(raw) == 8 and _MONTH.fullmatch(raw[:7].decode("ascii", "replace")):
             return raw[:7].decode()
-        files = _month_files(self.directory)
+        files = month_files(self.directory)
         if not files:
             return None
         head = files[-1].stem
@@ -407,7 +286,7 @@ class AccessLog:
         except BaseException:
             pos.size = -1  # a torn line, perhaps: read the file again next time
             raise
-        pos.last = _hash(line)
+        pos.last = line_hash(line)
         pos.size = stat.st_size + len(data)
         if head is None or target > head:
             os.pwrite(self._lock_fd, f"{target}\n".encode(), 0)
@@ -429,23 +308,23 @@ class AccessLog:
         newest older non-empty file, else GENESIS."""
         tail = _tail(fd, size)
         if tail is not None:
-            return _hash(tail[0]), tail[1]
-        for path in reversed(_month_files(self.directory)):
+            return line_hash(tail[0]), tail[1]
+        for path in reversed(month_files(self.directory)):
             if path.stem < month and (older := _tail_of(path)) is not None:
-                return _hash(older[0]), False
+                return line_hash(older[0]), False
         return GENESIS, False
 
     def _prune_locked(self, now: datetime) -> list[str]:
         assert self.retention_days is not None
         cutoff = now - timedelta(days=self.retention_days)
         old: list[Path] = []
-        for path in _month_files(self.directory):
-            if _month_end(path.stem) > cutoff:
+        for path in month_files(self.directory):
+            if month_end(path.stem) > cutoff:
                 break
             old.append(path)
         if not old:
             return []
-        last = next((_hash(tail[0]) for path in reversed(old)
+        last = next((line_hash(tail[0]) for path in reversed(old)
                      if (tail := _tail_of(path)) is not None), None)
         names = [path.name for path in old]
         if last is not None:  # only empty files: nothing in the chain to vouch for
@@ -457,206 +336,3 @@ class AccessLog:
         log.info("access log: pruned %s (older than %d days)", ", ".join(names),
                  self.retention_days)
         return names
-
-
-# --- reading and verifying --------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Broken:
-    """The first line that does not fit the chain."""
-
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file} line {self.line}: {self.reason}"
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    ok: bool
-    lines: int
-    files: tuple[str, ...]
-    broken: Broken | None = None
-    #: Hash of the last line: note it elsewhere to detect lines cut off the end later.
-    head: str = GENESIS
-    #: The chain starts where a prune record says the removed files ended, not at GENESIS.
-    pruned: bool = False
-
-    def summary(self) -> str:
-        if self.broken is not None:
-            return f"access log broken at {self.broken} ({self.lines:,} lines checked)"
-        span = (f"{self.files[0]} … {self.files[-1]}" if len(self.files) > 1
-                else "".join(self.files) or "none")
-        start = "after pruned files" if self.pruned else "from genesis"
-        lines, files = self.lines, len(self.files)
-        return (f"access log intact: {lines:,} line{'s' * (lines != 1)} in {files} "
-                f"file{'s' * (files != 1)} ({span}), chained {start}, head {self.head}")
-
-
-@dataclass(frozen=True, slots=True)
-class _PruneRecord:
-    file: str
-    line: int
-    time: str
-    removed: tuple[str, ...]
-    last: str
-
-
-def _snapshot(directory: Path) -> list[tuple[Path, int]]:
-    """Month files and their sizes, taken under a shared flock so that no append is half
-    visible; reading then stops at these sizes and writers wait only for the listing."""
-    if not directory.is_dir():
-        raise FileNotFoundError(errno.ENOENT, "no access-log directory", str(directory))
-    try:
-        fd = os.open(directory / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except OSError:
-        fd = -1  # no writer ever ran, or not ours to lock: read without
-    try:
-        if fd >= 0:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        return [(path, path.stat().st_size) for path in _month_files(directory)]
-    finally:
-        if fd >= 0:
-            os.close(fd)
-
-
-def _lines(path: Path, size: int) -> Iterator[bytes]:
-    """Raw lines (with their newline, when they have one) of the first `size` bytes."""
-    with path.open("rb") as fh:
-        offset = 0
-        for raw in fh:
-            if offset >= size:
-                return
-            yield raw[:size - offset]
-            offset += len(raw)
-
-
-def _parse(line: bytes) -> dict[str, Any] | None:
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def verify(directory: str | os.PathLike[str]) -> VerifyResult:
-    """Check the chain over every month file; the result names the first broken line.
-
-    The oldest line may start from a hash other than GENESIS only when a prune record in
-    the chain gives that hash as the last line of files it removed (older than this one,
-    and at least MIN_RETENTION_DAYS old when it removed them)."""
-    directory = Path(directory)
-    for attempt in range(3):
-        try:
-            return _verify(_snapshot(directory))
-        except FileNotFoundError:
-            if attempt == 2 or not directory.is_dir():
-                raise
-    raise AssertionError("unreachable")
-
-
-def _verify(files: list[tuple[Path, int]]) -> VerifyResult:
-    expected: str | None = None
-    previous_file = ""
-    start: tuple[str, int, str] | None = None  # a first line not starting at GENESIS
-    broken: Broken | None = None
-    records: list[_PruneRecord] = []
-    total = 0
-    for path, size in files:
-        number = 0
-        for raw in _lines(path, size):
-            number += 1
-            total += 1
-            line = raw[:-1] if raw.endswith(b"\n") else raw
-            obj = _parse(line)
-            prev = obj.get("prev") if obj is not None else None
-            problem = None
-            if not raw.endswith(b"\n"):
-                problem = "the line has no newline: an interrupted write"
-            elif obj is None:
-                problem = "not a JSON object (a torn or edited line)"
-            elif not isinstance(prev, str):
-                problem = "no prev hash"
-            elif expected is None:
-                if prev != GENESIS:
-                    start = (path.name, number, prev)
-            elif prev != expected:
-                problem = (f"prev is not the hash of the last line of {previous_file}: lines "
-                           "or a whole month file were removed between them" if number == 1
-                           else f"prev is not the hash of line {number - 1}: line "
-                           f"{number - 1} was edited, or lines were deleted or reordered here")
-            if problem is not None and broken is None:
-                broken = Broken(path.name, number, problem)
-            if obj is not None and obj.get("event") == "pruned":
-                records.append(_PruneRecord(
-                    path.name, number, str(obj.get("time", "")),
-                    tuple(str(name) for name in obj.get("removed") or ()),
-                    str(obj.get("last", ""))))
-            expected = _hash(line)
-        if number:
-            previous_file = path.name
-    if start is not None:
-        problem = _start_problem(start, records)
-        if problem is not None:  # the oldest line: it comes before any other break
-            broken = Broken(start[0], start[1], problem)
-    return VerifyResult(ok=broken is None, lines=total,
-                        files=tuple(path.name for path, _ in files), broken=broken,
-                        head=expected or GENESIS, pruned=start is not None)
-
-
-def _start_problem(start: tuple[str, int, str], records: list[_PruneRecord]) -> str | None:
-    file, _, prev = start
-    record = next((r for r in records if r.last == prev), None)
-    if record is None:
-        return ("prev is neither the genesis value nor vouched for by a prune record: the "
-                "oldest lines or month files were removed outside pruning")
-    where = f"the prune record at {record.file} line {record.line}"
-    if not record.removed or any(name >= file for name in record.removed):
-        return f"{where} does not name only files older than {file}"
-    try:
-        pruned_at = _as_utc(record.time)
-    except ValueError:
-        return f"{where} has no valid time"
-    for name in record.removed:
-        match = _MONTH_FILE.fullmatch(name)
-        if match is None:
-            return f"{where} names {name!r}, not a month file"
-        if _month_end(match[1]) + timedelta(days=MIN_RETENTION_DAYS) > pruned_at:
-            return (f"{where} removed {name}, younger than {MIN_RETENTION_DAYS} days at "
-                    f"{record.time}")
-    return None
-
-
-def read(directory: str | os.PathLike[str], *, sub: str | None = None,
-         since: date | None = None, until: date | None = None,
-         prune_records: bool = False) -> Iterator[dict[str, Any]]:
-    """Entries in log order (which is time order but for a late entry now and then at a
-    month's end), filtered by subject and by UTC date (`since` and `until` inclusive).
-    Prune records only with `prune_records` (they pass the `sub` filter); lines that are
-    not JSON are skipped (`verify` reports them). Raises FileNotFoundError at once."""
-    files = _snapshot(Path(directory))
-    subs = None if sub is None else {sub, scrub(sub)}
-    first = since.isoformat()[:10] if since is not None else None
-    last = until.isoformat()[:10] if until is not None else None
-    return _read(files, subs, first, last, prune_records)
-
-
-def _read(files: list[tuple[Path, int]], subs: set[str] | None, first: str | None,
-          last: str | None, prune_records: bool) -> Iterator[dict[str, Any]]:
-    for path, size in files:
-        if first is not None and path.stem < first[:7]:
-            continue  # file M holds entries of month M or before
-        for raw in _lines(path, size):
-            if not raw.endswith(b"\n") or (obj := _parse(raw)) is None:
-                continue
-            event = obj.get("event")
-            if event is not None and not (prune_records and event == "pruned"):
-                continue
-            day = str(obj.get("time", ""))[:10]
-            if (first is not None and day < first) or (last is not None and day > last):
-                continue
-            if subs is not None and event is None and obj.get("sub") not in subs:
-                continue
-            yield obj

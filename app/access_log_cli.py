@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from app import access_log
+from app import access_log_verify
 
 EXIT_BROKEN = 1
 EXIT_ERROR = 2
@@ -69,7 +69,7 @@ def verify_command(directory: DirOption = None) -> None:
     """Check the hash chain over every month file; exit 1 naming the first broken line."""
     path = _directory(directory)
     try:
-        result = access_log.verify(path)
+        result = access_log_verify.verify(path)
     except OSError as exc:
         raise _fail(f"cannot read the access log at {path}: {exc}") from None
     if not result.ok:
@@ -94,8 +94,8 @@ def show_command(
     path = _directory(directory)
     shown = 0
     try:
-        for entry in access_log.read(path, sub=sub, since=first, until=last,
-                                     prune_records=prune_records):
+        for entry in access_log_verify.read(path, sub=sub, since=first, until=last,
+                                            prune_records=prune_records):
             if as_json:
                 typer.echo(json.dumps(entry, ensure_ascii=False))
             else:

@@ -17,7 +17,7 @@ from resolvers.access import saw_person
 from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from resolvers.status import DataStatus, data_status
-from schema.types import AFTER, FIRST, Connection, Edge, page_info
+from schema.paging import AFTER, FIRST, Connection, Edge, page_info
 
 
 async def status_of(info: Info[Context, None]) -> DataStatus:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
 from graph import domain
 from graph.queries.audits import AUDITS
+
+E = TypeVar("E", bound=domain.ZhEnum)
 
 
 def describe_values(enum: type[Enum], describe: Callable[[Any], str]) -> None:
@@ -21,6 +23,14 @@ def describe_values(enum: type[Enum], describe: Callable[[Any], str]) -> None:
     and docs, and schema linters want one (a test walks the schema for any missing)."""
     for value in enum.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = describe(enum[value.name])
+
+
+def as_enum(enum: type[E], value: Any) -> E | None:
+    """The member of `enum` with this stored value; None when it is missing or unknown."""
+    try:
+        return enum(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 for _enum, _description in (
@@ -125,6 +135,23 @@ class AuditMetric(Enum):
 
 
 describe_values(AuditMetric, lambda m: f"{AUDITS[m.value].zh} ({AUDITS[m.value].en})")
+
+
+@strawberry.enum(description="Dual-registration status of a person (双报到).")
+class DualRegistration(Enum):
+    REGISTERED = "registered"  # 已到居住地社区报到
+    REGISTERED_ELSEWHERE = "registered_elsewhere"  # 报到社区与居住地社区不一致
+    NOT_REGISTERED = "not_registered"  # 未报到
+    NOT_APPLICABLE = "not_applicable"  # 非在职党员
+
+
+describe_values(DualRegistration, {
+    DualRegistration.REGISTERED: "已到居住地社区报到 (registered where they live)",
+    DualRegistration.REGISTERED_ELSEWHERE: "报到社区与居住地社区不一致 (registered in another "
+                                           "community than where they live)",
+    DualRegistration.NOT_REGISTERED: "未报到 (not registered)",
+    DualRegistration.NOT_APPLICABLE: "非在职党员 (not an in-service party member)",
+}.__getitem__)
 
 #: The `scope` argument of every field that reads a part of the caller's jurisdiction.
 Scope = Annotated[str | None, strawberry.argument(

@@ -20,7 +20,7 @@ from resolvers.context import Context
 from resolvers.pagination import decode_cursor, encode_cursor, page_size
 from schema.audits import AuditGap, GapReason
 from schema.enums import describe_values
-from schema.types import AFTER, FIRST, Connection, Edge, page_info
+from schema.paging import AFTER, FIRST, Connection, Edge, page_info
 
 T = TypeVar("T")
 S = TypeVar("S")

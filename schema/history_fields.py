@@ -28,8 +28,8 @@ from schema.history import (
     TrendPoint,
     paged,
 )
+from schema.paging import Connection
 from schema.permissions import guarded, needs, requires
-from schema.types import Connection
 
 GInfo = Info[Context, None]
 SnapshotId = Annotated[str | None, strawberry.argument(description="Snapshot id (S1 …).")]

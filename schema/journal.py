@@ -6,7 +6,7 @@ import strawberry
 
 from graph.repo.load import JournalEntry
 from schema.mutation import TemplateCount
-from schema.types import PageInfo
+from schema.paging import PageInfo
 
 
 @strawberry.type(description="One roster load as the journal records it (导入记录).")

@@ -17,11 +17,11 @@ from graph.records import (
     PathRecord,
 )
 from schema.enums import RelType, Role, SearchType
+from schema.paging import PageInfo
+from schema.posts import CrossAppointment
 from schema.types import (
-    CrossAppointment,
     Node,
     Organization,
-    PageInfo,
     PartyOrg,
     Person,
     Place,

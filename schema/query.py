@@ -49,25 +49,21 @@ from schema.linkage import (
     Pairing,
     PairingLink,
 )
+from schema.paging import AFTER, FIRST, Connection, connection, page_info
 from schema.periods import PartyOrgKindCount, SecretaryChanges
 from schema.permissions import guarded
+from schema.posts import CrossAppointment
 from schema.types import (
-    AFTER,
-    FIRST,
     Building,
     Compound,
-    Connection,
-    CrossAppointment,
     Grid,
     Node,
     Organization,
     PartyOrg,
     Person,
     Region,
-    connection,
     node_from_record,
     node_type,
-    page_info,
     parse_global_id,
 )
 

@@ -11,8 +11,7 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Callable
-from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -20,13 +19,13 @@ from strawberry.types import Info
 from graph import domain
 from graph.domain import Label
 from graph.errors import BadInput
-from graph.records import CrossAppointmentRecord, NodeRecord, Page, PostRecord
+from graph.records import NodeRecord
 from resolvers import nodes as r
 from resolvers.access import Right, saw_person
 from resolvers.context import Context
-from resolvers.pagination import encode_cursor
 from schema.enums import (
     BuildingKind,
+    DualRegistration,
     Gender,
     GridKind,
     MemberStatus,
@@ -35,65 +34,19 @@ from schema.enums import (
     PartyOrgKind,
     PoliticalStatus,
     RegionLevel,
-    Role,
-    describe_values,
+    as_enum,
 )
+from schema.paging import AFTER, FIRST, Connection, connection
 from schema.permissions import MaskedUnless, mask_phone, needs, requires
+from schema.posts import CrossAppointment, Post
 
 if TYPE_CHECKING:
     from schema.audits import PlaceAuditGaps
 
 T = TypeVar("T")
-E = TypeVar("E", bound=domain.ZhEnum)
 GInfo = Info[Context, None]
 
-FIRST = "Page size (default 50, at most 500)."
-AFTER = "Cursor from `pageInfo.endCursor` of the same list."
 CURRENT_ONLY = "true: only posts held today; false: past posts too."
-
-
-@strawberry.type(description="Relay page information.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="More items follow this page.")
-    has_previous_page: bool = strawberry.field(description="This page starts after a cursor.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last item.")
-
-
-@strawberry.type(description="An item of a connection with its cursor.")
-class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque cursor of this item.")
-    node: T = strawberry.field(description="The item.")
-
-
-@strawberry.type(description="A page of a list ordered by code (Relay connection).")
-class Connection(Generic[T]):
-    edges: list[Edge[T]] = strawberry.field(description="Items of this page with cursors.")
-    page_info: PageInfo = strawberry.field(description="Where this page lies in the list.")
-    total_count: int = strawberry.field(description="Size of the whole list.")
-
-    @strawberry.field(description="Items of this page without cursors.")
-    def nodes(self) -> list[T]:
-        return [edge.node for edge in self.edges]
-
-
-def page_info(cursors: list[str], *, has_next: bool, started_after: bool) -> PageInfo:
-    """Where a page of items with these cursors lies in its list."""
-    return PageInfo(has_next_page=has_next, has_previous_page=started_after,
-                    start_cursor=cursors[0] if cursors else None,
-                    end_cursor=cursors[-1] if cursors else None)
-
-
-def connection(page: Page, list_id: str, convert: Callable[[NodeRecord], T],
-               *, started_after: bool) -> Connection[T]:
-    edges = [Edge(cursor=encode_cursor(list_id, rec.code), node=convert(rec))
-             for rec in page.items]
-    return Connection(
-        edges=edges,
-        page_info=page_info([e.cursor for e in edges], has_next=page.has_next,
-                            started_after=started_after),
-        total_count=page.total,
-    )
 
 
 async def _page(node: Node, info: GInfo, edge: str, first: int | None, after: str | None,
@@ -132,13 +85,6 @@ async def _current_holders(node: Node, info: GInfo, label: Label, *roles: domain
 async def _region_at(node: Node, info: GInfo, level: str) -> Region | None:
     rec = await r.enclosing_at(info.context, code=node.code, level=level, scope=node.scope)
     return Region.from_record(rec, node.scope) if rec else None
-
-
-def _enum(enum: type[E], value: Any) -> E | None:
-    try:
-        return enum(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 #: Longest global id accepted: the base64 of the longest type name, ':' and a 64-character
@@ -219,7 +165,7 @@ class Region(Place):
     @classmethod
     def from_record(cls, rec: NodeRecord, scope: str | None) -> Region:
         return cls(code=rec.code, name=rec.name, scope=scope,
-                   level=_enum(RegionLevel, rec.get("level")), population=rec.get("population"))
+                   level=as_enum(RegionLevel, rec.get("level")), population=rec.get("population"))
 
     @strawberry.field(description="Enclosing region (上级).")
     async def parent(self, info: GInfo) -> Region | None:
@@ -248,7 +194,8 @@ class Grid(Place):
 
     @classmethod
     def from_record(cls, rec: NodeRecord, scope: str | None) -> Grid:
-        return cls(code=rec.code, name=rec.name, scope=scope, kind=_enum(GridKind, rec.get("kind")))
+        return cls(code=rec.code, name=rec.name, scope=scope,
+                   kind=as_enum(GridKind, rec.get("kind")))
 
     @strawberry.field(description="The community the grid belongs to (所属社区).")
     async def community(self, info: GInfo) -> Region | None:
@@ -345,7 +292,7 @@ class Building(Place):
     @classmethod
     def from_record(cls, rec: NodeRecord, scope: str | None) -> Building:
         return cls(code=rec.code, name=rec.name, scope=scope,
-                   kind=_enum(BuildingKind, rec.get("kind")), households=rec.get("households"))
+                   kind=as_enum(BuildingKind, rec.get("kind")), households=rec.get("households"))
 
     @strawberry.field(description="The compound or grid the building lies in (所属).")
     async def parent(self, info: GInfo) -> Place | None:
@@ -387,8 +334,8 @@ class PartyOrg(Node):
     @classmethod
     def from_record(cls, rec: NodeRecord, scope: str | None) -> PartyOrg:
         return cls(code=rec.code, name=rec.name, scope=scope,
-                   kind=_enum(PartyOrgKind, rec.get("kind")),
-                   category=_enum(PartyOrgCategory, rec.get("category")),
+                   kind=as_enum(PartyOrgKind, rec.get("kind")),
+                   category=as_enum(PartyOrgCategory, rec.get("category")),
                    founded=rec.get("founded"))
 
     @strawberry.field(description="Parent organization (上级党组织).")
@@ -444,7 +391,7 @@ class Organization(Node):
     @classmethod
     def from_record(cls, rec: NodeRecord, scope: str | None) -> Organization:
         return cls(code=rec.code, name=rec.name, scope=scope,
-                   kind=_enum(OrgKind, rec.get("kind")), uscc=rec.get("uscc"))
+                   kind=as_enum(OrgKind, rec.get("kind")), uscc=rec.get("uscc"))
 
     @strawberry.field(description="Where it sits (所在位置).")
     async def location(self, info: GInfo) -> Place | None:
@@ -505,9 +452,9 @@ class Person(Node):
     def from_record(cls, rec: NodeRecord, scope: str | None) -> Person:
         saw_person(rec.code)
         return cls(code=rec.code, name=rec.name, scope=scope,
-                   gender=_enum(Gender, rec.get("gender")),
-                   political_status=_enum(PoliticalStatus, rec.get("political_status")),
-                   member_status=_enum(MemberStatus, rec.get("member_status")),
+                   gender=as_enum(Gender, rec.get("gender")),
+                   political_status=as_enum(PoliticalStatus, rec.get("political_status")),
+                   member_status=as_enum(MemberStatus, rec.get("member_status")),
                    id_masked=rec.get("id_masked"))
 
     @strawberry.field(description="Party organization holding the membership (所在党组织).")
@@ -581,75 +528,6 @@ class Person(Node):
     ) -> list[Post]:
         posts = await r.posts_of(info.context, code=self.code, scope=self.scope)
         return Post.many(posts, info.context.today, self.scope, current_only)
-
-
-@strawberry.type(description="A post (任职): a person holding a role on a target.")
-class Post:
-    role: Role | None = strawberry.field(description="Role (职务).")
-    role_label: str = strawberry.field(description="Chinese label of the role (职务名称).")
-    start: str | None = strawberry.field(description="Start date, ISO 8601 (任职开始).")
-    end: str | None = strawberry.field(description="End date, ISO 8601; null while current.")
-    current: bool = strawberry.field(description="Held today (end is null or in the future).")
-    other: strawberry.Private[NodeRecord]
-    scope: strawberry.Private[str | None]
-
-    @classmethod
-    def many(cls, posts: list[PostRecord], today: str, scope: str | None,
-             current_only: bool) -> list[Post]:
-        out = []
-        for p in posts:
-            current = p.is_current(today)
-            if current_only and not current:
-                continue
-            role = _enum(Role, p.role)
-            out.append(cls(role=role, role_label=role.zh if role else p.role, start=p.start,
-                           end=p.end, current=current, other=p.node, scope=scope))
-        return out
-
-    @strawberry.field(description="The person holding the post (when listed on a target).")
-    def holder(self) -> Person | None:
-        return Person.from_record(self.other, self.scope) \
-            if self.other.label is Label.PERSON else None
-
-    @strawberry.field(description="What the post is held on (when listed on a person).")
-    def target(self) -> Node | None:
-        return None if self.other.label is Label.PERSON else node_from_record(self.other,
-                                                                              self.scope)
-
-
-@strawberry.enum(description="Dual-registration status of a person (双报到).")
-class DualRegistration(Enum):
-    REGISTERED = "registered"  # 已到居住地社区报到
-    REGISTERED_ELSEWHERE = "registered_elsewhere"  # 报到社区与居住地社区不一致
-    NOT_REGISTERED = "not_registered"  # 未报到
-    NOT_APPLICABLE = "not_applicable"  # 非在职党员
-
-
-describe_values(DualRegistration, {
-    DualRegistration.REGISTERED: "已到居住地社区报到 (registered where they live)",
-    DualRegistration.REGISTERED_ELSEWHERE: "报到社区与居住地社区不一致 (registered in another "
-                                           "community than where they live)",
-    DualRegistration.NOT_REGISTERED: "未报到 (not registered)",
-    DualRegistration.NOT_APPLICABLE: "非在职党员 (not an in-service party member)",
-}.__getitem__)
-
-@strawberry.type(description="A person cross-appointed for a compound (交叉任职): posts on the "
-                             "party side and on the governance side.")
-class CrossAppointment:
-    compound: Compound = strawberry.field(description="The compound (小区).")
-    person: Person = strawberry.field(description="The cross-appointed person.")
-    party_posts: list[Post] = strawberry.field(
-        description="Current posts in party orgs covering the compound (党组织任职).")
-    governance_posts: list[Post] = strawberry.field(
-        description="Current posts in its property company or committee (物业/业委会任职).")
-
-    @classmethod
-    def from_record(cls, rec: CrossAppointmentRecord, today: str,
-                    scope: str | None) -> CrossAppointment:
-        return cls(compound=Compound.from_record(rec.compound, scope),
-                   person=Person.from_record(rec.person, scope),
-                   party_posts=Post.many(rec.party, today, scope, False),
-                   governance_posts=Post.many(rec.governance, today, scope, False))
 
 
 _PLACE_TYPES: dict[Label, Any] = {

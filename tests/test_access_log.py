@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.access_log import GENESIS, AccessLog, read, scrub, verify
+from app.access_log import AccessLog
 from app.access_log_cli import access_log_app
+from app.access_log_format import GENESIS, scrub
+from app.access_log_verify import read, verify
 
 runner = CliRunner()
 

@@ -422,7 +422,7 @@ def test_demo_secrets_are_random_per_data_directory(tmp_path: Path) -> None:
 
 async def test_every_request_is_in_the_access_log(tiny_store: GraphStore,
                                                   tmp_path: Path) -> None:
-    from app import access_log
+    from app import access_log_verify
 
     app = create_app(settings(tmp_path), store=tiny_store)
     phone = "15097402358"
@@ -438,7 +438,7 @@ async def test_every_request_is_in_the_access_log(tiny_store: GraphStore,
         await _ask(c, token("loader", sub="li.si"), ONE_FIELD)
         await _ask(c, "forged.token.value")
         await _ask(c, officer, {"query": "{ region(code: "})
-    lines = list(access_log.read(tmp_path / "access"))
+    lines = list(access_log_verify.read(tmp_path / "access"))
     assert [line.get("sub") for line in lines] == ["zhang.san", "zhang.san", "li.si", None,
                                                    "zhang.san"]
     card = lines[0]
@@ -455,7 +455,7 @@ async def test_every_request_is_in_the_access_log(tiny_store: GraphStore,
     assert lines[2]["errors"] == ["FORBIDDEN"]
     assert lines[3]["errors"] == ["UNAUTHENTICATED"]
     assert lines[4]["errors"] == ["GRAPHQL_PARSE_FAILED"]
-    assert access_log.verify(tmp_path / "access").ok
+    assert access_log_verify.verify(tmp_path / "access").ok
     raw = b"".join(p.read_bytes() for p in (tmp_path / "access").glob("*.jsonl"))
     assert phone.encode() not in raw
     assert officer.encode() not in raw

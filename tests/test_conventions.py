@@ -180,7 +180,7 @@ async def test_node_needs_a_token_and_the_read_right(client: httpx.AsyncClient) 
 def test_the_access_log_names_the_node_looked_up() -> None:
     """The log keeps `Type:code` (not the base64, which would hide a phone-shaped code
     from its masking)."""
-    from app.access_log import scrub
+    from app.access_log_format import scrub
 
     node_id = base64.b64encode(b"Person:13812345678").decode()
     logged = root_fields(parse(f'{{ node(id: "{node_id}") {{ code }} }}'), None, None)
