@@ -1,7 +1,8 @@
 """Benchmark: a live Neo4j 5 against the embedded FalkorDB, same machine, same rosters.
 
     ORGCOVER_BENCH_NEO4J_URI=bolt://127.0.0.1:7688 ORGCOVER_NEO4J_PASSWORD=… \\
-        python -m bench.neo4j --scale demo|district [--runs 9] [--no-profile] [--only neo4j]
+        python -m bench.neo4j --scale demo|district [--runs 9] [--warmup 10] [--no-profile] \\
+        [--only neo4j]
 
 THE NEO4J DATABASE IS EMPTIED (every node, and our constraints and indexes, recreated):
 point it at a benchmark instance, never at the one the test suite or anyone else uses.
@@ -14,7 +15,8 @@ does it, and the Neo4j named): generate the rosters of the scale once, load them
 load into an empty store, repeat load of the same files — taken as unchanged —, repeat with
 --recheck), then every frontend query of tests/queries/*.graphql through the schema with
 the operator's context (codes picked from the rosters for the `# variables:` placeholders),
-plus `overview` over the whole district: the first run, then the median of --runs warm runs,
+plus `overview` over the whole district: the first run, --warmup untimed rounds of them all,
+then the median of --runs warm runs,
 and the store round trips of one run. Last, the store is emptied and loaded again in the
 same process ("warm first load": JIT, plan cache and connections warm).
 
@@ -268,9 +270,12 @@ async def open_and_load(kind: str, args: argparse.Namespace, rosters: Path) -> O
 
 
 async def measure_queries(opened: list[Open], queries: list[tuple[str, str, dict[str, Any]]],
-                          runs: int) -> None:
-    """First run on each backend, then `runs` rounds alternating the backends query by
-    query (so a busy moment of the machine falls on both), then one traced run each."""
+                          runs: int, warmup: int = 0) -> None:
+    """First run on each backend, `warmup` untimed rounds of every query (a JVM compiles
+    what it has run often: right after a Neo4j restart the warm medians came out up to
+    1.8× the same server's an hour later), then `runs` rounds alternating the backends
+    query by query (so a busy moment of the machine falls on both), then one traced run
+    each."""
     def call(o: Open, text: str, variables: dict[str, Any]) -> Awaitable[None]:
         return _gql(o.store, text, variables)
 
@@ -283,6 +288,10 @@ async def measure_queries(opened: list[Open], queries: list[tuple[str, str, dict
             o.trips[name] = o.store.round_trips
             await call(o, text, variables)  # the warm-up
             o.times[name] = []
+    for _ in range(warmup):
+        for _name, text, variables in queries:
+            for o in opened:
+                await call(o, text, variables)
     gc.collect()  # what the loads left behind, before the timed runs
     for _ in range(runs):
         for name, text, variables in queries:
@@ -567,7 +576,7 @@ async def main(args: argparse.Namespace) -> None:
         for kind in ("embedded", "neo4j"):
             if kind in args.only:
                 opened.append(await open_and_load(kind, args, rosters))
-        await measure_queries(opened, queries, args.runs)
+        await measure_queries(opened, queries, args.runs, args.warmup)
         for o in opened:
             if o.side.name == "neo4j" and args.profile:
                 await neo4j_profile(o.store, o.side, runs=args.runs, top=args.top,
@@ -593,7 +602,8 @@ async def main(args: argparse.Namespace) -> None:
     assert any_side is not None
     print(f"Machine busy meanwhile: {busy_note}.")
     print(f"Graph: {any_side.nodes:,} nodes, {any_side.rels:,} relationships. "
-          f"Queries: first run, then median of {args.runs} warm runs (after one more), "
+          f"Queries: first run, then median of {args.runs} warm runs (after "
+          f"{args.warmup + 1} more), "
           "in-process through the schema, operator context.")
     print()
 
@@ -646,6 +656,8 @@ if __name__ == "__main__":
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="demo", choices=sorted(SCALES))
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--warmup", type=int, default=10,
+                        help="untimed rounds of every query before the timed ones")
     parser.add_argument("--top", type=int, default=8, help="statements to PROFILE")
     parser.add_argument("--neo4j-uri", default=os.environ.get("ORGCOVER_BENCH_NEO4J_URI"))
     parser.add_argument("--neo4j-user", default=os.environ.get("ORGCOVER_NEO4J_USER", "neo4j"))
