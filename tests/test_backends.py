@@ -288,9 +288,10 @@ async def test_write_batch_runs_in_one_managed_transaction(
     assert store.round_trips == 1
 
 
-async def test_schema_creates_a_constraint_per_label(
-        neo: tuple[Neo4jStore, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    store, _driver_mock = neo
+async def _schema_texts(store: Neo4jStore, monkeypatch: pytest.MonkeyPatch, *,
+                        index_config: dict[str, Any] | None) -> list[str]:
+    """What `ensure_schema` sends, in order, the server holding a full-text index of
+    `index_config` (None: none yet; waiting for an index answers nothing)."""
     seen: list[str] = []
 
     async def fake_transaction(batch: Any, *, keep_rows: bool) -> Any:
@@ -299,11 +300,18 @@ async def test_schema_creates_a_constraint_per_label(
 
     async def fake_read(stmt: Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
         seen.append(stmt.text)
-        return []  # no full-text index yet; waiting for it to be online answers nothing
+        found = "SHOW FULLTEXT" in stmt.text and index_config is not None
+        return [{"config": index_config}] if found else []
 
     monkeypatch.setattr(store, "_transaction", fake_transaction)
     monkeypatch.setattr(store, "_read", fake_read)
     await store.ensure_schema()
+    return seen
+
+
+async def test_schema_creates_a_constraint_per_label(
+        neo: tuple[Neo4jStore, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = await _schema_texts(neo[0], monkeypatch, index_config=None)
     constraints = [t for t in seen if "REQUIRE n.code IS UNIQUE" in t]
     assert len(constraints) == len(UNIQUE_CODE_LABELS)
     assert all("IF NOT EXISTS" in t for t in seen if t.startswith("CREATE"))
@@ -312,26 +320,13 @@ async def test_schema_creates_a_constraint_per_label(
     # eventually consistent (a commit does not wait for Lucene), and online before use
     assert any("`fulltext.eventually_consistent`: true" in t for t in seen)
     assert seen[-1] == "CALL db.awaitIndex($name, $seconds)"
+    assert not any(t.startswith("DROP") for t in seen)
 
 
 async def test_a_search_index_made_before_it_was_eventually_consistent_is_made_again(
         neo: tuple[Neo4jStore, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    store, _driver_mock = neo
-    seen: list[str] = []
-
-    async def fake_transaction(batch: Any, *, keep_rows: bool) -> Any:
-        seen.extend(stmt.text for stmt, _ in batch)
-        return [mock.Mock(rows=[], counters=mock.Mock())]
-
-    async def fake_read(stmt: Statement, params: dict[str, Any]) -> list[dict[str, Any]]:
-        seen.append(stmt.text)
-        return ([{"config": {"fulltext.analyzer": "whitespace",
-                             "fulltext.eventually_consistent": False}}]
-                if "SHOW FULLTEXT" in stmt.text else [])
-
-    monkeypatch.setattr(store, "_transaction", fake_transaction)
-    monkeypatch.setattr(store, "_read", fake_read)
-    await store.ensure_schema()
+    seen = await _schema_texts(neo[0], monkeypatch, index_config={
+        "fulltext.analyzer": "whitespace", "fulltext.eventually_consistent": False})
     drop = seen.index("DROP INDEX orgcover_search IF EXISTS")
     create = next(i for i, t in enumerate(seen) if t.startswith("CREATE FULLTEXT INDEX"))
     assert drop < create < seen.index("CALL db.awaitIndex($name, $seconds)")
