@@ -110,6 +110,12 @@ def subquery(body: str, *, backend: Backend) -> str:
     return f"{opening} {body} }}"
 
 
+def dialect_name(name: str, *, backend: Backend) -> str:
+    """The name of a statement built per backend: the Neo4j form's carries `neo4j.`, so
+    the two variants of one builder stay apart in the registry and in logs."""
+    return f"neo4j.{name}" if backend == "neo4j" else name
+
+
 def code_index_hint(var: str, label: str, *, backend: Backend) -> str:
     """Neo4j: make the planner seek `var` through its label's code index. A statement first
     planned right after a bulk write sees index statistics not yet sampled and may scan

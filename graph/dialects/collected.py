@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)$")
@@ -55,33 +56,11 @@ def _without_comments(text: str) -> str:
     return "".join(out)
 
 
-def _top_level_words(text: str) -> list[tuple[int, str]]:
-    """(offset, upper-cased word) of every word outside brackets, strings and comments."""
-    out: list[tuple[int, str]] = []
+def _top_level(text: str) -> Iterator[int]:
+    """Offsets of the characters outside strings and brackets (the brackets themselves
+    excluded); comments must have been blanked."""
     depth = 0
     i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in _QUOTES:
-            i = _string_end(text, i)
-        elif ch in _OPEN:
-            depth += 1
-            i += 1
-        elif ch in _CLOSE:
-            depth -= 1
-            i += 1
-        elif (m := _WORD.match(text, i)) is not None:
-            if depth == 0 and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$.")):
-                out.append((i, m.group().upper()))
-            i = m.end()
-        else:
-            i += 1
-    return out
-
-
-def _split_items(text: str) -> list[str]:
-    """`text` split at its top-level commas."""
-    items, depth, start, i = [], 0, 0, 0
     while i < len(text):
         ch = text[i]
         if ch in _QUOTES:
@@ -91,12 +70,31 @@ def _split_items(text: str) -> list[str]:
             depth += 1
         elif ch in _CLOSE:
             depth -= 1
-        elif ch == "," and depth == 0:
-            items.append(text[start:i])
-            start = i + 1
+        elif depth == 0:
+            yield i
         i += 1
-    items.append(text[start:])
-    return [item.strip() for item in items]
+
+
+def _top_level_words(text: str) -> list[tuple[int, str]]:
+    """(offset, upper-cased word) of every word outside brackets and strings."""
+    out: list[tuple[int, str]] = []
+    after = 0  # the end of the last word: its letters are not words of their own
+    for i in _top_level(text):
+        if i < after:
+            continue
+        m = _WORD.match(text, i)
+        if m is not None:
+            if i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_$."):
+                out.append((i, m.group().upper()))
+            after = m.end()
+    return out
+
+
+def _split_items(text: str) -> list[str]:
+    """`text` split at its top-level commas."""
+    cuts = [i for i in _top_level(text) if text[i] == ","]
+    bounds = zip([-1, *cuts], [*cuts, len(text)], strict=True)
+    return [text[a + 1:b].strip() for a, b in bounds]
 
 
 def return_columns(text: str) -> tuple[str, ...] | None:

@@ -20,6 +20,7 @@ from graph.statements import (
     builder,
     code_index_hint,
     compose,
+    dialect_name,
     statement,
     subquery,
 )
@@ -155,7 +156,7 @@ def fetch_fingerprints(*, kind: NodeKind, backend: Backend) -> Statement:
     """
     name = f"load.fetch_fingerprints.{kind.name}"
     return compose(
-        f"neo4j.{name}" if backend == "neo4j" else name,
+        dialect_name(name, backend=backend),
         f"""UNWIND $codes AS c
             MATCH (n:{kind.pattern} {{code: c}})
             {code_index_hint("n", kind.key_label.value, backend=backend)}
@@ -321,7 +322,7 @@ def create_linked(*, kind: NodeKind, backend: Backend) -> Statement:
     props = ", ".join(f"{c}: ${c}[i]" for c in kind.columns)
     name = f"load.create_linked.{kind.name}"
     return compose(
-        f"neo4j.{name}" if backend == "neo4j" else name,
+        dialect_name(name, backend=backend),
         f"""{" ".join(_batch_targets(i, label, backend) for i, (_, label) in enumerate(slots))}
             UNWIND range(0, size($code) - 1) AS i
             CREATE (n:{kind.pattern} {{code: $code[i], {props}, updated_at: $now,
@@ -369,7 +370,7 @@ def fetch_existing_relationships(*, from_label: Label, rel: Rel, to_label: Label
     `[src, dst, key, hash]` lists (see `fetch_fingerprints`)."""
     name = f"load.fetch_rels.{from_label.value}.{rel.value}.{to_label.value}"
     return compose(
-        f"neo4j.{name}" if backend == "neo4j" else name,
+        dialect_name(name, backend=backend),
         f"""{ROWS}
             WITH code, $dst[i] AS dst, $key[i] AS rel_key
             MATCH (a:{from_label.value} {{code: code}})-[e:{rel.value} {{key: rel_key}}]->

@@ -14,7 +14,15 @@ from graph.dialects.neo4j import SEARCH_INDEX
 from graph.domain import BASE_LABELS, Label
 from graph.queries.projection import node_map
 from graph.queries.scope import bind_scope, in_scope, scope_filter
-from graph.statements import Backend, Mode, Statement, builder, compose, subquery
+from graph.statements import (
+    Backend,
+    Mode,
+    Statement,
+    builder,
+    compose,
+    dialect_name,
+    subquery,
+)
 
 SEARCH_LABELS: tuple[Label, ...] = BASE_LABELS
 
@@ -135,7 +143,7 @@ def search_indexed(*, label: Label | None, scoped: bool, backend: Backend) -> St
     broad search on Neo4j 192 ms where this takes 45)."""
     name = f"search.indexed.{label.value if label else 'all'}{'.scoped' if scoped else ''}"
     return compose(
-        f"neo4j.{name}" if backend == "neo4j" else name,
+        dialect_name(name, backend=backend),
         f"""{_candidates(label, backend)}
             {scope_filter(_predicate(label), scoped=scoped)}
             {_page(backend)}""",
