@@ -114,7 +114,8 @@ def _is_mutation(query: str | None, operation_name: str | None) -> bool:
 def access_entry(*, query: str | None, variables: dict[str, Any] | None, context: Any,
                  operation_name: str | None, persons: int,
                  errors: list[GraphQLError] | None, seconds: float) -> dict[str, Any]:
-    """One access-log entry (app/access_log.py scrubs and chains it)."""
+    """One access-log entry (app/access_log.py scrubs it with app/access_log_format.py
+    and chains it)."""
     caller = getattr(context, "caller", None)
     request = getattr(context, "request", None)
     document = _document(query)
@@ -214,7 +215,7 @@ def _readable(name: str, value: Any) -> Any:
 
 
 def _short(value: Any) -> Any:
-    """An argument value as the access log may keep it (app/access_log.py then masks what
+    """An argument value as the access log may keep it (app/access_log_format.py then masks what
     looks like a phone, an ID-card number or a token). Numbers become text so they are
     masked too; separators between digits go (`3713 2719 …` is still an ID number); a list
     is kept only when it is a few short words (enum values), else just its length — a
