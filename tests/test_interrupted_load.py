@@ -4,6 +4,7 @@ state of an uninterrupted load."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,6 +55,16 @@ async def _dump(store: GraphStore) -> tuple[list[Any], list[Any]]:
     return sorted(nodes, key=repr), sorted(rels, key=repr)
 
 
+def _increments(aof: Path) -> list[bytes]:
+    """The append-only file's increments as they are now; one the server's log rewrite
+    removed between listing and reading is left out (it happened once, in 1,500 tests)."""
+    out = []
+    for path in aof.glob("*.incr.aof") if aof.exists() else []:
+        with contextlib.suppress(FileNotFoundError):
+            out.append(path.read_bytes())
+    return out
+
+
 async def test_killed_load_is_completed_by_a_rerun(tmp_path: Path) -> None:
     rosters = tmp_path / "rosters"
     write_csv(generate(SCALES["demo"]), rosters)
@@ -65,8 +76,7 @@ async def test_killed_load_is_completed_by_a_rerun(tmp_path: Path) -> None:
         # wait until writing has begun (the journal entry is the first write), then kill
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-            incr = list(started.glob("*.incr.aof")) if started.exists() else []
-            if any(b"status" in f.read_bytes() and b"started" in f.read_bytes() for f in incr):
+            if any(b"status" in text and b"started" in text for text in _increments(started)):
                 break
         await asyncio.sleep(0.15)  # mid-write: the demo load writes for about a second
         assert proc.poll() is None, "the load finished before it could be interrupted"
