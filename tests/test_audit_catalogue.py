@@ -205,3 +205,20 @@ async def test_faster_whole_graph_totals_equal_the_definition(
 async def test_faster_whole_graph_totals_equal_the_definition_on_the_tiny_district(
         tiny_store: GraphStore, metric: str, group_by: str | None) -> None:
     await _fast_equals_defined(tiny_store, "371327", metric, group_by)
+
+
+NEO4J_FORMS = [m for m, a in AUDITS.items() if a.coverage_neo4j]
+
+
+@pytest.mark.parametrize("scope", [None, "371327"])
+@pytest.mark.parametrize("group_by", [None, "street", "community", "grid"])
+@pytest.mark.parametrize("metric", NEO4J_FORMS)
+async def test_totals_of_an_audit_with_a_neo4j_form_match_its_gaps(
+        tiny_store: GraphStore, metric: str, group_by: str | None, scope: str | None) -> None:
+    """The totals run an audit's `coverage_neo4j` on Neo4j (`make test-neo4j`), the gap
+    list its portable coverage everywhere: both count the same gaps."""
+    s = await repo.audit_summary(tiny_store, audit=AUDITS[metric], scope=scope,
+                                 group_by=group_by, today=TODAY)
+    gaps = await _gaps(tiny_store, metric, scope)
+    assert s.eligible > s.covered > 0
+    assert s.eligible - s.covered == len(gaps)  # summed over the groups, unplaced ones too

@@ -41,6 +41,9 @@ class AuditDef:
     #: the label's; `multi_anchor` when an `x` can have several (the smallest code wins).
     anchor: str = ""
     multi_anchor: bool = False
+    #: Optional Neo4j form of `coverage` for the totals (`audit_totals`), where a
+    #: subquery with its own LIMIT stops early (FalkorDB cannot import a variable into one).
+    coverage_neo4j: str = ""
 
     def reason(self, code: str) -> Reason:
         return next(r for r in self.reasons if r.code == code)
@@ -255,6 +258,15 @@ BRANCH_SIZE = AuditDef(
     coverage="""
         OPTIONAL MATCH (x)<-[:MEMBER_OF]-(m)
         WITH x, sum(CASE WHEN m.political_status = 'member' THEN 1 ELSE 0 END) AS formal
+        """ + _covered_by_flag("formal >= 3", "too_few_members"),
+    # stops at the third formal member: every member's status was read before (the
+    # district's overview: 133 → 15 ms for this audit on Neo4j 5.26)
+    coverage_neo4j="""
+        CALL (x) {
+          MATCH (x)<-[:MEMBER_OF]-(m) WHERE m.political_status = 'member'
+          WITH m LIMIT 3
+          RETURN count(m) AS formal
+        }
         """ + _covered_by_flag("formal >= 3", "too_few_members"),
     reasons=(Reason("too_few_members", "正式党员不足3名，应组建联合党支部",
                     "fewer than 3 formal members: should be a joint branch"),),

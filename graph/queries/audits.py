@@ -77,7 +77,7 @@ from graph.queries.audit_catalogue import (  # the catalogue, re-exported for ca
     Reason as Reason,
 )
 from graph.queries.scope import scope_clause
-from graph.statements import Statement, builder, compose, statement
+from graph.statements import BOTH, Backend, Statement, builder, compose, dialect_name, statement
 
 #: How an eligible node reaches the place it is grouped and located by (bound as `a0`).
 _ANCHOR: dict[Label, str] = {
@@ -184,11 +184,21 @@ _AUDIT_EXAMPLES = [
     {"audit": a, "group_by": g, "scoped": s}
     for a in AUDITS.values() for g in (None, *GROUP_LEVELS) for s in (False, True)
 ]
+#: Audits with a Neo4j form of their coverage: their totals are built per backend.
+_NEO4J_FORMS = [a for a in AUDITS.values() if a.coverage_neo4j]
 
 
-@builder(*_AUDIT_EXAMPLES)
-def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool) -> Statement:
-    """Eligible and covered counts, per group when `group_by` is given."""
+@builder(*_AUDIT_EXAMPLES,
+         *({"audit": a, "group_by": g, "scoped": s, "backend": "neo4j"}
+           for a in _NEO4J_FORMS for g in (None, *GROUP_LEVELS) for s in (False, True)))
+def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool,
+                 backend: Backend = "falkordb") -> Statement:
+    """Eligible and covered counts, per group when `group_by` is given; on Neo4j with the
+    audit's `coverage_neo4j` where it has one (a statement of that backend only)."""
+    own = backend == "neo4j" and bool(audit.coverage_neo4j)
+    coverage = audit.coverage_neo4j if own else audit.coverage
+    # an audit with a Neo4j form: each form runs on its backend only
+    backends = frozenset({backend}) if audit.coverage_neo4j else BOTH
     if audit.totals_from_places and not scoped:
         group = f"{group_by}.code" if group_by else "null"
         return compose(
@@ -206,12 +216,14 @@ def audit_totals(*, audit: AuditDef, group_by: str | None, scoped: bool) -> Stat
         tail = f"""{_group_code(audit, group_by)}
                    RETURN group_code AS code, count(x) AS eligible,
                           count(CASE WHEN covered THEN 1 END) AS covered"""
+    name = f"audit.totals.{audit.id}.{group_by or 'all'}{'.scoped' if scoped else ''}"
     return compose(
-        f"audit.totals.{audit.id}.{group_by or 'all'}{'.scoped' if scoped else ''}",
+        dialect_name(name, backend=backend) if own else name,
         f"""{eligible(audit, scoped=scoped)}
-            {audit.coverage}
+            {coverage}
             {tail}""",
         params={"scope": "S", "group_level": "community", "today": "2024-01-01"},
+        backends=backends,
     )
 
 

@@ -29,8 +29,8 @@ async def audit_summary(
     scoped = scope is not None
     level = q.GROUP_LEVELS[group_by][1] if group_by else None
     params = {"scope": scope, "group_level": level, "today": today or _today()}
-    rows = await store.read(q.audit_totals(audit=audit, group_by=group_by, scoped=scoped),
-                            params)
+    rows = await store.read(q.audit_totals(audit=audit, group_by=group_by, scoped=scoped,
+                                           backend=store.backend), params)
     eligible = sum(int(r["eligible"]) for r in rows)
     covered = sum(int(r["covered"]) for r in rows)
     groups: list[AuditGroup] = []
