@@ -38,3 +38,19 @@ def remaining_ms() -> int | None:
     if left <= 0:
         raise Timeout("the request ran out of time before this statement")
     return max(1, int(left * 1000))
+
+
+def current() -> float | None:
+    """The deadline in force (`time.monotonic()` seconds), None without one: what reads
+    issued together must share to be sent together (graph/backends/neo4j_batch.py)."""
+    return _deadline.get()
+
+
+def seconds_left(deadline: float | None) -> float | None:
+    """Seconds until `deadline` (None without one); Timeout when it has passed."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Timeout("the request ran out of time before this statement")
+    return max(0.001, left)

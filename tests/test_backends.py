@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,15 +16,17 @@ from neo4j import exceptions as neo4j_errors
 from graph.backends import neo4j as neo4j_backend
 from graph.backends.falkordb_wire import WirePool
 from graph.backends.neo4j import Neo4jStore
+from graph.backends.read_batches import RUNS
 from graph.deadline import within
 from graph.dialects.collected import ROWS, sent_text
+from graph.dialects.combined import combined
 from graph.domain import UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable
 from graph.factory import StoreConfig, open_store
 from graph.queries import load as q
 from graph.queries.admin import PING
 from graph.repo.load import node_columns
-from graph.statements import Statement
+from graph.statements import Mode, Statement
 
 
 @pytest.mark.parametrize("uri", ["mysql://x", "http://localhost:7474", "localhost:7687"])
@@ -190,7 +193,8 @@ def _read_session() -> mock.AsyncMock:
     session = mock.AsyncMock(spec=neo4j.AsyncSession)
     result = mock.MagicMock(spec=neo4j.AsyncResult)
     result.__aiter__.return_value = [neo4j.Record({ROWS: [[1]]})]
-    result.consume = mock.AsyncMock(return_value=mock.Mock(gql_status_objects=[]))
+    result.consume = mock.AsyncMock(return_value=mock.Mock(
+        gql_status_objects=[], result_available_after=1, result_consumed_after=0))
     session.run.return_value = result
     return session
 
@@ -226,6 +230,32 @@ async def test_reads_route_to_readers_with_database(neo: tuple[Neo4jStore, Any])
         await store.read(PING)
     query, _ = session.run.await_args.args
     assert 1.5 < query.timeout <= 2.0
+
+
+async def test_light_reads_issued_together_are_sent_as_one_statement(
+        neo: tuple[Neo4jStore, Any]) -> None:
+    """The store's side of graph/backends/read_batches.py, on the driver's interface (a
+    live Neo4j runs the same in tests/test_read_batches.py)."""
+    store, driver = neo
+    session = driver.session.return_value.__aenter__.return_value
+    one = Statement("test.one", "RETURN $x AS x", Mode.READ, {"x": 1}, frozenset({"neo4j"}))
+    await store.read(one, {"x": 1})  # alone: unknown yet, measured (1 ms on the server)
+    assert session.run.await_count == 1
+    for _ in range(RUNS):
+        store.costs.observe(one.name, 0.0)
+        store.costs.observe(PING.name, 0.0)
+    answer = session.run.return_value
+    answer.__aiter__.return_value = [neo4j.Record({"__r0": [[1]], "__r1": [[5], [6]]})]
+    with within(5.0):
+        got = await asyncio.gather(store.read(one, {"x": 5}), store.read(PING))
+    assert got == [[{"x": 5}, {"x": 6}], [{"ok": 1}]]
+    assert session.run.await_count == 2
+    query, params = session.run.await_args.args
+    # ordered by name: PING ("admin.ping") first
+    assert query.text == combined([PING.text, one.text])
+    assert params == {"b1_x": 5}
+    assert 4.0 < query.timeout <= 5.0
+    assert store.round_trips == 3  # reads asked for, whatever went over the wire
 
 
 async def test_a_read_is_sent_again_once_after_a_transient_failure(

@@ -37,6 +37,7 @@ def test_every_registered_read_is_planned_with_parameters_like_a_real_calls() ->
     reads = registered_reads()
     assert len(reads) > 400
     assert all(not text.startswith("EXPLAIN") for _, text, _ in reads)
+    assert any(text.startswith("CALL () {") for _, text, _ in reads)  # as the store sends
     scopes: dict[str, set[int | None]] = {}
     for name, _, params in reads:
         if "scope" in params:
@@ -48,11 +49,10 @@ def test_every_registered_read_is_planned_with_parameters_like_a_real_calls() ->
 
 async def test_recent_statements_are_remembered_by_text_up_to_a_bound() -> None:
     warmer = PlanWarmer(driver=None, database="neo4j")  # type: ignore[arg-type]
-    warmer.record(PING, {"code": "secret-code"})
+    warmer.record(PING.name, PING.text, {"code": "secret-code"})
     assert warmer._recent == {PING.text: (PING.name, PING.text, {"code": "x" * 11})}
     for i in range(RECENT + 5):
-        warmer.record(PING.__class__(f"s{i}", f"RETURN {i}", PING.mode, {}, PING.backends),
-                      {})
+        warmer.record(f"s{i}", f"RETURN {i}", {})
     assert len(warmer._recent) == RECENT
     assert PING.text not in warmer._recent  # the oldest went first
     warmer.after_load()  # not serving (no after_start): a CLI load or a test plans nothing

@@ -1,8 +1,10 @@
 """Neo4j 5 backend through the official async driver.
 
-One driver per process (created in the app lifespan), `execute_query` with READ routing
-for reads so a `neo4j://` cluster spreads them over followers, managed write transactions
-for writes (a whole batch of statements in one transaction), an explicit database name.
+One driver per process (created in the app lifespan); reads as auto-commit statements in
+READ sessions, so a `neo4j://` cluster spreads them over followers, each read's rows as one
+record (graph/dialects/collected.py) and light reads issued together as one statement
+(graph/backends/read_batches.py); managed write transactions for writes (a whole batch of
+statements in one transaction); an explicit database name.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from neo4j import (
 )
 from neo4j import exceptions as neo4j_errors
 
+from graph import deadline
 from graph.backends.neo4j_plans import PlanWarmer
+from graph.backends.read_batches import Part, ReadBatches, ServerCosts
 from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
 from graph.dialects.collected import ROWS, collected
+from graph.dialects.combined import column, combined, prefix
 from graph.domain import EXTRA_INDEXES, UNIQUE_CODE_LABELS
 from graph.errors import ConfigError, QueryFailed, StoreUnavailable, Timeout
 from graph.queries.admin import PING
@@ -65,6 +70,24 @@ def _plain(stmt: Statement, value: Any) -> Any:
 def _row(stmt: Statement, record: neo4j.Record) -> Row:
     return {key: _plain(stmt, value) for key, value in zip(record.keys(), record.values(),
                                                            strict=True)}
+
+
+def _unpacked(stmt: Statement, columns: tuple[str, ...], rows: list[list[Any]]) -> list[Row]:
+    """The rows of a wrapped read, sent as one list of value lists."""
+    return [{c: _plain(stmt, v) for c, v in zip(columns, values, strict=True)}
+            for values in rows]
+
+
+def _columns(stmt: Statement) -> tuple[str, ...]:
+    wrapped = collected(stmt.text)
+    assert wrapped is not None  # only wrapped reads are combined
+    return wrapped[1]
+
+
+def _server_ms(summary: neo4j.ResultSummary) -> float:
+    """Time the server spent on a statement (planning and running it, streaming its
+    result)."""
+    return float((summary.result_available_after or 0) + (summary.result_consumed_after or 0))
 
 
 class _RetryNote(logging.Filter):
@@ -133,6 +156,9 @@ class Neo4jStore(GraphStore):
             uri, auth=(user, password), warn_notification_severity=NotificationMinimumSeverity.OFF,
             **notifications)
         self.plans = PlanWarmer(self._driver, database)
+        self.costs = ServerCosts()
+        self.sent = 0  # statements sent for reads (fewer than `round_trips`: combined)
+        self.batches = ReadBatches(self._run_chunk)
 
     def _unavailable(self, exc: Exception) -> StoreUnavailable:
         return StoreUnavailable(
@@ -158,34 +184,94 @@ class Neo4jStore(GraphStore):
             ) from exc
 
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
-        left = remaining_ms()  # the request's deadline, as the transaction's timeout
         wrapped = collected(stmt.text)  # the rows as one record: graph/dialects/collected.py
-        query = Query(stmt.text if wrapped is None else wrapped[0],
-                      timeout=None if left is None else left / 1000)
+        cost = None if wrapped is None else self.costs.light(stmt.name)
+        if cost is None:
+            left = remaining_ms()  # the request's deadline, as the transaction's timeout
+            return await self._alone(stmt, params, None if left is None else left / 1000)
+        # light: sent with the reads issued meanwhile (graph/backends/read_batches.py)
+        remaining_ms()  # a request out of time sends nothing
+        return await self.batches.submit(stmt, params, deadline=deadline.current(),
+                                         cost_ms=cost)
+
+    async def _alone(self, stmt: Statement, params: dict[str, Any],
+                     seconds: float | None) -> list[Row]:
+        """One read in a transaction of its own; its server time tells whether it may be
+        combined next time."""
+        wrapped = collected(stmt.text)
+        query = Query(stmt.text if wrapped is None else wrapped[0], timeout=seconds)
+        records, summary = await self._run_read(query, params, stmt.name)
+        self._heed(stmt.name, summary)
+        self.costs.observe(stmt.name, _server_ms(summary))
+        self.plans.record(stmt.name, query.text, params)
+        if wrapped is None:
+            return [_row(stmt, record) for record in records]
+        return _unpacked(stmt, wrapped[1], records[0][ROWS])
+
+    async def _run_read(self, query: Query, params: dict[str, Any], name: str
+                        ) -> tuple[list[neo4j.Record], neo4j.ResultSummary]:
+        """Run a read to its end even when its caller is cancelled; driver errors as ours,
+        naming `name`."""
         running = asyncio.ensure_future(self._auto_read(query, params))
         try:
             # A caller cancelled mid-stream (a request's deadline, a client gone) would
             # break the pooled connection; the query finishes on its own instead, within
             # its transaction timeout.
-            result = await asyncio.shield(running)
+            return await asyncio.shield(running)
         except asyncio.CancelledError:
-            self._settle(running, seconds=None if left is None else left / 1000)
+            self._settle(running, seconds=query.timeout)
             raise
         except neo4j_errors.ServiceUnavailable as exc:
             raise self._unavailable(exc) from exc
         except neo4j_errors.Neo4jError as exc:
             if "TransactionTimedOut" in str(exc.code or ""):
-                raise Timeout(f"statement {stmt.name} ran out of time on Neo4j") from exc
+                raise Timeout(f"statement {name} ran out of time on Neo4j") from exc
             raise QueryFailed(
-                f"statement {stmt.name} failed on Neo4j: {str(exc.message)[:300]}") from exc
-        records, summary = result
-        self._heed(stmt, summary)
-        self.plans.record(stmt, params)
-        if wrapped is None:
-            return [_row(stmt, record) for record in records]
-        columns = wrapped[1]
-        return [{c: _plain(stmt, v) for c, v in zip(columns, values, strict=True)}
-                for values in records[0][ROWS]]
+                f"statement {name} failed on Neo4j: {str(exc.message)[:300]}") from exc
+
+    async def _run_chunk(self, deadline_at: float | None, parts: list[Part]) -> None:
+        """Light reads issued together, as one statement (graph/dialects/combined.py);
+        when it fails, each read runs alone, so an error reaches its own caller only."""
+        try:
+            seconds = deadline.seconds_left(deadline_at)
+        except Timeout as exc:
+            for part in parts:
+                part.fail(exc)
+            return
+        if len(parts) > 1:
+            names = ", ".join(p.stmt.name for p in parts)
+            query = Query(combined([p.stmt.text for p in parts]), timeout=seconds)
+            params = {prefix(i) + k: v for i, p in enumerate(parts) for k, v in p.params.items()}
+            try:
+                records, summary = await self._run_read(query, params, f"({names[:200]})")
+                self._heed(names, summary)
+            except QueryFailed as exc:
+                log.info("%d combined reads failed together (%s); each runs alone",
+                         len(parts), getattr(exc.__cause__, "code", None) or "a warning")
+            except (Timeout, StoreUnavailable) as exc:
+                for part in parts:
+                    part.fail(exc)
+                return
+            else:
+                if self.costs.overran(query.text, parts, _server_ms(summary)):
+                    log.info("%d combined reads took %.0f ms; measured alone again",
+                             len(parts), _server_ms(summary))
+                self.plans.record(f"combined ({names[:200]})", query.text, params)
+                for i, part in enumerate(parts):
+                    try:
+                        part.settle(_unpacked(part.stmt, _columns(part.stmt),
+                                              records[0][column(i)]))
+                    except QueryFailed as exc:
+                        part.fail(exc)
+                return
+
+        async def alone(part: Part) -> None:
+            try:
+                part.settle(await self._alone(part.stmt, part.params, seconds))
+            except Exception as exc:
+                part.fail(exc)
+
+        await asyncio.gather(*(alone(part) for part in parts))
 
     async def _auto_read(self, query: Query, params: dict[str, Any]
                          ) -> tuple[list[neo4j.Record], neo4j.ResultSummary]:
@@ -194,6 +280,7 @@ class Neo4jStore(GraphStore):
         measured on Neo4j 5.26); a read is safe to send again, once, after a transient
         failure or a connection lost."""
         for attempt in (1, 2):
+            self.sent += 1
             try:
                 async with self._driver.session(
                         database=self.database, default_access_mode=neo4j.READ_ACCESS
@@ -226,7 +313,7 @@ class Neo4jStore(GraphStore):
 
         running.add_done_callback(forget)
 
-    def _heed(self, stmt: Statement, summary: neo4j.ResultSummary) -> None:
+    def _heed(self, name: str, summary: neo4j.ResultSummary) -> None:
         """In strict mode (the Neo4j test mode) a warning fails the statement: a
         deprecation today is a syntax error in the next Cypher version."""
         if not self.strict_notifications:
@@ -234,7 +321,7 @@ class Neo4jStore(GraphStore):
         warnings = [f"{g.gql_status} {g.status_description}"
                     for g in summary.gql_status_objects if g.is_notification]
         if warnings:
-            raise QueryFailed(f"statement {stmt.name}: Neo4j warns: {'; '.join(warnings)}")
+            raise QueryFailed(f"statement {name}: Neo4j warns: {'; '.join(warnings)}")
 
     async def _write(self, stmt: Statement, params: dict[str, Any]) -> WriteResult:
         results = await self._transaction([(stmt, params)], keep_rows=True)
@@ -261,7 +348,7 @@ class Neo4jStore(GraphStore):
                 # kept only when asked for
                 rows = [_row(stmt, r) async for r in result]
                 summary = await result.consume()
-                self._heed(stmt, summary)
+                self._heed(stmt.name, summary)
                 out.append(WriteResult(rows=rows if keep_rows else [],
                                        counters=_counters(summary)))
             return out
@@ -329,6 +416,7 @@ class Neo4jStore(GraphStore):
 
     async def close(self) -> None:
         await self.plans.close()
+        await self.batches.close()
         for running in list(self._settling):
             running.cancel()
         await asyncio.gather(*self._settling, return_exceptions=True)

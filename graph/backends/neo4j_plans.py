@@ -28,7 +28,7 @@ import neo4j
 from neo4j import exceptions as neo4j_errors
 
 from graph.dialects.collected import sent_text
-from graph.statements import Mode, Statement, all_statements, import_all_query_modules
+from graph.statements import Mode, all_statements, import_all_query_modules
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def shape(value: Any) -> Any:
     return None
 
 
-#: A statement to plan: its name (for the log), text and parameters.
+#: A statement to plan: its name (for the log), the text sent and parameters.
 Planned = tuple[str, str, dict[str, Any]]
 
 
@@ -81,13 +81,13 @@ def registered_reads() -> list[Planned]:
     for s in all_statements():
         if s.mode is not Mode.READ or "neo4j" not in s.backends:
             continue
-        params = dict(s.params)
+        params, text = dict(s.params), sent_text(s.text)
         if "scope" not in params:
-            out.append((s.name, s.text, params))
+            out.append((s.name, text, params))
         elif not s.name.endswith(".scoped"):
-            out.append((s.name, s.text, {**params, "scope": None}))
+            out.append((s.name, text, {**params, "scope": None}))
         else:
-            out.extend((s.name, s.text, {**params, "scope": "x" * n})
+            out.extend((s.name, text, {**params, "scope": "x" * n})
                        for n in SCOPE_CODE_LENGTHS)
     return out
 
@@ -110,11 +110,10 @@ class PlanWarmer:
         self.failed: list[str] = []  # names of statements Neo4j could not plan
         self.enabled = False  # by `after_start`: a serving process, not a CLI run or a test
 
-    def record(self, stmt: Statement, params: dict[str, Any]) -> None:
-        """Remember a statement run (its parameter types only)."""
-        self._recent[stmt.text] = (stmt.name, stmt.text,
-                                   {k: shape(v) for k, v in params.items()})
-        self._recent.move_to_end(stmt.text)
+    def record(self, name: str, sent: str, params: dict[str, Any]) -> None:
+        """Remember a statement run: the text sent, its parameter types only."""
+        self._recent[sent] = (name, sent, {k: shape(v) for k, v in params.items()})
+        self._recent.move_to_end(sent)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
 
@@ -139,7 +138,7 @@ class PlanWarmer:
             while self._queued:
                 _, (name, text, params) = self._queued.popitem(last=False)
                 try:
-                    await (await session.run(f"EXPLAIN {sent_text(text)}", params)).consume()
+                    await (await session.run(f"EXPLAIN {text}", params)).consume()
                     planned += 1
                 except (neo4j_errors.Neo4jError, neo4j_errors.DriverError, OSError) as exc:
                     failed += 1  # the real run will say what is wrong, with its name

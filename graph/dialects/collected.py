@@ -36,7 +36,7 @@ def _string_end(text: str, start: int) -> int:
     return i + 1
 
 
-def _without_comments(text: str) -> str:
+def without_comments(text: str) -> str:
     """`text` with its `//` and `/* */` comments blanked (strings kept), offsets unchanged."""
     out = list(text)
     i = 0
@@ -56,23 +56,30 @@ def _without_comments(text: str) -> str:
     return "".join(out)
 
 
+def code_offsets(text: str) -> Iterator[int]:
+    """Offsets of the characters outside strings and backticked names; comments must
+    have been blanked."""
+    i = 0
+    while i < len(text):
+        if text[i] in _QUOTES:
+            i = _string_end(text, i)
+            continue
+        yield i
+        i += 1
+
+
 def _top_level(text: str) -> Iterator[int]:
     """Offsets of the characters outside strings and brackets (the brackets themselves
     excluded); comments must have been blanked."""
     depth = 0
-    i = 0
-    while i < len(text):
+    for i in code_offsets(text):
         ch = text[i]
-        if ch in _QUOTES:
-            i = _string_end(text, i)
-            continue
         if ch in _OPEN:
             depth += 1
         elif ch in _CLOSE:
             depth -= 1
         elif depth == 0:
             yield i
-        i += 1
 
 
 def _top_level_words(text: str) -> list[tuple[int, str]]:
@@ -100,7 +107,7 @@ def _split_items(text: str) -> list[str]:
 def return_columns(text: str) -> tuple[str, ...] | None:
     """The column names of the statement's final `RETURN`, or None when they cannot be
     told from the text."""
-    text = _without_comments(text)
+    text = without_comments(text)
     words = _top_level_words(text)
     if not words or words[0][1] in ("SHOW", "EXPLAIN", "PROFILE", "USE", "CYPHER"):
         return None

@@ -1,0 +1,188 @@
+"""Reads issued together, sent together: the scheduling half of combined Neo4j reads.
+
+A GraphQL level's resolvers start in one turn of the event loop and each sends its own
+small statement (a place page: 16 in four waves, each 0–2 ms on the server). On Neo4j each
+costs the driver ~0.65 ms of Python, and on a machine whose cores the server shares that
+is most of the page; combined (graph/dialects/combined.py) a wave costs what one read
+does. So reads submitted within a few turns of the loop, with the same deadline, are
+handed to the backend as one group, cut into chunks of at most MAX_PARTS different
+statements (`chunks`). A chunk runs
+its reads one after another in one server thread, so only reads that took little time
+alone are submitted (`ServerCosts`): a heavy one keeps a transaction of its own, which
+the server runs beside the others.
+
+Backend-neutral (no driver here): the backend runs a chunk and settles each part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graph.statements import Statement
+from graph.store import Row
+
+log = logging.getLogger(__name__)
+
+#: Turns of the event loop a group waits for more reads: resolvers that first pass
+#: through a DataLoader, or gather tasks of their own, submit a turn or two later.
+TURNS = 3
+#: Reads in one combined statement at most (its text grows, and so does planning it).
+MAX_PARTS = 16
+#: A statement becomes light, and is combined from then on, when each of its last RUNS runs
+#: alone took at most LIGHT_MS on the server. Its combined runs are not measured, so it
+#: stays light: the same page sends the same combined text each time, and Neo4j plans a
+#: text once (a text that changed with every run would be planned every run: an overview
+#: wave of 5 audits took 428 ms planned anew, a compound page's wave 26 ms against 3).
+LIGHT_MS = 1.0
+RUNS = 3
+#: A combined statement that took this much longer than its parts were expected to, and
+#: at least OVERRUN_MS (a text's first run, which plans it, aside), sends its parts alone
+#: again; a statement in two such runs is never combined again.
+OVERRUN = 10.0
+OVERRUN_MS = 50.0
+#: Combined texts remembered as planned (beyond it, the oldest is forgotten).
+KNOWN_TEXTS = 4096
+
+
+@dataclass(eq=False, slots=True)
+class Part:
+    """One read waiting in a group, and the future its caller awaits."""
+
+    stmt: Statement
+    params: dict[str, Any]
+    cost_ms: float
+    future: asyncio.Future[list[Row]]
+
+    def settle(self, rows: list[Row]) -> None:
+        if not self.future.done():  # a caller gone (cancelled) takes nothing
+            self.future.set_result(rows)
+
+    def fail(self, error: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+
+#: Runs one chunk (the parts' deadline, the parts) and settles every part.
+Run = Callable[[float | None, list[Part]], Awaitable[None]]
+
+
+class ServerCosts:
+    """Which statements are light, from their server times when they ran alone (by name:
+    parameters change what a statement costs, so it must be light in each of its last
+    RUNS runs)."""
+
+    def __init__(self, light_ms: float = LIGHT_MS) -> None:
+        self.light_ms = light_ms
+        self._ms: dict[str, deque[float]] = {}
+        self._overruns: Counter[str] = Counter()
+        self._known: OrderedDict[str, None] = OrderedDict()
+
+    def observe(self, name: str, ms: float) -> None:
+        self._ms.setdefault(name, deque(maxlen=RUNS)).append(ms)
+
+    def light(self, name: str) -> float | None:
+        """The expected server ms of a light statement; None for one that is not, has
+        not run alone RUNS times yet, or was in two overrunning combinations."""
+        runs = self._ms.get(name)
+        if runs is None or len(runs) < RUNS or max(runs) > self.light_ms:
+            return None
+        return None if self._overruns[name] >= 2 else sum(runs) / len(runs)
+
+    def overran(self, text: str, parts: list[Part], server_ms: float) -> bool:
+        """Whether a combined run of `text` took far longer than its parts were expected
+        to (a statement cheap for a grid may be costly for a whole district); then they
+        run alone again. A text's first run is not judged: it includes planning."""
+        first = text not in self._known
+        self._known[text] = None
+        self._known.move_to_end(text)
+        if len(self._known) > KNOWN_TEXTS:
+            self._known.popitem(last=False)
+        if first or server_ms < max(OVERRUN_MS, OVERRUN * sum(p.cost_ms for p in parts)):
+            return False
+        for part in parts:
+            self._ms.pop(part.stmt.name, None)
+            self._overruns[part.stmt.name] += 1
+        return True
+
+
+def chunks(parts: list[Part], *, max_parts: int = MAX_PARTS) -> list[list[Part]]:
+    """`parts` in chunks of at most `max_parts`, each holding a statement once, ordered by
+    name: a chunk's text depends on which statements it holds, not on how many reads of
+    one came in one turn (which varies with timing, and each new text is planned anew);
+    the many reads of one statement a list's items send are not combined."""
+    out: list[list[Part]] = []
+    names: list[set[str]] = []
+    for part in sorted(parts, key=lambda p: p.stmt.name):
+        for chunk, held in zip(out, names, strict=True):
+            if len(chunk) < max_parts and part.stmt.name not in held:
+                break
+        else:
+            chunk, held = [], set()
+            out.append(chunk)
+            names.append(held)
+        chunk.append(part)
+        held.add(part.stmt.name)
+    return out
+
+
+class ReadBatches:
+    """Groups of reads by deadline, each handed to `run` in chunks a few turns after its
+    first read. Lives on one event loop (the store's)."""
+
+    def __init__(self, run: Run, *, turns: int = TURNS, max_parts: int = MAX_PARTS) -> None:
+        self._run = run
+        self._turns = turns
+        self._max_parts = max_parts
+        self._pending: dict[float | None, list[Part]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    def submit(self, stmt: Statement, params: dict[str, Any], *, deadline: float | None,
+               cost_ms: float) -> asyncio.Future[list[Row]]:
+        """The future of a read's rows; it runs with the others submitted meanwhile."""
+        loop = asyncio.get_running_loop()
+        group = self._pending.get(deadline)
+        if group is None:
+            group = self._pending[deadline] = []
+            loop.call_soon(self._due, deadline, self._turns)
+        part = Part(stmt, params, cost_ms, loop.create_future())
+        group.append(part)
+        return part.future
+
+    def _due(self, deadline: float | None, turns: int) -> None:
+        if turns > 0:
+            asyncio.get_running_loop().call_soon(self._due, deadline, turns - 1)
+            return
+        group = self._pending.pop(deadline, [])
+        waiting = [part for part in group if not part.future.done()]
+        for chunk in chunks(waiting, max_parts=self._max_parts):
+            task = asyncio.get_running_loop().create_task(self._guarded(deadline, chunk))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _guarded(self, deadline: float | None, chunk: list[Part]) -> None:
+        try:
+            await self._run(deadline, chunk)
+        except BaseException as exc:  # a bug of the runner: no caller may wait forever
+            for part in chunk:
+                part.fail(exc if isinstance(exc, Exception) else asyncio.CancelledError())
+            if not isinstance(exc, Exception):
+                raise
+            log.exception("a group of reads failed as a whole")
+        finally:
+            for part in chunk:  # a runner that forgot one
+                part.fail(RuntimeError(f"read {part.stmt.name} was never answered"))
+
+    async def close(self) -> None:
+        """Cancel what waits and what runs."""
+        for group in self._pending.values():
+            for part in group:
+                part.future.cancel()
+        self._pending.clear()
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
