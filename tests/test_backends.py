@@ -244,18 +244,26 @@ async def test_light_reads_issued_together_are_sent_as_one_statement(
     for _ in range(RUNS):
         store.costs.observe(one.name, 0.0)
         store.costs.observe(PING.name, 0.0)
+    # the first time, each read goes alone while the combination is planned (EXPLAIN)
+    await asyncio.gather(store.read(one, {"x": 2}), store.read(PING))
+    await store.plans.idle()
+    assert session.run.await_count == 4
+    (explain, shaped), = [c.args for c in session.run.await_args_list
+                          if isinstance(c.args[0], str)]
+    assert explain == "EXPLAIN " + combined([PING.text, one.text])
+    assert shaped == {"b1_x": 0}  # its parameters' types only (neo4j_plans.shape)
     answer = session.run.return_value
     answer.__aiter__.return_value = [neo4j.Record({"__r0": [[1]], "__r1": [[5], [6]]})]
     with within(5.0):
         got = await asyncio.gather(store.read(one, {"x": 5}), store.read(PING))
     assert got == [[{"x": 5}, {"x": 6}], [{"ok": 1}]]
-    assert session.run.await_count == 2
+    assert session.run.await_count == 5
     query, params = session.run.await_args.args
     # ordered by name: PING ("admin.ping") first
     assert query.text == combined([PING.text, one.text])
     assert params == {"b1_x": 5}
     assert 4.0 < query.timeout <= 5.0
-    assert store.round_trips == 3  # reads asked for, whatever went over the wire
+    assert store.round_trips == 5  # reads asked for, whatever went over the wire
 
 
 async def test_a_read_is_sent_again_once_after_a_transient_failure(

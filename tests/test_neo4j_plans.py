@@ -5,8 +5,10 @@ registered read statement plans there with its example parameters."""
 from __future__ import annotations
 
 import time
+from unittest import mock
 
 import pytest
+from neo4j import exceptions as neo4j_errors
 
 from graph.backends.neo4j import Neo4jStore
 from graph.backends.neo4j_plans import (
@@ -81,3 +83,41 @@ async def test_a_serving_neo4j_store_plans_every_read_then_what_ran_before_a_loa
     print(f"planned {planned} statements in {time.perf_counter() - started:.1f} s")
     store.plan_ahead(after_load=True)
     assert await store.plans._task >= 1  # PING, at least, ran since
+
+
+class _Session:
+    """A driver session that keeps what it is asked to plan; `RETURN 0` cannot be."""
+
+    def __init__(self, asked: list[tuple[str, dict[str, object]]]) -> None:
+        self.asked = asked
+
+    async def __aenter__(self) -> _Session:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def run(self, text: str, params: dict[str, object]) -> _Session:
+        self.asked.append((text, params))
+        if text == "EXPLAIN RETURN 0":
+            raise neo4j_errors.ClientError("cannot plan")
+        return self
+
+    async def consume(self) -> None:
+        return None
+
+
+async def test_a_combination_is_planned_before_what_waits_and_its_caller_told() -> None:
+    asked: list[tuple[str, dict[str, object]]] = []
+    driver = mock.Mock(session=lambda **_: _Session(asked))
+    warmer = PlanWarmer(driver, database="neo4j")
+    told: list[tuple[str, bool]] = []
+    warmer._plan([("a", "RETURN 1", {}), ("b", "RETURN 2", {})])  # queued, not yet run
+    warmer.prepare("c", "RETURN $code", {"code": "secret"}, lambda ok: told.append(("c", ok)))
+    warmer.prepare("d", "RETURN 0", {}, lambda ok: told.append(("d", ok)))
+    await warmer.idle()
+    # the last prepared first, then the one before, then what was queued
+    assert asked == [("EXPLAIN RETURN 0", {}), ("EXPLAIN RETURN $code", {"code": "xxxxxx"}),
+                     ("EXPLAIN RETURN 1", {}), ("EXPLAIN RETURN 2", {})]
+    assert told == [("d", False), ("c", True)]
+    assert warmer.failed == ["d"]

@@ -17,6 +17,7 @@ from graph.backends.read_batches import (
     OVERRUN_MS,
     RUNS,
     Part,
+    Plan,
     ReadBatches,
     ServerCosts,
     chunks,
@@ -80,16 +81,33 @@ async def test_a_chunk_holds_a_statement_once_and_its_text_does_not_depend_on_or
     assert [len(c) for c in chunks(many, max_parts=16)] == [16, 4]
 
 
-def test_a_statement_is_light_after_its_last_runs_alone_were_all_cheap() -> None:
+def test_a_statement_is_light_after_most_of_its_last_runs_alone_were_cheap() -> None:
     costs = ServerCosts()
-    for _ in range(RUNS - 1):
+    costs.observe("s", LIGHT_MS + 30)  # its first run planned it
+    for _ in range(RUNS - 2):
         costs.observe("s", 0.0)
     assert costs.light("s") is None  # not measured enough yet
     costs.observe("s", 1.0)
-    assert costs.light("s") == pytest.approx(1.0 / RUNS)
-    costs.observe("s", LIGHT_MS + 5)
-    assert costs.light("s") is None  # one dear run in the last RUNS: alone again
+    assert costs.light("s") == pytest.approx((LIGHT_MS + 31) / RUNS)  # one dear run of RUNS
+    for _ in range(RUNS // 2 + 1):
+        costs.observe("s", LIGHT_MS + 5)
+    assert costs.light("s") is None  # most of its last RUNS dear: alone again
     assert costs.light("never ran") is None
+
+
+async def test_a_combination_is_sent_once_planned_and_judged_from_its_second_run() -> None:
+    loop = asyncio.get_running_loop()
+    parts = [_part("a", loop), _part("b", loop)]
+    costs = ServerCosts()
+    assert costs.combination("T") is Plan.NEW
+    costs.planning("T")
+    assert costs.combination("T") is Plan.PLANNING
+    costs.planned("T", ok=True)
+    assert costs.combination("T") is Plan.READY
+    assert not costs.overran("T", parts, 10 * OVERRUN_MS)  # a plan made ahead may be redone
+    assert costs.combination("T") is Plan.RAN
+    costs.planned("U", ok=False)
+    assert costs.combination("U") is Plan.REFUSED
 
 
 async def test_an_overrunning_combination_sends_its_reads_alone_and_twice_never_again(
@@ -232,6 +250,13 @@ async def test_neo4j_plans_every_registered_read_combined_without_a_warning(
     assert wrong == []
 
 
+def _light(store: Neo4jStore, *stmts: Statement) -> None:
+    """Make `stmts` light, as RUNS cheap runs alone would."""
+    for stmt in stmts:
+        for _ in range(RUNS):
+            store.costs.observe(stmt.name, 0.0)
+
+
 async def test_light_reads_issued_together_answer_as_they_do_alone(store: GraphStore) -> None:
     if not isinstance(store, Neo4jStore):
         pytest.skip(NEO4J_ONLY)
@@ -239,9 +264,7 @@ async def test_light_reads_issued_together_answer_as_they_do_alone(store: GraphS
                  "ORDER BY i DESC")
     maps = _stmt("test.maps", "RETURN {a: $x, when: date('2026-12-01')} AS m, [] AS none")
     boom = _stmt("test.boom", "RETURN 1 / $x AS q")
-    for stmt in (rows, maps, boom, PING):
-        for _ in range(RUNS):
-            store.costs.observe(stmt.name, 0.0)
+    _light(store, rows, maps, boom, PING)
     sent: list[str] = []
     inner = store._auto_read
 
@@ -250,16 +273,23 @@ async def test_light_reads_issued_together_answer_as_they_do_alone(store: GraphS
         return await inner(query, params)
 
     store._auto_read = counted  # type: ignore[method-assign]
-    with within(30):
-        got = await asyncio.gather(store.read(rows, {"x": 3}), store.read(maps, {"x": 7}),
-                                   store.read(PING))
-    assert got == [[{"i": 3, "name": "n3"}, {"i": 2, "name": "n2"}, {"i": 1, "name": "n1"}],
-                   [{"m": {"a": 7, "when": dt.date(2026, 12, 1)},
-                     "none": []}],
-                   [{"ok": 1}]]
-    assert len(sent) == 1  # one statement for three reads
+    expected = [[{"i": 3, "name": "n3"}, {"i": 2, "name": "n2"}, {"i": 1, "name": "n1"}],
+                [{"m": {"a": 7, "when": dt.date(2026, 12, 1)}, "none": []}],
+                [{"ok": 1}]]
+    for alone in (True, False):  # a new combination is planned first, its reads sent alone
+        sent.clear()
+        with within(30):
+            got = await asyncio.gather(store.read(rows, {"x": 3}), store.read(maps, {"x": 7}),
+                                       store.read(PING))
+        assert got == expected
+        assert len(sent) == (3 if alone else 1)  # then one statement for three reads
+        await store.plans.idle()
+        _light(store, rows, maps, PING)  # their first runs alone were planned: dear
     assert sent[0].count(column(0)) == 2
     # a read that fails at run time fails alone: the others run again on their own
+    await asyncio.gather(store.read(rows, {"x": 1}), store.read(boom, {"x": 1}))
+    await store.plans.idle()
+    _light(store, rows, boom)
     sent.clear()
     got = await asyncio.gather(store.read(rows, {"x": 1}), store.read(boom, {"x": 0}),
                                return_exceptions=True)

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import neo4j
@@ -29,7 +30,7 @@ from neo4j import exceptions as neo4j_errors
 
 from graph import deadline
 from graph.backends.neo4j_plans import PlanWarmer
-from graph.backends.read_batches import Part, ReadBatches, ServerCosts
+from graph.backends.read_batches import Part, Plan, ReadBatches, ServerCosts
 from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
 from graph.dialects.collected import ROWS, collected
@@ -238,32 +239,8 @@ class Neo4jStore(GraphStore):
             for part in parts:
                 part.fail(exc)
             return
-        if len(parts) > 1:
-            names = ", ".join(p.stmt.name for p in parts)
-            query = Query(combined([p.stmt.text for p in parts]), timeout=seconds)
-            params = {prefix(i) + k: v for i, p in enumerate(parts) for k, v in p.params.items()}
-            try:
-                records, summary = await self._run_read(query, params, f"({names[:200]})")
-                self._heed(names, summary)
-            except QueryFailed as exc:
-                log.info("%d combined reads failed together (%s); each runs alone",
-                         len(parts), getattr(exc.__cause__, "code", None) or "a warning")
-            except (Timeout, StoreUnavailable) as exc:
-                for part in parts:
-                    part.fail(exc)
-                return
-            else:
-                if self.costs.overran(query.text, parts, _server_ms(summary)):
-                    log.info("%d combined reads took %.0f ms; measured alone again",
-                             len(parts), _server_ms(summary))
-                self.plans.record(f"combined ({names[:200]})", query.text, params)
-                for i, part in enumerate(parts):
-                    try:
-                        part.settle(_unpacked(part.stmt, _columns(part.stmt),
-                                              records[0][column(i)]))
-                    except QueryFailed as exc:
-                        part.fail(exc)
-                return
+        if len(parts) > 1 and await self._combined(parts, seconds):
+            return
 
         async def alone(part: Part) -> None:
             try:
@@ -272,6 +249,44 @@ class Neo4jStore(GraphStore):
                 part.fail(exc)
 
         await asyncio.gather(*(alone(part) for part in parts))
+
+    def _planned(self, text: str, ok: bool) -> None:
+        self.costs.planned(text, ok=ok)
+
+    async def _combined(self, parts: list[Part], seconds: float | None) -> bool:
+        """Send `parts` as one statement if Neo4j has planned it; whether every part is
+        settled (False: each is to run alone)."""
+        names = ", ".join(p.stmt.name for p in parts)
+        query = Query(combined([p.stmt.text for p in parts]), timeout=seconds)
+        params = {prefix(i) + k: v for i, p in enumerate(parts) for k, v in p.params.items()}
+        plan = self.costs.combination(query.text)
+        if plan is Plan.NEW:  # planned in the background; this time each read goes alone
+            self.costs.planning(query.text)
+            self.plans.prepare(f"combined ({names[:200]})", query.text, params,
+                               partial(self._planned, query.text))
+        if plan not in (Plan.READY, Plan.RAN):
+            return False
+        try:
+            records, summary = await self._run_read(query, params, f"({names[:200]})")
+            self._heed(names, summary)
+        except QueryFailed as exc:
+            log.info("%d combined reads failed together (%s); each runs alone",
+                     len(parts), getattr(exc.__cause__, "code", None) or "a warning")
+            return False
+        except (Timeout, StoreUnavailable) as exc:
+            for part in parts:
+                part.fail(exc)
+            return True
+        if self.costs.overran(query.text, parts, _server_ms(summary)):
+            log.info("%d combined reads took %.0f ms; measured alone again",
+                     len(parts), _server_ms(summary))
+        self.plans.record(f"combined ({names[:200]})", query.text, params)
+        for i, part in enumerate(parts):
+            try:
+                part.settle(_unpacked(part.stmt, _columns(part.stmt), records[0][column(i)]))
+            except QueryFailed as exc:
+                part.fail(exc)
+        return True
 
     async def _auto_read(self, query: Query, params: dict[str, Any]
                          ) -> tuple[list[neo4j.Record], neo4j.ResultSummary]:

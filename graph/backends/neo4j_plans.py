@@ -13,7 +13,9 @@ server's cores:
   `RECENT`), with parameters of the same types and sizes as their last run (Neo4j's plan
   cache is keyed by the text, the parameter types and size buckets of strings and lists).
   Only types and sizes are kept: strings become as many `x`, numbers are zeroed, so no
-  code, name or search text stays in memory.
+  code, name or search text stays in memory;
+- a combination of light reads (graph/backends/read_batches.py) the first time it is
+  made, ahead of the rest: it is sent only once planned.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import neo4j
@@ -106,6 +108,7 @@ class PlanWarmer:
         self._recent: OrderedDict[str, Planned] = OrderedDict()  # by text
         self._task: asyncio.Task[int] | None = None
         self._queued: OrderedDict[str, Planned] = OrderedDict()  # by _key
+        self._done: dict[str, Callable[[bool], None]] = {}  # by _key: told when planned
         self.planned = 0
         self.failed: list[str] = []  # names of statements Neo4j could not plan
         self.enabled = False  # by `after_start`: a serving process, not a CLI run or a test
@@ -125,6 +128,20 @@ class PlanWarmer:
         if self.enabled:
             self._plan(list(self._recent.values()))
 
+    def prepare(self, name: str, text: str, params: dict[str, Any],
+                done: Callable[[bool], None]) -> None:
+        """Plan `text` before anything else queued; `done` is told whether Neo4j could."""
+        planned = (name, text, {k: shape(v) for k, v in params.items()})
+        key = _key(planned)
+        self._done[key] = done
+        self._plan([planned])
+        self._queued.move_to_end(key, last=False)
+
+    async def idle(self) -> None:
+        """Wait until everything queued is planned (tests, the bench)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
     def _plan(self, statements: Iterable[Planned]) -> None:
         for planned in statements:
             self._queued[_key(planned)] = planned
@@ -136,7 +153,8 @@ class PlanWarmer:
         async with self._driver.session(database=self._database,
                                         default_access_mode=neo4j.READ_ACCESS) as session:
             while self._queued:
-                _, (name, text, params) = self._queued.popitem(last=False)
+                key, (name, text, params) = self._queued.popitem(last=False)
+                done = self._done.pop(key, None)
                 try:
                     await (await session.run(f"EXPLAIN {text}", params)).consume()
                     planned += 1
@@ -144,13 +162,21 @@ class PlanWarmer:
                     failed += 1  # the real run will say what is wrong, with its name
                     self.failed.append(name)
                     log.warning("Neo4j could not plan %s: %s", name, type(exc).__name__)
+                    if done is not None:
+                        done(False)
+                else:
+                    if done is not None:
+                        done(True)
         self.planned += planned
-        log.info("planned %d statements ahead on Neo4j (%d could not be planned)",
-                 planned, failed)
+        # one combination planned is routine (DEBUG); a start-up's or a load's batch is news
+        log.log(logging.INFO if planned + failed > 1 else logging.DEBUG,
+                "planned %d statements ahead on Neo4j (%d could not be planned)",
+                planned, failed)
         return planned
 
     async def close(self) -> None:
         self._queued.clear()
+        self._done.clear()
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

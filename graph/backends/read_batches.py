@@ -9,7 +9,11 @@ handed to the backend as one group, cut into chunks of at most MAX_PARTS differe
 statements (`chunks`). A chunk runs
 its reads one after another in one server thread, so only reads that took little time
 alone are submitted (`ServerCosts`): a heavy one keeps a transaction of its own, which
-the server runs beside the others.
+the server runs beside the others. A combination is sent only once Neo4j has planned it
+in the background (`ServerCosts.combination`): planning a new one took 100–600 ms, paid
+by the request that first sent it and, while statements became light one by one over a
+page's first visits, by several requests in a row (a compound page: 100, 197, 151, 280
+ms on its 6th to 9th visits, against 20–30 warm).
 
 Backend-neutral (no driver here): the backend runs a chunk and settles each part.
 """
@@ -21,6 +25,7 @@ import logging
 from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from graph.statements import Statement
@@ -33,8 +38,11 @@ log = logging.getLogger(__name__)
 TURNS = 3
 #: Reads in one combined statement at most (its text grows, and so does planning it).
 MAX_PARTS = 16
-#: A statement becomes light, and is combined from then on, when each of its last RUNS runs
-#: alone took at most LIGHT_MS on the server. Its combined runs are not measured, so it
+#: A statement becomes light, and is combined from then on, when most of its last RUNS runs
+#: alone took at most LIGHT_MS on the server (the median: a first run that planned it, or a
+#: pause of the server, would otherwise hold one statement back a visit or two, and each
+#: statement that turns light later makes one more combination to plan). A parameter that
+#: makes a light statement dear is caught by OVERRUN. Its combined runs are not measured, so it
 #: stays light: the same page sends the same combined text each time, and Neo4j plans a
 #: text once (a text that changed with every run would be planned every run: an overview
 #: wave of 5 audits took 428 ms planned anew, a compound page's wave 26 ms against 3).
@@ -45,8 +53,18 @@ RUNS = 3
 #: again; a statement in two such runs is never combined again.
 OVERRUN = 10.0
 OVERRUN_MS = 50.0
-#: Combined texts remembered as planned (beyond it, the oldest is forgotten).
+#: Combined texts remembered (beyond it, the oldest is forgotten and planned again).
 KNOWN_TEXTS = 4096
+
+
+class Plan(Enum):
+    """Where a combined text stands: sent only once planned, judged from its second run."""
+
+    NEW = "new"  # never seen: to be planned in the background, its reads sent alone
+    PLANNING = "planning"
+    READY = "ready"  # planned, never run
+    RAN = "ran"
+    REFUSED = "refused"  # Neo4j could not plan it: its reads go alone
 
 
 @dataclass(eq=False, slots=True)
@@ -72,15 +90,14 @@ Run = Callable[[float | None, list[Part]], Awaitable[None]]
 
 
 class ServerCosts:
-    """Which statements are light, from their server times when they ran alone (by name:
-    parameters change what a statement costs, so it must be light in each of its last
-    RUNS runs)."""
+    """Which statements are light, from their server times when they ran alone (by name,
+    over its last RUNS runs: parameters change what a statement costs)."""
 
     def __init__(self, light_ms: float = LIGHT_MS) -> None:
         self.light_ms = light_ms
         self._ms: dict[str, deque[float]] = {}
         self._overruns: Counter[str] = Counter()
-        self._known: OrderedDict[str, None] = OrderedDict()
+        self._texts: OrderedDict[str, Plan] = OrderedDict()
 
     def observe(self, name: str, ms: float) -> None:
         self._ms.setdefault(name, deque(maxlen=RUNS)).append(ms)
@@ -89,19 +106,34 @@ class ServerCosts:
         """The expected server ms of a light statement; None for one that is not, has
         not run alone RUNS times yet, or was in two overrunning combinations."""
         runs = self._ms.get(name)
-        if runs is None or len(runs) < RUNS or max(runs) > self.light_ms:
+        if runs is None or len(runs) < RUNS or sorted(runs)[RUNS // 2] > self.light_ms:
             return None
         return None if self._overruns[name] >= 2 else sum(runs) / len(runs)
+
+    def combination(self, text: str) -> Plan:
+        """Where the combined `text` stands (the caller plans a NEW one: `planning`)."""
+        return self._texts.get(text, Plan.NEW)
+
+    def planning(self, text: str) -> None:
+        self._set(text, Plan.PLANNING)
+
+    def planned(self, text: str, *, ok: bool) -> None:
+        """Neo4j planned `text` (ok) or could not."""
+        self._set(text, Plan.READY if ok else Plan.REFUSED)
+
+    def _set(self, text: str, plan: Plan) -> None:
+        self._texts[text] = plan
+        self._texts.move_to_end(text)
+        if len(self._texts) > KNOWN_TEXTS:
+            self._texts.popitem(last=False)
 
     def overran(self, text: str, parts: list[Part], server_ms: float) -> bool:
         """Whether a combined run of `text` took far longer than its parts were expected
         to (a statement cheap for a grid may be costly for a whole district); then they
-        run alone again. A text's first run is not judged: it includes planning."""
-        first = text not in self._known
-        self._known[text] = None
-        self._known.move_to_end(text)
-        if len(self._known) > KNOWN_TEXTS:
-            self._known.popitem(last=False)
+        run alone again. A text's first run is not judged: a plan made ahead with other
+        values may be made again."""
+        first = self.combination(text) is not Plan.RAN
+        self._set(text, Plan.RAN)
         if first or server_ms < max(OVERRUN_MS, OVERRUN * sum(p.cost_ms for p in parts)):
             return False
         for part in parts:
