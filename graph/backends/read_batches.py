@@ -6,14 +6,13 @@ costs the driver ~0.65 ms of Python, and on a machine whose cores the server sha
 is most of the page; combined (graph/dialects/combined.py) a wave costs what one read
 does. So reads submitted within a few turns of the loop, with the same deadline, are
 handed to the backend as one group, cut into chunks of at most MAX_PARTS different
-statements (`chunks`). A chunk runs
-its reads one after another in one server thread, so only reads that took little time
-alone are submitted (`ServerCosts`): a heavy one keeps a transaction of its own, which
-the server runs beside the others. A combination is sent only once Neo4j has planned it
-in the background (`ServerCosts.combination`): planning a new one took 100–600 ms, paid
-by the request that first sent it and, while statements became light one by one over a
-page's first visits, by several requests in a row (a compound page: 100, 197, 151, 280
-ms on its 6th to 9th visits, against 20–30 warm).
+statements (`chunks`). A chunk runs its reads one after another in one server thread, so
+only reads that took little time alone are submitted (`ServerCosts`): a heavy one keeps a
+transaction of its own, which the server runs beside the others. A combination is sent
+only once Neo4j has planned it in the background (`ServerCosts.combination`): planning a
+new one took up to ~400 ms, paid by the request that first sent it and, while statements
+became light one by one over a page's first visits, by several requests in a row (a
+compound page: 101, 197, 151, 280 ms on its 5th to 8th visits, against 20–30 warm).
 
 Backend-neutral (no driver here): the backend runs a chunk and settles each part.
 """
@@ -41,15 +40,15 @@ MAX_PARTS = 16
 #: A statement becomes light, and is combined from then on, when most of its last RUNS runs
 #: alone took at most LIGHT_MS on the server (the median: a first run that planned it, or a
 #: pause of the server, would otherwise hold one statement back a visit or two, and each
-#: statement that turns light later makes one more combination to plan). A parameter that
-#: makes a light statement dear is caught by OVERRUN. Its combined runs are not measured, so it
-#: stays light: the same page sends the same combined text each time, and Neo4j plans a
-#: text once (a text that changed with every run would be planned every run: an overview
-#: wave of 5 audits took 428 ms planned anew, a compound page's wave 26 ms against 3).
+#: statement that turns light later makes one more combination to plan); a parameter that
+#: makes a light statement dear is caught by OVERRUN. Its combined runs are not measured,
+#: so it stays light: the same page sends the same combined text each time, and Neo4j
+#: plans a text once (a text that changed with every run would be planned every run: an
+#: overview wave of 5 audits took 428 ms planned anew, a compound page's wave 26 ms, 3 warm).
 LIGHT_MS = 1.0
 RUNS = 3
 #: A combined statement that took this much longer than its parts were expected to, and
-#: at least OVERRUN_MS (a text's first run, which plans it, aside), sends its parts alone
+#: at least OVERRUN_MS (a text's first run aside: Neo4j may plan it again), sends its parts alone
 #: again; a statement in two such runs is never combined again.
 OVERRUN = 10.0
 OVERRUN_MS = 50.0
