@@ -4,12 +4,14 @@ registered read statement plans there with its example parameters."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from unittest import mock
 
 import pytest
 from neo4j import exceptions as neo4j_errors
 
+from graph.backends import neo4j_plans
 from graph.backends.neo4j import Neo4jStore
 from graph.backends.neo4j_plans import (
     RECENT,
@@ -88,8 +90,10 @@ async def test_a_serving_neo4j_store_plans_every_read_then_what_ran_before_a_loa
 class _Session:
     """A driver session that keeps what it is asked to plan; `RETURN 0` cannot be."""
 
-    def __init__(self, asked: list[tuple[str, dict[str, object]]]) -> None:
+    def __init__(self, asked: list[tuple[str, dict[str, object]]], delay: float = 0.0) -> None:
         self.asked = asked
+        self.delay = delay
+        self.finished = 0
 
     async def __aenter__(self) -> _Session:
         return self
@@ -101,6 +105,8 @@ class _Session:
         self.asked.append((text, params))
         if text == "EXPLAIN RETURN 0":
             raise neo4j_errors.ClientError("cannot plan")
+        await asyncio.sleep(self.delay)
+        self.finished += 1
         return self
 
     async def consume(self) -> None:
@@ -121,3 +127,23 @@ async def test_a_combination_is_planned_before_what_waits_and_its_caller_told() 
                      ("EXPLAIN RETURN 1", {}), ("EXPLAIN RETURN 2", {})]
     assert told == [("d", False), ("c", True)]
     assert warmer.failed == ["d"]
+
+
+async def test_closing_lets_the_statement_being_planned_finish_and_drops_the_rest(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[str, dict[str, object]]] = []
+    session = _Session(asked, delay=0.2)
+    warmer = PlanWarmer(mock.Mock(session=lambda **_: session), database="neo4j")
+    warmer._plan([("a", "RETURN 1", {}), ("b", "RETURN 2", {})])
+    await asyncio.sleep(0.05)  # planning "a"
+    await warmer.close()
+    assert (len(asked), session.finished) == (1, 1)  # "a" ran to its end, "b" never began
+    # one that takes longer than CLOSE_WAIT_S is cancelled
+    monkeypatch.setattr(neo4j_plans, "CLOSE_WAIT_S", 0.05)
+    session.delay = 10.0
+    warmer._plan([("c", "RETURN 3", {})])
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    await warmer.close()
+    assert time.perf_counter() - started < 1.0
+    assert (len(asked), session.finished) == (2, 1)

@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 RECENT = 500
 
 
+#: Seconds `close` waits for the statement being planned (a cold plan took up to 3.5 s).
+CLOSE_WAIT_S = 5.0
+
+
 #: Longest list a shape keeps element by element (a DataLoader batch is far shorter).
 MAX_SHAPE_ITEMS = 10_000
 
@@ -175,8 +179,17 @@ class PlanWarmer:
         return planned
 
     async def close(self) -> None:
+        """Drop what waits; let the statement being planned finish (within CLOSE_WAIT_S):
+        one cancelled mid-run is logged by the server as a client gone while its query
+        ran (seen on every `serve` shutdown during start-up's planning)."""
         self._queued.clear()
         self._done.clear()
-        if self._task is not None and not self._task.done():
+        if self._task is None or self._task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), CLOSE_WAIT_S)
+        except BaseException as exc:  # out of time, a failure _run let through, or cancelled
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+            if not isinstance(exc, Exception):
+                raise

@@ -12,7 +12,7 @@ transaction of its own, which the server runs beside the others. A combination i
 only once Neo4j has planned it in the background (`ServerCosts.combination`): planning a
 new one took up to ~400 ms, paid by the request that first sent it and, while statements
 became light one by one over a page's first visits, by several requests in a row (a
-compound page: 101, 197, 151, 280 ms on its 5th to 8th visits, against 20–30 warm).
+compound page: 101, 197, 151, 280 ms on four visits in a row, against 20–30 warm).
 
 Backend-neutral (no driver here): the backend runs a chunk and settles each part.
 """
