@@ -31,18 +31,13 @@ def within(seconds: float | None) -> Iterator[None]:
 
 def remaining_ms() -> int | None:
     """Milliseconds left (at least 1), None without a deadline; Timeout when none are."""
-    deadline = _deadline.get()
-    if deadline is None:
-        return None
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise Timeout("the request ran out of time before this statement")
-    return max(1, int(left * 1000))
+    left = seconds_left(_deadline.get())
+    return None if left is None else max(1, int(left * 1000))
 
 
 def current() -> float | None:
     """The deadline in force (`time.monotonic()` seconds), None without one: what reads
-    issued together must share to be sent together (graph/backends/neo4j_batch.py)."""
+    issued together must share to be sent together (graph/backends/read_batches.py)."""
     return _deadline.get()
 
 

@@ -31,7 +31,6 @@ from neo4j import exceptions as neo4j_errors
 from graph import deadline
 from graph.backends.neo4j_plans import PlanWarmer
 from graph.backends.read_batches import Part, Plan, ReadBatches, ServerCosts
-from graph.deadline import remaining_ms
 from graph.dialects import neo4j as ddl
 from graph.dialects.collected import ROWS, collected
 from graph.dialects.combined import column, combined, prefix
@@ -185,15 +184,14 @@ class Neo4jStore(GraphStore):
             ) from exc
 
     async def _read(self, stmt: Statement, params: dict[str, Any]) -> list[Row]:
+        at = deadline.current()
+        seconds = deadline.seconds_left(at)  # the transaction's timeout; out of time: nothing
         wrapped = collected(stmt.text)  # the rows as one record: graph/dialects/collected.py
         cost = None if wrapped is None else self.costs.light(stmt.name)
         if cost is None:
-            left = remaining_ms()  # the request's deadline, as the transaction's timeout
-            return await self._alone(stmt, params, None if left is None else left / 1000)
+            return await self._alone(stmt, params, seconds)
         # light: sent with the reads issued meanwhile (graph/backends/read_batches.py)
-        remaining_ms()  # a request out of time sends nothing
-        return await self.batches.submit(stmt, params, deadline=deadline.current(),
-                                         cost_ms=cost)
+        return await self.batches.submit(stmt, params, deadline=at, cost_ms=cost)
 
     async def _alone(self, stmt: Statement, params: dict[str, Any],
                      seconds: float | None) -> list[Row]:
@@ -250,9 +248,6 @@ class Neo4jStore(GraphStore):
 
         await asyncio.gather(*(alone(part) for part in parts))
 
-    def _planned(self, text: str, ok: bool) -> None:
-        self.costs.planned(text, ok=ok)
-
     async def _combined(self, parts: list[Part], seconds: float | None) -> bool:
         """Send `parts` as one statement if Neo4j has planned it; whether every part is
         settled (False: each is to run alone)."""
@@ -263,7 +258,7 @@ class Neo4jStore(GraphStore):
         if plan is Plan.NEW:  # planned in the background; this time each read goes alone
             self.costs.planning(query.text)
             self.plans.prepare(f"combined ({names[:200]})", query.text, params,
-                               partial(self._planned, query.text))
+                               partial(self.costs.planned, query.text))
         if plan not in (Plan.READY, Plan.RAN):
             return False
         try:

@@ -116,7 +116,7 @@ class ServerCosts:
     def planning(self, text: str) -> None:
         self._set(text, Plan.PLANNING)
 
-    def planned(self, text: str, *, ok: bool) -> None:
+    def planned(self, text: str, ok: bool) -> None:
         """Neo4j planned `text` (ok) or could not."""
         self._set(text, Plan.READY if ok else Plan.REFUSED)
 
